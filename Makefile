@@ -1,0 +1,60 @@
+# jepac -- one plain Makefile.  `make` builds build/bin/jepac and its tools;
+# `make check` installs dependencies, builds and runs every test;
+# `make demo` installs dependencies, builds and runs the main flow.
+CC       = gcc
+BUILD   ?= build
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+XCFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+           -Iir -Ifrontend -Ipasses -Ibackends -MMD -MP
+LDLIBS   = -lcjson -lm
+
+# Library: every source of the compiler proper, one folder per layer.
+LIBSRC  := $(sort $(wildcard ir/*.c frontend/*.c passes/*.c backends/*.c))
+LIBOBJ  := $(LIBSRC:%.c=$(BUILD)/obj/%.o)
+# Programs: tools/jepac.c is the driver; tools/NAME.c builds jepac-NAME.
+TOOLSRC := $(sort $(wildcard tools/*.c))
+PROGS   := $(patsubst tools/%.c,$(BUILD)/bin/jepac-%,$(filter-out tools/jepac.c,$(TOOLSRC))) \
+           $(BUILD)/bin/jepac
+
+all: $(PROGS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libjepac.a: $(LIBOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/jepac: $(BUILD)/obj/tools/jepac.o $(BUILD)/libjepac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bin/jepac-%: $(BUILD)/obj/tools/%.o $(BUILD)/libjepac.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/check.sh $(BUILD)/bin
+
+# The same tests against an AddressSanitizer + UBSan build.
+check-sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" all
+	@ASAN_OPTIONS=detect_leaks=0 sh tools/check.sh build/san/bin
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh $(BUILD)/bin
+
+clean:
+	rm -rf build
+
+.PHONY: all deps check check-sanitize demo clean
+-include $(LIBOBJ:.o=.d) $(TOOLSRC:%.c=$(BUILD)/obj/%.d)

@@ -1,0 +1,23 @@
+/*
+ * backends.h -- what jepac emits: IR text (ir/print.c), Graphviz DOT,
+ * a bit-exact C model, Verilog, and the JSON cost report.
+ * Each backend is one file with one entry point.
+ */
+#ifndef JEPAC_BACKENDS_H
+#define JEPAC_BACKENDS_H
+
+#include "ir.h"
+
+typedef struct EmitOpts {
+	int c_main;      /* --c-main: the C model gets a main() */
+	int raw;         /* --raw: ports as integer codes, not reals */
+	int testbench;   /* --testbench: Verilog testbench too */
+	const char *input_name;  /* for reports */
+} EmitOpts;
+
+void emit_dot(const Module *m, FILE *f, const EmitOpts *o);      /* dot.c */
+void emit_c(const Module *m, FILE *f, const EmitOpts *o);        /* c.c */
+void emit_verilog(const Module *m, FILE *f, const EmitOpts *o);  /* verilog.c */
+void emit_stats(const Module *m, FILE *f, const EmitOpts *o);    /* stats.c */
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * checkpoint.h -- a model checkpoint in memory, whatever file it came from.
+ *
+ * Readers (safetensors.c, lq40.c) produce a Checkpoint: a list of tensors
+ * under their canonical PyTorch names (as in ../shared/lewm.md, without a
+ * leading "model.", encoder keys in the Hugging Face ViT layout
+ * "encoder.encoder.layer.i.attention.attention.query.weight" etc.) plus the
+ * architecture (LewmConfig).  Model builders (lewm.c) read only this, so a
+ * new file format is one more reader and a new model family one more
+ * builder.
+ *
+ * Tensor data is either float (CK_F: f32 values, converted from F16 / BF16 /
+ * I8 on reading) or already quantized exactly as LQ40 stores it (CK_Q4,
+ * CK_I8: integer codes + f32 scales, row-major [out][in], NOT transposed).
+ * quant.c turns CK_F matrices into CK_Q4 / CK_I8 with the exporter's rules,
+ * so both input formats give bit-identical weights.
+ */
+#ifndef JEPAC_CHECKPOINT_H
+#define JEPAC_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { CK_F, CK_Q4, CK_I8 };
+
+typedef struct CkTensor {
+	char *name;          /* canonical PyTorch name */
+	int ndim;            /* 1..4 */
+	uint32_t shape[4];   /* PyTorch shape; a Linear weight is [out][in] */
+	size_t n;            /* product of shape */
+	int kind;            /* CK_F, CK_Q4, CK_I8 */
+	float *f;            /* CK_F: n values */
+	int8_t *q;           /* CK_Q4 (-8..7) / CK_I8 (-128..127): n codes, [out][in] */
+	float *scales;       /* CK_Q4: out * ceil(in/32) block scales; CK_I8: out row scales */
+	uint32_t out, in;    /* CK_Q4 / CK_I8: matrix dims */
+} CkTensor;
+
+/* Every size of the LeWM family; filled from config.json and tensor shapes
+ * (safetensors) or from the LQ40 header and record sizes. */
+typedef struct LewmConfig {
+	/* encoder (ViT) */
+	int image_size, patch_size, channels;
+	int enc_hidden, enc_layers, enc_heads, enc_inter;
+	/* predictor */
+	int num_frames, pred_depth, pred_heads, pred_dim_head, pred_mlp;
+	int pred_input_dim, pred_hidden, pred_output_dim;
+	/* action encoder */
+	int action_input, action_smoothed, action_emb, action_mlp_scale;
+	/* projector and pred_proj MLPs */
+	int proj_in, proj_hidden, proj_out;
+	int pproj_in, pproj_hidden, pproj_out;
+	int latent_dim;
+} LewmConfig;
+
+typedef struct Checkpoint {
+	char *path;          /* for error messages */
+	CkTensor *t;
+	size_t nt, capt;
+	LewmConfig cfg;
+	char mode[16];       /* LQ40 mode ("q4-pred", "full", ...), or "float" */
+	int has_batchnorm;   /* 0 for LQ40: BatchNorm statistics are not stored */
+} Checkpoint;
+
+/* checkpoint.c */
+Checkpoint *ck_new(const char *path);
+void ck_free(Checkpoint *ck);
+CkTensor *ck_add(Checkpoint *ck, const char *name, int kind, int ndim, const uint32_t *shape);
+CkTensor *ck_find(const Checkpoint *ck, const char *name);   /* NULL if absent */
+CkTensor *ck_need(const Checkpoint *ck, const char *name);   /* fatal if absent */
+
+/* Readers: validate everything, fatal("jepac: error: FILE: ...") on bad input. */
+Checkpoint *st_read(const char *path, const char *config_path);   /* safetensors.c */
+Checkpoint *lq40_read(const char *path);                          /* lq40.c */
+/* Writes ck in the current LQ40 layout; mode = q4-pred|full|wanda20-q4|wanda40-q4.
+ * Quantizes float tensors as needed (quant.c). */
+void lq40_write(Checkpoint *ck, const char *mode, FILE *f);
+
+/* quant.c: the exporter's quantization rules. */
+void ck_quantize(Checkpoint *ck, const char *mode);    /* q4-pred | full | none | wanda* */
+
+#endif

@@ -1,0 +1,392 @@
+/*
+ * ir.c -- modules, nodes, tensors and interned strings.
+ *
+ * Nodes are appended to one growable array and addressed by index; operand
+ * lists are appended to one shared pool.  Passes never free a node: they mark
+ * it dead (ir_kill) or redirect its users (ir_rewrite), and ir_compact()
+ * later drops the dead, restores a topological order and renumbers.
+ *
+ * Strings are interned in an open-addressing hash table so that a string id
+ * compares equal iff the strings do; id 0 is always "".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+const OpInfo op_info[OP_COUNT] = {
+#define X(e, s, sig, f, c) [OP_##e] = {s, sig, f, c},
+	JEPAC_OPS(X)
+#undef X
+};
+
+int op_lookup(const char *name)
+{
+	for (int i = 0; i < OP_COUNT; i++)
+		if (strcmp(op_info[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+Module *ir_new(const char *name)
+{
+	Module *m = xcalloc(1, sizeof *m);
+	ir_str(m, "");
+	m->name = ir_str(m, name ? name : "");
+	return m;
+}
+
+void ir_free(Module *m)
+{
+	if (!m)
+		return;
+	free(m->nodes);
+	free(m->argv);
+	free(m->tensors);
+	free(m->strs);
+	free(m->strhash);
+	arena_free(&m->arena);
+	free(m);
+}
+
+static void strhash_grow(Module *m)
+{
+	uint32_t cap = m->capstrhash ? m->capstrhash * 2 : 256;
+	uint32_t *h = xmalloc(cap * sizeof *h);
+	memset(h, 0xff, cap * sizeof *h);
+	for (uint32_t id = 0; id < m->nstrs; id++) {
+		const char *s = m->strs[id];
+		uint32_t i = (uint32_t)hash_bytes(s, strlen(s), 0) & (cap - 1);
+		while (h[i] != UINT32_MAX)
+			i = (i + 1) & (cap - 1);
+		h[i] = id;
+	}
+	free(m->strhash);
+	m->strhash = h;
+	m->capstrhash = cap;
+}
+
+uint32_t ir_strn(Module *m, const char *s, size_t n)
+{
+	if (2 * (m->nstrs + 1) > m->capstrhash)
+		strhash_grow(m);
+	uint32_t mask = m->capstrhash - 1;
+	uint32_t i = (uint32_t)hash_bytes(s, n, 0) & mask;
+	for (; m->strhash[i] != UINT32_MAX; i = (i + 1) & mask) {
+		const char *t = m->strs[m->strhash[i]];
+		if (strncmp(t, s, n) == 0 && t[n] == 0)
+			return m->strhash[i];
+	}
+	if (m->nstrs == m->capstrs) {
+		m->capstrs = m->capstrs ? m->capstrs * 2 : 64;
+		m->strs = xrealloc(m->strs, m->capstrs * sizeof *m->strs);
+	}
+	char *copy = arena_alloc(&m->arena, n + 1);
+	memcpy(copy, s, n);
+	m->strs[m->nstrs] = copy;
+	m->strhash[i] = m->nstrs;
+	return m->nstrs++;
+}
+
+uint32_t ir_str(Module *m, const char *s)
+{
+	return ir_strn(m, s, strlen(s));
+}
+
+void ir_set_region(Module *m, const char *dotted)
+{
+	m->cur_region = dotted ? ir_str(m, dotted) : 0;
+}
+
+Ref ir_node(Module *m, int op, int ty, int width, uint32_t len,
+            const Ref *args, uint32_t nargs, int64_t imm, uint32_t aux)
+{
+	if (m->nnodes == m->capnodes) {
+		if (m->capnodes >= UINT32_MAX / 2)
+			die("too many nodes");
+		m->capnodes = m->capnodes ? m->capnodes * 2 : 256;
+		m->nodes = xrealloc(m->nodes, (size_t)m->capnodes * sizeof *m->nodes);
+	}
+	if (m->nargv + nargs > m->capargv) {
+		while (m->nargv + nargs > m->capargv)
+			m->capargv = m->capargv ? m->capargv * 2 : 1024;
+		m->argv = xrealloc(m->argv, m->capargv * sizeof *m->argv);
+	}
+	if (m->nargv + nargs > UINT32_MAX)
+		die("operand pool overflow");
+	Node *n = &m->nodes[m->nnodes];
+	n->op = (uint8_t)op;
+	n->ty = (uint8_t)ty;
+	n->width = (uint8_t)(ty == TY_F ? 64 : width);
+	n->flags = 0;
+	n->len = len;
+	n->args = (uint32_t)m->nargv;
+	n->nargs = nargs;
+	n->imm = imm;
+	n->aux = aux;
+	n->region = m->cur_region;
+	if (nargs)
+		memcpy(&m->argv[m->nargv], args, nargs * sizeof *args);
+	m->nargv += nargs;
+	return m->nnodes++;
+}
+
+uint32_t tensor_nblocks(const Tensor *t)
+{
+	return (t->dims[1] + Q4_BLOCK - 1) / Q4_BLOCK;
+}
+
+uint32_t ir_tensor(Module *m, const char *name, int kind, int ndim,
+                   uint32_t rows, uint32_t cols)
+{
+	if (m->ntensors == m->captensors) {
+		m->captensors = m->captensors ? m->captensors * 2 : 16;
+		m->tensors = xrealloc(m->tensors, m->captensors * sizeof *m->tensors);
+	}
+	Tensor *t = &m->tensors[m->ntensors];
+	memset(t, 0, sizeof *t);
+	t->name = ir_str(m, name);
+	t->kind = (uint8_t)kind;
+	t->ndim = (uint8_t)ndim;
+	t->dims[0] = rows;
+	t->dims[1] = ndim == 1 ? 1 : cols;
+	t->n = (size_t)t->dims[0] * t->dims[1];
+	switch (kind) {
+	case TK_Q4:
+		t->codes = arena_alloc(&m->arena, t->n * sizeof *t->codes);
+		t->scales = arena_alloc(&m->arena, (size_t)rows * tensor_nblocks(t) * sizeof *t->scales);
+		break;
+	case TK_I8:
+		t->codes = arena_alloc(&m->arena, t->n * sizeof *t->codes);
+		t->scales = arena_alloc(&m->arena, (size_t)rows * sizeof *t->scales);
+		break;
+	case TK_INT:
+		t->codes = arena_alloc(&m->arena, t->n * sizeof *t->codes);
+		break;
+	default:
+		t->reals = arena_alloc(&m->arena, t->n * sizeof *t->reals);
+		break;
+	}
+	return m->ntensors++;
+}
+
+int tensor_has_codes(const Tensor *t)
+{
+	return t->kind == TK_INT || t->kind == TK_Q4 || t->kind == TK_I8;
+}
+
+double tensor_real(const Tensor *t, size_t i)
+{
+	size_t r = i / t->dims[1], c = i % t->dims[1];
+	switch (t->kind) {
+	case TK_Q4:
+		return t->codes[i] * (double)t->scales[r * tensor_nblocks(t) + c / Q4_BLOCK];
+	case TK_I8:
+		return t->codes[i] * (double)t->scales[r];
+	case TK_INT:
+		return t->codes[i] * __builtin_ldexp(1.0, -t->frac);
+	default:
+		return t->reals[i];
+	}
+}
+
+int64_t ty_min(int ty, int width)
+{
+	if (ty == TY_U)
+		return 0;
+	return width >= 64 ? INT64_MIN : -((int64_t)1 << (width - 1));
+}
+
+int64_t ty_max(int ty, int width)
+{
+	if (ty == TY_U)
+		return width >= 63 ? INT64_MAX : ((int64_t)1 << width) - 1;
+	return width >= 64 ? INT64_MAX : ((int64_t)1 << (width - 1)) - 1;
+}
+
+int64_t ty_wrap(int ty, int width, int64_t v)
+{
+	if (width >= 64)
+		return v;
+	uint64_t u = (uint64_t)v & (((uint64_t)1 << width) - 1);
+	if (ty == TY_S && (u >> (width - 1)) & 1)
+		u |= ~(uint64_t)0 << width;
+	return (int64_t)u;
+}
+
+int ty_fits(int ty, int width, int64_t v)
+{
+	return v >= ty_min(ty, width) && v <= ty_max(ty, width);
+}
+
+void ir_print_type(FILE *f, const Node *n)
+{
+	if (n->ty == TY_F)
+		fputs("f64", f);
+	else
+		fprintf(f, "%c%u", n->ty == TY_S ? 's' : 'u', n->width);
+	if (n->len != 1)
+		fprintf(f, "x%u", n->len);
+}
+
+void ir_kill(Module *m, Ref r)
+{
+	m->nodes[r].flags |= NF_DEAD;
+}
+
+void ir_rewrite(Module *m, const Ref *map)
+{
+	for (size_t i = 0; i < m->nargv; i++) {
+		Ref a = m->argv[i];
+		uint32_t guard = 0;
+		while (map[a] != NOREF && map[a] != a) {
+			a = map[a];
+			if (++guard > m->nnodes)
+				die("cycle in rewrite map");
+		}
+		m->argv[i] = a;
+	}
+}
+
+uint32_t *ir_uses(const Module *m)
+{
+	uint32_t *uses = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *uses);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = &m->nodes[r];
+		if (n->flags & NF_DEAD)
+			continue;
+		for (uint32_t i = 0; i < n->nargs; i++)
+			uses[ir_arg(m, n, i)]++;
+	}
+	return uses;
+}
+
+/*
+ * Topological order by iterative depth-first search: input ports come
+ * first in their declaration order, then nodes are visited in
+ * index order and each emits its operands first, so an order that is
+ * already topological is kept unchanged.  Operands of a reg are not
+ * followed (a register may close a cycle).
+ */
+static uint32_t topo_order(const Module *m, Ref *order)
+{
+	enum { UNSEEN, OPEN, DONE };
+	uint8_t *state = xcalloc(m->nnodes ? m->nnodes : 1, 1);
+	Ref *stack = xmalloc((m->nnodes + 1) * sizeof *stack);
+	uint32_t *next = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *next);
+	uint32_t k = 0;
+	/* input ports first, so their declaration order never changes */
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (m->nodes[r].op == OP_INPUT && !(m->nodes[r].flags & NF_DEAD)) {
+			state[r] = DONE;
+			order[k++] = r;
+		}
+	for (Ref root = 0; root < m->nnodes; root++) {
+		if (state[root] != UNSEEN || (m->nodes[root].flags & NF_DEAD))
+			continue;
+		uint32_t sp = 0;
+		stack[sp++] = root;
+		state[root] = OPEN;
+		while (sp) {
+			Ref r = stack[sp - 1];
+			const Node *n = &m->nodes[r];
+			uint32_t lim = n->op == OP_REG ? 0 : n->nargs;
+			if (next[r] < lim) {
+				Ref a = ir_arg(m, n, next[r]++);
+				if (state[a] == UNSEEN && !(m->nodes[a].flags & NF_DEAD)) {
+					state[a] = OPEN;
+					stack[sp++] = a;
+				} else if (state[a] == OPEN) {
+					die("combinational cycle through node %u", a);
+				}
+				continue;
+			}
+			state[r] = DONE;
+			order[k++] = r;
+			sp--;
+		}
+	}
+	free(state);
+	free(stack);
+	free(next);
+	return k;
+}
+
+void ir_compact(Module *m)
+{
+	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
+	uint32_t k = topo_order(m, order);
+	Ref *newid = xmalloc((m->nnodes + 1) * sizeof *newid);
+	for (Ref r = 0; r < m->nnodes; r++)
+		newid[r] = NOREF;
+	for (uint32_t i = 0; i < k; i++)
+		newid[order[i]] = i;
+	Node *nodes = xmalloc((k + 1) * sizeof *nodes);
+	size_t nargv = 0;
+	for (uint32_t i = 0; i < k; i++)
+		nargv += m->nodes[order[i]].nargs;
+	Ref *argv = xmalloc((nargv + 1) * sizeof *argv);
+	size_t pos = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		Node n = m->nodes[order[i]];
+		for (uint32_t j = 0; j < n.nargs; j++) {
+			Ref a = newid[m->argv[n.args + j]];
+			if (a == NOREF)
+				die("live node %u uses a dead node", order[i]);
+			argv[pos + j] = a;
+		}
+		n.args = (uint32_t)pos;
+		pos += n.nargs;
+		nodes[i] = n;
+	}
+	free(m->nodes);
+	free(m->argv);
+	free(order);
+	free(newid);
+	m->nodes = nodes;
+	m->nnodes = m->capnodes = k;
+	m->argv = argv;
+	m->nargv = m->capargv = nargv;
+	if (m->capnodes == 0) {
+		m->capnodes = 1;
+	}
+	if (m->capargv == 0)
+		m->capargv = 1;
+}
+
+Ref ir_input(const Module *m, uint32_t k)
+{
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (m->nodes[r].op == OP_INPUT && !(m->nodes[r].flags & NF_DEAD) && k-- == 0)
+			return r;
+	return NOREF;
+}
+
+static uint32_t count_op(const Module *m, int op)
+{
+	uint32_t c = 0;
+	for (Ref r = 0; r < m->nnodes; r++)
+		c += m->nodes[r].op == op && !(m->nodes[r].flags & NF_DEAD);
+	return c;
+}
+
+uint32_t ir_ninputs(const Module *m) { return count_op(m, OP_INPUT); }
+uint32_t ir_noutputs(const Module *m) { return count_op(m, OP_OUTPUT); }
+
+size_t ir_in_lanes(const Module *m)
+{
+	size_t s = 0;
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (m->nodes[r].op == OP_INPUT && !(m->nodes[r].flags & NF_DEAD))
+			s += m->nodes[r].len;
+	return s;
+}
+
+size_t ir_out_lanes(const Module *m)
+{
+	size_t s = 0;
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (m->nodes[r].op == OP_OUTPUT && !(m->nodes[r].flags & NF_DEAD))
+			s += m->nodes[r].len;
+	return s;
+}

@@ -1,0 +1,3 @@
+/* balance.c -- STUB: not written yet; changes nothing. */
+#include "passes.h"
+int pass_balance(Module *m, const PassOpts *o) { (void)m; (void)o; return 0; }

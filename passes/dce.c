@@ -1,0 +1,49 @@
+/*
+ * dce.c -- dead-code elimination.
+ *
+ * Marks every node reachable backwards from an output port (through all
+ * operands, registers included) and kills the rest.  Input ports are kept
+ * even when unused: they are the module's interface (zero-elim may drop
+ * them explicitly).  Linear in nodes + operands.
+ *
+ * Requires: a valid module.  Preserves: semantics, port order.
+ */
+#include <stdlib.h>
+
+#include "passes.h"
+
+int pass_dce(Module *m, const PassOpts *o)
+{
+	uint8_t *live = xcalloc(m->nnodes ? m->nnodes : 1, 1);
+	Ref *stack = xmalloc((m->nnodes + 1) * sizeof *stack);
+	uint32_t sp = 0, killed = 0;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if ((n->op == OP_OUTPUT || n->op == OP_INPUT) && !(n->flags & NF_DEAD)) {
+			live[r] = 1;
+			stack[sp++] = r;
+		}
+	}
+	while (sp) {
+		const Node *n = ir_get(m, stack[--sp]);
+		for (uint32_t i = 0; i < n->nargs; i++) {
+			Ref a = ir_arg(m, n, i);
+			if (!live[a]) {
+				live[a] = 1;
+				stack[sp++] = a;
+			}
+		}
+	}
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (!live[r] && !(ir_get(m, r)->flags & NF_DEAD)) {
+			ir_kill(m, r);
+			killed++;
+		}
+	free(live);
+	free(stack);
+	if (killed)
+		ir_compact(m);
+	if (o && o->log)
+		fprintf(o->log, "dce: removed %u nodes\n", killed);
+	return killed != 0;
+}

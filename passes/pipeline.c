@@ -1,0 +1,3 @@
+/* pipeline.c -- STUB: not written yet; changes nothing. */
+#include "passes.h"
+int pass_pipeline(Module *m, const PassOpts *o) { (void)m; (void)o; return 0; }

@@ -1,0 +1,3 @@
+/* strength.c -- STUB: not written yet; changes nothing. */
+#include "passes.h"
+int pass_strength(Module *m, const PassOpts *o) { (void)m; (void)o; return 0; }

@@ -1,0 +1,3 @@
+/* width.c -- STUB: not written yet; changes nothing. */
+#include "passes.h"
+int pass_width(Module *m, const PassOpts *o) { (void)m; (void)o; return 0; }

@@ -1,0 +1,415 @@
+/*
+ * jepac.c -- the compiler driver.
+ *
+ *   jepac [options] INPUT        INPUT: .jir text, LQ40 .bin, .safetensors, or -
+ *
+ * Order of work: load (frontend) -> verify -> pass pipeline (-O level or
+ * --passes=) with optional verification and dumps after each pass -> either
+ * --run (interpret vectors from stdin) or --emit=KIND to -o FILE (stdout by
+ * default).  A file named by -o is written under a temporary name and renamed
+ * only when everything succeeded, so a failed run leaves nothing behind.
+ *
+ * Exit status: 0 success, 1 bad input (one "jepac: error: ..." line),
+ * 2 bad command line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backends.h"
+#include "frontend.h"
+#include "passes.h"
+
+#define JEPAC_VERSION "0.1.0"
+
+/* The driver's only mutable global: a temporary output file to remove if
+ * the run fails (util.c's fatal() calls jepac_cleanup before exiting). */
+static char *tmp_out;
+
+void jepac_cleanup(void)
+{
+	if (tmp_out) {
+		unlink(tmp_out);
+		tmp_out = NULL;
+	}
+}
+
+typedef struct Options {
+	const char *input;
+	const char *output;     /* -o, NULL = stdout */
+	const char *emit;       /* ir, dot, c, verilog, stats */
+	const char *passes;     /* --passes= list, or NULL for the -O pipeline */
+	const char *print_after;
+	int print_after_all;
+	int verify_each;
+	int stats;
+	int run;
+	int real_run;           /* --float */
+	PassOpts popts;
+	LoadOpts lopts;
+	EmitOpts eopts;
+} Options;
+
+static void usage(FILE *f)
+{
+	fputs("usage: jepac [options] INPUT\n"
+	      "INPUT is a .jir file, an LQ40 .bin, a .safetensors checkpoint, or - (stdin).\n"
+	      "\n"
+	      "Options:\n"
+	      "  -O0 | -O1 | -O2       optimisation level (default -O1)\n"
+	      "  --passes=a,b,c        run exactly these passes instead of the -O pipeline\n"
+	      "  --emit=KIND           ir | dot | c | verilog | stats (default ir)\n"
+	      "  -o FILE               write the output to FILE (default stdout)\n"
+	      "  --run                 read input vectors from stdin, print output vectors\n"
+	      "  --float               with --run: evaluate the float graph (no lowering)\n"
+	      "  --raw                 ports as integer codes (--run, --emit=c)\n"
+	      "  --top=NAME            model part to build (checkpoints)\n"
+	      "  --all-tokens          predictor: output every token, not only the last\n"
+	      "  --config=FILE         config.json for a safetensors checkpoint\n"
+	      "  --quant=MODE          q4-pred | full | none: quantize float weights\n"
+	      "  --act-bits=N          activation width for fixed-point lowering (default 16)\n"
+	      "  --c-main              --emit=c: add a main() reading vectors from stdin\n"
+	      "  --testbench           --emit=verilog: add a streaming testbench\n"
+	      "  --pipeline=none       keep the design combinational\n"
+	      "  --stage-depth=N       adder levels per pipeline stage\n"
+	      "  --print-after=PASS    dump the IR to stderr after PASS (under '; after PASS')\n"
+	      "  --print-after-all     dump the IR to stderr after every pass\n"
+	      "  --verify-each         run the verifier after every pass\n"
+	      "  --stats               print a summary to stderr\n"
+	      "  --help, --version\n"
+	      "\n", f);
+	pass_print_help(f);
+}
+
+static _Noreturn void bad_flag(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("jepac: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (try --help)\n", stderr);
+	exit(2);
+}
+
+/* "--name=value" or "--name value": returns the value or NULL. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == 0) {
+		if (*i + 1 >= argc)
+			bad_flag("%s needs a value", name);
+		return argv[++*i];
+	}
+	return NULL;
+}
+
+static int int_value(const char *flag, const char *s, int lo, int hi)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		bad_flag("%s: '%s' is not an integer in %d..%d", flag, s, lo, hi);
+	return (int)v;
+}
+
+static int one_of(const char *s, const char *const *list)
+{
+	for (int i = 0; list[i]; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void parse_args(int argc, char **argv, Options *o)
+{
+	static const char *const emits[] = {"ir", "dot", "c", "verilog", "stats", NULL};
+	static const char *const quants[] = {"q4-pred", "full", "none", NULL};
+	const char *v;
+	o->emit = "ir";
+	o->popts.olevel = 1;
+	o->popts.act_bits = 16;
+	o->popts.stage_depth = 4;
+	o->popts.pipeline = 1;
+	o->popts.seed = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (strcmp(a, "--version") == 0) {
+			printf("jepac %s\n", JEPAC_VERSION);
+			exit(0);
+		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2")) {
+			o->popts.olevel = a[2] - '0';
+		} else if (strcmp(a, "-o") == 0) {
+			if (i + 1 >= argc)
+				bad_flag("-o needs a file name");
+			o->output = argv[++i];
+		} else if ((v = flag_value(argc, argv, &i, "--emit"))) {
+			if (!one_of(v, emits))
+				bad_flag("--emit: unknown kind '%s' (ir, dot, c, verilog, stats)", v);
+			o->emit = v;
+		} else if ((v = flag_value(argc, argv, &i, "--passes"))) {
+			o->passes = v;
+		} else if ((v = flag_value(argc, argv, &i, "--print-after"))) {
+			if (!pass_find(v))
+				bad_flag("--print-after: unknown pass '%s'", v);
+			o->print_after = v;
+		} else if (strcmp(a, "--print-after-all") == 0) {
+			o->print_after_all = 1;
+		} else if (strcmp(a, "--verify-each") == 0) {
+			o->verify_each = 1;
+		} else if (strcmp(a, "--stats") == 0) {
+			o->stats = 1;
+		} else if (strcmp(a, "--run") == 0) {
+			o->run = 1;
+		} else if (strcmp(a, "--float") == 0) {
+			o->real_run = 1;
+		} else if (strcmp(a, "--raw") == 0) {
+			o->eopts.raw = 1;
+		} else if (strcmp(a, "--c-main") == 0) {
+			o->eopts.c_main = 1;
+		} else if (strcmp(a, "--testbench") == 0) {
+			o->eopts.testbench = 1;
+		} else if (strcmp(a, "--all-tokens") == 0) {
+			o->lopts.all_tokens = 1;
+		} else if ((v = flag_value(argc, argv, &i, "--top"))) {
+			o->lopts.top = v;
+		} else if ((v = flag_value(argc, argv, &i, "--config"))) {
+			o->lopts.config = v;
+		} else if ((v = flag_value(argc, argv, &i, "--quant"))) {
+			if (!one_of(v, quants))
+				bad_flag("--quant: unknown mode '%s' (q4-pred, full, none)", v);
+			o->lopts.quant = v;
+		} else if ((v = flag_value(argc, argv, &i, "--act-bits"))) {
+			o->popts.act_bits = int_value("--act-bits", v, 4, 32);
+		} else if ((v = flag_value(argc, argv, &i, "--stage-depth"))) {
+			o->popts.stage_depth = int_value("--stage-depth", v, 1, 1000000);
+		} else if ((v = flag_value(argc, argv, &i, "--pipeline"))) {
+			if (strcmp(v, "none") == 0)
+				o->popts.pipeline = 0;
+			else if (strcmp(v, "auto") == 0)
+				o->popts.pipeline = 1;
+			else
+				bad_flag("--pipeline: unknown value '%s' (none, auto)", v);
+		} else if (a[0] == '-' && a[1] != 0) {
+			bad_flag("unknown option '%s'", a);
+		} else if (o->input) {
+			bad_flag("more than one input file ('%s' and '%s')", o->input, a);
+		} else {
+			o->input = a;
+		}
+	}
+	if (!o->input)
+		bad_flag("no input file");
+	if (o->passes) {
+		char *list = xstrdup(o->passes);
+		for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
+			if (!pass_find(p))
+				bad_flag("--passes: unknown pass '%s'", p);
+		free(list);
+	}
+}
+
+static void verify_or_die(const Module *m, const char *file, const char *when)
+{
+	char msg[512];
+	if (ir_verify(m, msg, sizeof msg) != 0)
+		fatal(file, "invalid IR%s%s: %s", when ? " after " : "", when ? when : "", msg);
+}
+
+static void run_pass(Module *m, const PassInfo *p, const Options *o)
+{
+	p->fn(m, &o->popts);
+	if (o->verify_each)
+		verify_or_die(m, o->input, p->name);
+	if (o->print_after_all || (o->print_after && strcmp(o->print_after, p->name) == 0)) {
+		fprintf(stderr, "; after %s\n", p->name);
+		ir_print(m, stderr);
+	}
+}
+
+static void run_pipeline(Module *m, const Options *o)
+{
+	if (o->passes) {
+		char *list = xstrdup(o->passes);
+		for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
+			run_pass(m, pass_find(p), o);
+		free(list);
+		return;
+	}
+	for (const char *const *p = pass_olist(o->popts.olevel); *p; p++)
+		run_pass(m, pass_find(*p), o);
+}
+
+/* ---- --run: vectors in, vectors out ---------------------------------- */
+
+static int module_is_real(const Module *m)
+{
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if ((n->op == OP_INPUT || n->op == OP_OUTPUT) && n->ty == TY_F)
+			return 1;
+	}
+	return 0;
+}
+
+/* Parses one line of whitespace-separated numbers into vals (n expected). */
+static void parse_vector(char *line, long lineno, int real, size_t n,
+                         int64_t *ivals, double *fvals)
+{
+	size_t k = 0;
+	char *p = line;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		char *end;
+		errno = 0;
+		if (k >= n)
+			fatal("<stdin>", "line %ld: more than the %zu values the input ports take", lineno, n);
+		if (real)
+			fvals[k] = strtod(p, &end);
+		else
+			ivals[k] = strtoll(p, &end, 10);
+		if (end == p || errno || (*end && *end != ' ' && *end != '\t' && *end != '\r' && *end != '\n'))
+			fatal("<stdin>", "line %ld: value %zu is not %s", lineno, k + 1,
+			      real ? "a number" : "an integer");
+		k++;
+		p = end;
+	}
+	if (k != n)
+		fatal("<stdin>", "line %ld: expected %zu values, got %zu", lineno, n, k);
+}
+
+static void run_vectors(const Module *m, const Options *o)
+{
+	int real = module_is_real(m);
+	size_t nin = ir_in_lanes(m), nout = ir_out_lanes(m);
+	int64_t *iin = xcalloc(nin + 1, sizeof *iin), *iout = xcalloc(nout + 1, sizeof *iout);
+	double *fin = xcalloc(nin + 1, sizeof *fin), *fout = xcalloc(nout + 1, sizeof *fout);
+	Interp *ip = interp_new(m);
+	InterpStats st = {0};
+	char *line = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	while (getline(&line, &cap, stdin) != -1) {
+		lineno++;
+		char *p = line;
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		parse_vector(line, lineno, real, nin, iin, fin);
+		if (real) {
+			interp_run(ip, fin, fout, &st);
+			for (size_t i = 0; i < nout; i++)
+				printf(i ? " %.17g" : "%.17g", fout[i]);
+		} else {
+			interp_run_int(ip, iin, iout, &st);
+			for (size_t i = 0; i < nout; i++)
+				printf(i ? " %lld" : "%lld", (long long)iout[i]);
+		}
+		putchar('\n');
+	}
+	if (o->stats)
+		fprintf(stderr, "run: %ld vectors, %llu saturated lanes\n", lineno,
+		        (unsigned long long)st.sat_events);
+	free(line);
+	interp_free(ip);
+	free(iin);
+	free(iout);
+	free(fin);
+	free(fout);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static FILE *open_output(const Options *o)
+{
+	if (!o->output || strcmp(o->output, "-") == 0)
+		return stdout;
+	size_t n = strlen(o->output);
+	tmp_out = xmalloc(n + 16);
+	snprintf(tmp_out, n + 16, "%s.tmp.XXXXXX", o->output);
+	int fd = mkstemp(tmp_out);
+	if (fd < 0) {
+		free(tmp_out);
+		tmp_out = NULL;
+		fatal(o->output, "cannot create: %s", strerror(errno));
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f)
+		fatal(o->output, "cannot open: %s", strerror(errno));
+	return f;
+}
+
+static void close_output(FILE *f, const Options *o)
+{
+	if (f == stdout) {
+		if (fflush(stdout) != 0)
+			fatal("<stdout>", "write error");
+		return;
+	}
+	if (fclose(f) != 0)
+		fatal(o->output, "write error");
+	if (rename(tmp_out, o->output) != 0)
+		fatal(o->output, "cannot rename temporary file: %s", strerror(errno));
+	free(tmp_out);
+	tmp_out = NULL;
+}
+
+static void emit(const Module *m, const Options *o)
+{
+	FILE *f = open_output(o);
+	if (strcmp(o->emit, "ir") == 0)
+		ir_print(m, f);
+	else if (strcmp(o->emit, "dot") == 0)
+		emit_dot(m, f, &o->eopts);
+	else if (strcmp(o->emit, "c") == 0)
+		emit_c(m, f, &o->eopts);
+	else if (strcmp(o->emit, "verilog") == 0)
+		emit_verilog(m, f, &o->eopts);
+	else
+		emit_stats(m, f, &o->eopts);
+	close_output(f, o);
+}
+
+static void print_stats(const Module *m)
+{
+	uint32_t count[OP_COUNT] = {0};
+	for (Ref r = 0; r < m->nnodes; r++)
+		count[ir_get(m, r)->op]++;
+	fprintf(stderr, "stats: %u nodes, %u tensors\n", m->nnodes, m->ntensors);
+	for (int op = 0; op < OP_COUNT; op++)
+		if (count[op])
+			fprintf(stderr, "  %-12s %u\n", op_info[op].name, count[op]);
+}
+
+int main(int argc, char **argv)
+{
+	Options o = {0};
+	parse_args(argc, argv, &o);
+	o.eopts.input_name = o.input;
+	Module *m = frontend_load(o.input, &o.lopts);
+	verify_or_die(m, o.input, NULL);
+	if (!o.real_run)
+		run_pipeline(m, &o);
+	if (o.stats)
+		print_stats(m);
+	if (o.run)
+		run_vectors(m, &o);
+	else
+		emit(m, &o);
+	ir_free(m);
+	return 0;
+}
