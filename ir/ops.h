@@ -38,8 +38,8 @@ enum {
 
 #define JEPAC_OPS(OP) \
 	/* ports and constants */ \
-	OP(INPUT,     "input",     "s",    OPF_PORT, 0) \
-	OP(OUTPUT,    "output",    "sv",   OPF_PORT | OPF_NORESULT, 0) \
+	OP(INPUT,     "input",     "si",   OPF_PORT, 0) \
+	OP(OUTPUT,    "output",    "svi",  OPF_PORT | OPF_NORESULT, 0) \
 	OP(CONST,     "const",     "i",    OPF_INT, 0) \
 	OP(FCONST,    "fconst",    "r",    OPF_REAL, 0) \
 	OP(VCONST,    "vconst",    "t",    0, 0) \
@@ -74,6 +74,8 @@ enum {
 	OP(RMAX,      "rmax",      "vi",   OPF_FOLD, 1) \
 	/* constant matrix times vector (a Linear layer before strength reduction) */ \
 	OP(MATVEC,    "matvec",    "tv",   OPF_FOLD, 2) \
+	OP(BMATVEC,   "bmatvec",   "tv",   OPF_FOLD | OPF_INT, 2) \
+	OP(VCMUL,     "vcmul",     "tv",   OPF_FOLD | OPF_INT, 2) \
 	/* pipeline register */ \
 	OP(REG,       "reg",       "v",    OPF_STATE, 0) \
 	/* high-level real-valued ops (frontend output, lowered to integers later) */ \
