@@ -13,11 +13,18 @@ typedef struct EmitOpts {
 	int raw;         /* --raw: ports as integer codes, not reals */
 	int testbench;   /* --testbench: Verilog testbench too */
 	const char *input_name;  /* for reports */
+	/* stats.c: weight census taken before the passes (per region string
+	 * id: weights, nonzero weights), and the compile start time */
+	uint64_t *census;
+	uint32_t census_n;
+	double t_start;
 } EmitOpts;
 
 void emit_dot(const Module *m, FILE *f, const EmitOpts *o);      /* dot.c */
 void emit_c(const Module *m, FILE *f, const EmitOpts *o);        /* c.c */
 void emit_verilog(const Module *m, FILE *f, const EmitOpts *o);  /* verilog.c */
 void emit_stats(const Module *m, FILE *f, const EmitOpts *o);    /* stats.c */
+void stats_census(const Module *m, EmitOpts *o);
+void stats_summary(const Module *m, const EmitOpts *o, FILE *f);
 
 #endif

@@ -1,7 +1,310 @@
-/* stats.c -- STUB: not written yet. */
+/*
+ * stats.c -- the cost report: `--emit=stats` (JSON) and `--stats` (a human
+ * summary on stderr).
+ *
+ * Weights are counted by a census taken before any pass runs
+ * (stats_census): strength reduction turns matrices into adders, so the
+ * weight matrices are no longer visible at the end.  Everything else is
+ * measured on the final module, per named region and in total:
+ *
+ *   adders        two-input add/sub lanes (shifts and negations are free,
+ *                 as da4ml counts them); negations are reported apart
+ *   fa_bits       sum over add/sub/neg lanes of the bits that need a full
+ *                 adder: result width minus the constant-zero low bits that
+ *                 the operands share (a ripple-carry adder's cell count)
+ *   depth         adder levels on the longest path (an unexpanded matvec,
+ *                 bmatvec or sum counts as a balanced tree of its operands)
+ *   var_mults     lanes of `mul` (attention's q.k and weights.v)
+ *   const_mults   lanes of cmul and vcmul plus the nonzero weights of every
+ *                 matvec/bmatvec still in the graph (0 after strength
+ *                 reduction)
+ *   registers     `reg` lanes and their bits; latency = most registers on
+ *                 any input-to-output path (clock cycles)
+ *   luts          `lut` lanes and their table bits (entries x width)
+ *
+ * The JSON's "run" object (compile time, peak memory) is the only part that
+ * varies between runs; everything else is a function of input and flags.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
 #include "backends.h"
+
+typedef struct Cost {
+	uint64_t weights, nonzero;
+	uint64_t nodes, adders, negs, fa_bits, var_mults, const_mults;
+	uint64_t registers, register_bits, luts, lut_bits;
+	uint32_t depth, latency;
+} Cost;
+
+static uint64_t tensor_nonzero(const Tensor *t)
+{
+	uint64_t nz = 0;
+	for (size_t i = 0; i < t->n; i++)
+		nz += tensor_has_codes(t) ? t->codes[i] != 0 : t->reals[i] != 0;
+	return nz;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void stats_census(const Module *m, EmitOpts *o)
+{
+	o->t_start = now_seconds();
+	o->census_n = m->nstrs;
+	o->census = xcalloc(2 * (size_t)m->nstrs, sizeof *o->census);
+	uint64_t *nzcache = xcalloc(m->ntensors + 1, sizeof *nzcache);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if ((n->op != OP_MATVEC && n->op != OP_BMATVEC) || (n->flags & NF_DEAD))
+			continue;
+		const Tensor *t = ir_tget(m, n->aux);
+		if (!nzcache[n->aux])
+			nzcache[n->aux] = tensor_nonzero(t) + 1;
+		o->census[2 * n->region] += t->n;
+		o->census[2 * n->region + 1] += nzcache[n->aux] - 1;
+	}
+	free(nzcache);
+}
+
+static uint32_t ceil_log2(uint64_t v)
+{
+	uint32_t k = 0;
+	while (k < 63 && ((uint64_t)1 << k) < v)
+		k++;
+	return k;
+}
+
+static int ctz64(int64_t v, int width)
+{
+	return v == 0 ? width : __builtin_ctzll((uint64_t)v);
+}
+
+/* Constant-zero low bits of every node (a lower bound; 0 when unknown). */
+static uint8_t *known_zero_bits(const Module *m)
+{
+	uint8_t *tz = xcalloc(m->nnodes + 1, 1);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		const Ref *a = ir_args(m, n);
+		int z = 0;
+		switch (n->op) {
+		case OP_CONST: z = ctz64(n->imm, n->width); break;
+		case OP_SHL: z = tz[a[0]] + (int)n->imm; break;
+		case OP_CMUL: z = tz[a[0]] + ctz64(n->imm, 64); break;
+		case OP_NEG: case OP_EXT: case OP_TRUNC: case OP_EXTRACT: case OP_REG:
+			z = tz[a[0]];
+			break;
+		case OP_ADD: case OP_SUB:
+			z = tz[a[0]] < tz[a[1]] ? tz[a[0]] : tz[a[1]];
+			break;
+		case OP_CONCAT:
+			z = 64;
+			for (uint32_t i = 0; i < n->nargs; i++)
+				z = tz[a[i]] < z ? tz[a[i]] : z;
+			break;
+		default: break;
+		}
+		tz[r] = (uint8_t)(z > n->width ? n->width : z);
+	}
+	return tz;
+}
+
+/* Adder levels (depth) and register count (stage) on the longest path to each node. */
+static uint32_t node_depth(const Module *m, const Node *n, const uint32_t *depth)
+{
+	uint32_t d = 0;
+	for (uint32_t i = 0; i < n->nargs; i++) {
+		uint32_t x = depth[ir_arg(m, n, i)];
+		d = x > d ? x : d;
+	}
+	switch (n->op) {
+	case OP_ADD: case OP_SUB: case OP_NEG:
+		return d + 1;
+	case OP_MATVEC:
+		return d + ceil_log2(ir_tget(m, n->aux)->dims[1]) + 1;
+	case OP_BMATVEC:
+		return d + ceil_log2(Q4_BLOCK) + 1;
+	case OP_SUM:
+		return d + ceil_log2((uint64_t)n->imm);
+	default:
+		return d;
+	}
+}
+
+static void add_node(const Module *m, Ref r, const uint8_t *tz, const uint64_t *nzw, Cost *c)
+{
+	const Node *n = ir_get(m, r);
+	const Ref *a = ir_args(m, n);
+	uint64_t len = n->len;
+	c->nodes++;
+	switch (n->op) {
+	case OP_ADD: case OP_SUB: {
+		int z = tz[a[0]] > tz[a[1]] ? tz[a[0]] : tz[a[1]];
+		c->adders += len;
+		c->fa_bits += len * (uint64_t)(n->width > z ? n->width - z : 0);
+		break;
+	}
+	case OP_NEG:
+		c->negs += len;
+		c->fa_bits += len * (uint64_t)(n->width > tz[a[0]] ? n->width - tz[a[0]] : 0);
+		break;
+	case OP_MUL:
+		c->var_mults += n->ty == TY_F ? 0 : len;
+		break;
+	case OP_CMUL: case OP_VCMUL:
+		c->const_mults += len;
+		break;
+	case OP_MATVEC: case OP_BMATVEC: {
+		const Tensor *t = ir_tget(m, n->aux);
+		uint64_t groups = ir_get(m, a[0])->len / t->dims[1];
+		c->const_mults += nzw[n->aux] * groups;
+		break;
+	}
+	case OP_REG:
+		c->registers += len;
+		c->register_bits += len * n->width;
+		break;
+	case OP_LUT:
+		c->luts += len;
+		c->lut_bits += len * ir_tget(m, n->aux)->n * n->width;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Fills per-region costs (indexed by region string id) and the totals. */
+static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
+{
+	uint8_t *tz = known_zero_bits(m);
+	uint32_t *depth = xcalloc(m->nnodes + 1, sizeof *depth);
+	uint32_t *stage = xcalloc(m->nnodes + 1, sizeof *stage);
+	uint64_t *nzw = xcalloc(m->ntensors + 1, sizeof *nzw);
+	for (uint32_t t = 0; t < m->ntensors; t++)
+		if (tensor_has_codes(ir_tget(m, t)))
+			nzw[t] = tensor_nonzero(ir_tget(m, t));
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (n->op == OP_REG) {
+			/* a register restarts the adder count and adds a stage */
+			Ref a = ir_arg(m, n, 0);
+			stage[r] = a < r ? stage[a] + 1 : 1;
+			continue;
+		}
+		depth[r] = node_depth(m, n, depth);
+		for (uint32_t i = 0; i < n->nargs; i++) {
+			uint32_t s = stage[ir_arg(m, n, i)];
+			stage[r] = s > stage[r] ? s : stage[r];
+		}
+	}
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		add_node(m, r, tz, nzw, &reg[n->region]);
+		add_node(m, r, tz, nzw, tot);
+		if (depth[r] > reg[n->region].depth)
+			reg[n->region].depth = depth[r];
+		if (depth[r] > tot->depth)
+			tot->depth = depth[r];
+		if (n->op == OP_OUTPUT && stage[r] > tot->latency)
+			tot->latency = stage[r];
+	}
+	if (o->census)
+		for (uint32_t s = 0; s < o->census_n && s < m->nstrs; s++) {
+			reg[s].weights = o->census[2 * s];
+			reg[s].nonzero = o->census[2 * s + 1];
+			tot->weights += reg[s].weights;
+			tot->nonzero += reg[s].nonzero;
+		}
+	free(tz);
+	free(depth);
+	free(stage);
+	free(nzw);
+}
+
+static void json_cost(cJSON *obj, const Cost *c)
+{
+	cJSON_AddNumberToObject(obj, "weights", (double)c->weights);
+	cJSON_AddNumberToObject(obj, "nonzero_weights", (double)c->nonzero);
+	cJSON_AddNumberToObject(obj, "nodes", (double)c->nodes);
+	cJSON_AddNumberToObject(obj, "adders", (double)c->adders);
+	cJSON_AddNumberToObject(obj, "negations", (double)c->negs);
+	cJSON_AddNumberToObject(obj, "fa_bits", (double)c->fa_bits);
+	cJSON_AddNumberToObject(obj, "depth", c->depth);
+	cJSON_AddNumberToObject(obj, "var_mults", (double)c->var_mults);
+	cJSON_AddNumberToObject(obj, "const_mults", (double)c->const_mults);
+	cJSON_AddNumberToObject(obj, "registers", (double)c->registers);
+	cJSON_AddNumberToObject(obj, "register_bits", (double)c->register_bits);
+	cJSON_AddNumberToObject(obj, "luts", (double)c->luts);
+	cJSON_AddNumberToObject(obj, "lut_bits", (double)c->lut_bits);
+	if (c->nonzero) {
+		cJSON_AddNumberToObject(obj, "adders_per_nonzero_weight", (double)c->adders / c->nonzero);
+		cJSON_AddNumberToObject(obj, "fa_bits_per_nonzero_weight", (double)c->fa_bits / c->nonzero);
+	}
+}
+
+static double peak_memory_mb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss / 1024.0;
+}
+
 void emit_stats(const Module *m, FILE *f, const EmitOpts *o)
 {
-	(void)m; (void)f; (void)o;
-	fatal(NULL, "--emit=stats is not implemented yet");
+	Cost *reg = xcalloc(m->nstrs + 1, sizeof *reg), tot = {0};
+	measure(m, o, reg, &tot);
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "input", o->input_name ? o->input_name : "");
+	cJSON_AddStringToObject(root, "module", ir_strget(m, m->name));
+	cJSON *t = cJSON_AddObjectToObject(root, "totals");
+	json_cost(t, &tot);
+	cJSON_AddNumberToObject(t, "latency", tot.latency);
+	cJSON *regions = cJSON_AddArrayToObject(root, "regions");
+	for (uint32_t s = 0; s < m->nstrs; s++) {
+		if (reg[s].nodes == 0 && reg[s].weights == 0)
+			continue;
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "name", s ? ir_strget(m, s) : "");
+		json_cost(e, &reg[s]);
+		cJSON_AddItemToArray(regions, e);
+	}
+	cJSON *run = cJSON_AddObjectToObject(root, "run");
+	cJSON_AddNumberToObject(run, "compile_time_s", o->t_start ? now_seconds() - o->t_start : 0);
+	cJSON_AddNumberToObject(run, "peak_memory_mb", peak_memory_mb());
+	char *s = cJSON_Print(root);
+	fputs(s, f);
+	fputc('\n', f);
+	free(s);
+	cJSON_Delete(root);
+	free(reg);
+}
+
+void stats_summary(const Module *m, const EmitOpts *o, FILE *f)
+{
+	Cost *reg = xcalloc(m->nstrs + 1, sizeof *reg), tot = {0};
+	measure(m, o, reg, &tot);
+	fprintf(f, "stats: %llu nodes, %u tensors\n", (unsigned long long)tot.nodes, m->ntensors);
+	fprintf(f, "  weights %llu (nonzero %llu)\n", (unsigned long long)tot.weights,
+	        (unsigned long long)tot.nonzero);
+	fprintf(f, "  adders %llu (%.3f per nonzero weight), negations %llu, fa_bits %llu, depth %u\n",
+	        (unsigned long long)tot.adders, tot.nonzero ? (double)tot.adders / tot.nonzero : 0.0,
+	        (unsigned long long)tot.negs, (unsigned long long)tot.fa_bits, tot.depth);
+	fprintf(f, "  multipliers: variable %llu, constant %llu\n",
+	        (unsigned long long)tot.var_mults, (unsigned long long)tot.const_mults);
+	fprintf(f, "  registers %llu (%llu bits), latency %u cycles\n",
+	        (unsigned long long)tot.registers, (unsigned long long)tot.register_bits, tot.latency);
+	fprintf(f, "  tables %llu (%llu bits)\n", (unsigned long long)tot.luts,
+	        (unsigned long long)tot.lut_bits);
+	if (o->t_start)
+		fprintf(f, "  compile %.2f s, peak memory %.0f MB\n", now_seconds() - o->t_start,
+		        peak_memory_mb());
+	free(reg);
 }

@@ -60,6 +60,9 @@ typedef struct Checkpoint {
 	LewmConfig cfg;
 	char mode[16];       /* LQ40 mode ("q4-pred", "full", ...), or "float" */
 	int has_batchnorm;   /* 0 for LQ40: BatchNorm statistics are not stored */
+	/* added by build/c (checkpoint formats): */
+	int meta_tokens;     /* LQ40 "meta_tokens" (0 unless a hybrid full-mode file) */
+	int old_layout;      /* LQ40 read without meta_tokens key and trailer */
 } Checkpoint;
 
 /* checkpoint.c */
@@ -78,5 +81,21 @@ void lq40_write(Checkpoint *ck, const char *mode, FILE *f);
 
 /* quant.c: the exporter's quantization rules. */
 void ck_quantize(Checkpoint *ck, const char *mode);    /* q4-pred | full | none | wanda* */
+
+/* Added by build/c.  checkpoint.c: */
+void ck_check_finite(const Checkpoint *ck, const CkTensor *t);   /* fatal on NaN/Inf */
+const char *ck_name(char *buf, size_t cap, const char *fmt, int i); /* snprintf(fmt, i) */
+/* config.c: config.json -> cfg (sizes the file does not give are left 0). */
+void ck_read_config(const char *path, LewmConfig *cfg);
+/* quant.c: the single-matrix rules (exported for tests and tools). */
+void quant_q4_rows(const float *w, uint32_t out, uint32_t in, int8_t *q, float *scales);
+void quant_i8_rows(const float *w, uint32_t out, uint32_t in, int8_t *q, float *scales);
+void quant_wanda_rows(float *w, uint32_t out, uint32_t in, float sparsity);
+/* Canonical names (docs/lq40.md): the encoder uses the Hugging Face ViT layout
+ * "encoder.encoder.layer.i.{layernorm_before,attention.attention.{query,key,
+ * value},attention.output.dense,layernorm_after,intermediate.dense,
+ * output.dense}.{weight,bias}"; the predictor's optional projections are
+ * "predictor.transformer.{input_proj,cond_proj,output_proj}.{weight,bias}";
+ * LQ40 full-mode trailer extras are "meta_token" and "enc_proj.{weight,bias}". */
 
 #endif

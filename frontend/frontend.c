@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frontend.h"
+#include "lewm.h"
 
 char *read_file(const char *path, size_t *n)
 {
@@ -46,10 +47,19 @@ Module *frontend_load(const char *path, const LoadOpts *o)
 	Module *m;
 	if (n >= 4 && memcmp(buf, "LQ40", 4) == 0) {
 		free(buf);
-		fatal(path, "LQ40 input is not supported yet");
+		Checkpoint *ck = lq40_read(path);
+		if (o && o->quant)
+			ck_quantize(ck, o->quant);
+		m = lewm_build(ck, o);
+		ck_free(ck);
+		return m;
 	} else if (n >= 9 && buf[8] == '{') {
 		free(buf);
-		fatal(path, "safetensors input is not supported yet");
+		Checkpoint *ck = st_read(path, o ? o->config : NULL);
+		ck_quantize(ck, o && o->quant ? o->quant : "q4-pred");
+		m = lewm_build(ck, o);
+		ck_free(ck);
+		return m;
 	} else {
 		m = ir_parse(buf, n, strcmp(path, "-") == 0 ? "<stdin>" : path);
 	}

@@ -1,3 +1,117 @@
-/* cse.c -- STUB: not written yet; changes nothing. */
+/*
+ * cse.c -- common sub-expression elimination: (1) extraction of sub-sums
+ * shared between the rows of constant matrices, (2) hash-consing.
+ *
+ * (1) Every integer matvec / bmatvec is solved by cmvm.c at level
+ * CMVM_SHARE: the weights' CSD digits become terms (column, shift, sign);
+ * cmvm_greedy.c repeatedly turns the most frequent pair pattern across rows
+ * into one shared adder (da4ml's greedy; counts kept exactly in a hash map
+ * with bucket lists, updated incrementally); each row's remaining terms
+ * become a depth-balanced tree.  A bmatvec is solved per 32-column block;
+ * big matrices are cut into column chunks of at most max(24, sqrt(2^19 /
+ * rows)) digits per row, which bounds the work per weight.  Cost model:
+ * two-input adders; ties go to the shallower, then narrower adder.
+ *
+ * (2) Hash-consing: nodes with the same op, type, lane count, operands
+ * (commutative ops in canonical order), imm and aux are merged, in one
+ * pass in topological order over an open-addressing table: linear time.
+ * Ports, registers and constants with side meaning (input, output, reg)
+ * are never merged.
+ *
+ * Requires: a valid module.  Preserves: every output bit for bit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmvm.h"
 #include "passes.h"
-int pass_cse(Module *m, const PassOpts *o) { (void)m; (void)o; return 0; }
+
+typedef struct Cons {
+	Ref *table;
+	uint32_t cap;
+} Cons;
+
+static int mergeable(const Node *n)
+{
+	return !(n->flags & NF_DEAD) && n->op != OP_INPUT && n->op != OP_OUTPUT && n->op != OP_REG;
+}
+
+static uint64_t node_hash(const Module *m, const Node *n)
+{
+	uint64_t h = hash_mix(n->op, (uint64_t)n->ty << 8 | n->width);
+	h = hash_mix(h, n->len);
+	h = hash_mix(h, (uint64_t)n->imm);
+	h = hash_mix(h, n->aux);
+	for (uint32_t i = 0; i < n->nargs; i++)
+		h = hash_mix(h, ir_arg(m, n, i));
+	return h;
+}
+
+static int node_same(const Module *m, const Node *a, const Node *b)
+{
+	if (a->op != b->op || a->ty != b->ty || a->width != b->width || a->len != b->len ||
+	    a->imm != b->imm || a->aux != b->aux || a->nargs != b->nargs)
+		return 0;
+	return memcmp(ir_args(m, a), ir_args(m, b), a->nargs * sizeof(Ref)) == 0;
+}
+
+/* Operands of a commutative two-operand node in ascending order. */
+static void canon(Module *m, Node *n)
+{
+	if ((op_info[n->op].flags & OPF_COMM) && n->nargs == 2) {
+		Ref *a = ir_args(m, n);
+		if (a[0] > a[1]) {
+			Ref t = a[0];
+			a[0] = a[1];
+			a[1] = t;
+		}
+	}
+}
+
+static uint32_t hashcons(Module *m)
+{
+	uint32_t cap = 16, merged = 0;
+	while (cap < 2 * m->nnodes + 2)
+		cap *= 2;
+	Ref *table = xmalloc(cap * sizeof *table), *map = xmalloc((m->nnodes + 1) * sizeof *map);
+	memset(table, 0xff, cap * sizeof *table);
+	memset(map, 0xff, (m->nnodes + 1) * sizeof *map);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		Node *n = ir_get(m, r);
+		Ref *a = ir_args(m, n);
+		for (uint32_t i = 0; i < n->nargs; i++)   /* (reg operands may follow) */
+			if (map[a[i]] != NOREF)
+				a[i] = map[a[i]];
+		if (!mergeable(n))
+			continue;
+		canon(m, n);
+		uint32_t s = (uint32_t)node_hash(m, n) & (cap - 1);
+		for (; table[s] != NOREF; s = (s + 1) & (cap - 1))
+			if (node_same(m, ir_get(m, table[s]), n))
+				break;
+		if (table[s] == NOREF) {
+			table[s] = r;
+		} else {
+			map[r] = table[s];
+			ir_kill(m, r);
+			merged++;
+		}
+	}
+	if (merged) {
+		ir_rewrite(m, map);
+		ir_compact(m);
+	}
+	free(table);
+	free(map);
+	return merged;
+}
+
+int pass_cse(Module *m, const PassOpts *o)
+{
+	FILE *log = o ? o->log : NULL;
+	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC, CMVM_SHARE, log, "cse");
+	uint32_t merged = hashcons(m);
+	if (log)
+		fprintf(log, "cse: merged %u identical nodes\n", merged);
+	return k || merged;
+}

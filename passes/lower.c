@@ -1,3 +1,852 @@
-/* lower.c -- STUB: not written yet; changes nothing. */
-#include "passes.h"
-int pass_lower(Module *m, const PassOpts *o) { (void)m; (void)o; return 0; }
+/*
+ * lower.c -- fixed-point lowering: the float graph becomes an exact
+ * integer graph (pass "lower"; docs/fixed-point.md is the full story).
+ *
+ * Requires: a valid module.  A module without f64 values is left alone.
+ * Produces: no f64 value and no OPF_REAL op; compacted; unused tensors
+ * dropped.  Integer nodes of a mixed module are kept as they are.
+ *
+ * 1. Calibration.  The float graph is evaluated (eval_node, the
+ *    interpreter's own kernels) on LW_NCAL random input vectors drawn from
+ *    N(0,1) with the seed PassOpts.seed (more vectors for small graphs);
+ *    every f64 node's bound B = max(LW_MARGIN * max |value|,
+ *    LW_SIGMAS * rms value) gives its format: act_bits signed bits, binary
+ *    point F = W - 1 - ceil(log2(B)).  Values beyond the format are
+ *    saturated (`sat`), never wrapped.
+ * 2. Lowering, in topological order.  Each float node becomes an LVal
+ *    (integer node + binary point).  Every op first computes its result
+ *    exactly in a wide type; the single rounding point is the final
+ *    requantisation (roundshr to the node's binary point + sat to W bits).
+ *    A matvec whose only user is an add (the bias) stays wide, so the bias
+ *    is added before the rounding point.  Real constants stay symbolic
+ *    until a consumer picks their format: x*c becomes cmul/vcmul by an
+ *    integer mantissa, x+c an add of an integer constant at x's point.
+ * 3. Linear layers keep their integer weights exact: Q4 -> bmatvec over the
+ *    4-bit codes, vcmul by integer block-scale mantissas, sum over blocks;
+ *    I8 / requantised F32 -> matvec over codes, vcmul by row-scale
+ *    mantissas.  Accumulator widths come from the bound sum |w| * max|x|.
+ * Nonlinear ops (LayerNorm, softmax, attention, GELU, ...) are in
+ * lower_nl.c.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+#include "lower.h"
+
+#define LW_NCAL 16          /* fewest calibration vectors */
+#define LW_NCAL_MAX 256     /* most calibration vectors (small graphs) */
+#define LW_CAL_WORK 2e8     /* lane operations the calibration may spend */
+#define LW_MARGIN 1.5       /* headroom over the calibrated max |value| */
+#define LW_SIGMAS 6.0       /* ... and at least this many rms values */
+#define LW_SCALE_BITS 12    /* mantissa bits of Q4 block / row scales */
+#define LW_CONST_BITS 12    /* mantissa bits of real constant multipliers */
+#define LW_WEIGHT_BITS 12   /* code bits of float weights requantised here */
+
+/* ---- building blocks ---------------------------------------------------- */
+
+Ref lw_op(Lower *L, int op, int ty, int w, uint32_t len, const Ref *a, uint32_t na,
+          int64_t imm, uint32_t aux)
+{
+	if (ty != TY_F && (w < 1 || w > 64))
+		die("lower: width %d for %s", w, op_info[op].name);
+	return ir_node(L->m, op, ty, w, len, a, na, imm, aux);
+}
+
+Ref lw_op1(Lower *L, int op, int w, uint32_t len, Ref x, int64_t imm)
+{
+	return lw_op(L, op, TY_S, w, len, &x, 1, imm, 0);
+}
+
+Ref lw_op2(Lower *L, int op, int w, uint32_t len, Ref x, Ref y)
+{
+	Ref a[2] = {x, y};
+	return lw_op(L, op, TY_S, w, len, a, 2, 0, 0);
+}
+
+uint32_t lw_itensor(Lower *L, const char *what, uint32_t rows, uint32_t cols,
+                    const int64_t *codes)
+{
+	char name[96];
+	snprintf(name, sizeof name, "lower.%u.%s", L->ntens++, what);
+	uint32_t id = ir_tensor(L->m, name, TK_INT, cols > 1 ? 2 : 1, rows, cols);
+	Tensor *t = ir_tget(L->m, id);
+	for (size_t i = 0; i < t->n; i++) {
+		if (codes[i] < INT32_MIN || codes[i] > INT32_MAX)
+			die("lower: tensor code %lld does not fit 32 bits", (long long)codes[i]);
+		t->codes[i] = (int32_t)codes[i];
+	}
+	return id;
+}
+
+/* Bits b with bound < 2^b (bound >= 0). */
+int lw_bits(double bound)
+{
+	int b = 0;
+	while (b < 80 && ldexp(1.0, b) <= bound)
+		b++;
+	return b;
+}
+
+int lw_fmt(Lower *L, double amax)
+{
+	if (!(amax > 0) || !isfinite(amax))
+		return L->W - 1;
+	int F = L->W - 1 - (int)ceil(log2(amax));
+	return F < -32 ? -32 : F > 48 ? 48 : F;
+}
+
+LVal lw_val(Ref r, int F, int w, uint32_t len)
+{
+	LVal v = {r, F, w, len, NULL};
+	return v;
+}
+
+LVal lw_fit(Lower *L, LVal x, int maxw)
+{
+	if (x.cv || x.w <= maxw)
+		return x;
+	int k = x.w - maxw + 1;
+	return lw_val(lw_op1(L, OP_ROUNDSHR, maxw, x.len, x.r, k), x.F - k, maxw, x.len);
+}
+
+static LVal to_width(Lower *L, LVal x, int w)
+{
+	if (x.w > w)
+		return lw_val(lw_op1(L, OP_SAT, w, x.len, x.r, 0), x.F, w, x.len);
+	if (x.w < w)
+		return lw_val(lw_op1(L, OP_EXT, w, x.len, x.r, 0), x.F, w, x.len);
+	return x;
+}
+
+static Ref zero_vec(Lower *L, int w, uint32_t len)
+{
+	return lw_op(L, OP_CONST, TY_S, w, len, NULL, 0, 0, 0);
+}
+
+/* x at binary point F in exactly w signed bits: one rounding, saturation. */
+LVal lw_requant(Lower *L, LVal x, int F, int w)
+{
+	if (x.cv)
+		return to_width(L, lw_intconst(L, x.cv, x.len, F), w);
+	int d = x.F - F;
+	if (d > 63 || (d > 0 && d >= x.w + 1))
+		return lw_val(zero_vec(L, w, x.len), F, w, x.len);
+	if (d > 0) {
+		int nw = x.w - d + 1 < 2 ? 2 : x.w - d + 1;
+		x = lw_val(lw_op1(L, OP_ROUNDSHR, nw, x.len, x.r, d), F, nw, x.len);
+	} else if (d < 0) {
+		int s = -d, keep = w - s + 1 < 2 ? 2 : w - s + 1;
+		if (x.w > keep)
+			x = to_width(L, x, keep);
+		x = lw_val(lw_op1(L, OP_SHL, x.w + s, x.len, x.r, s), F, x.w + s, x.len);
+	}
+	return to_width(L, x, w);
+}
+
+static int64_t code_of(double c, int F)
+{
+	double v = round(ldexp(c, F));
+	double lim = ldexp(1.0, 61);
+	return !(v == v) ? 0 : v > lim ? (int64_t)lim : v < -lim ? -(int64_t)lim : (int64_t)v;
+}
+
+Ref lw_sconst(Lower *L, int w, int64_t v)
+{
+	return lw_op(L, OP_CONST, TY_S, w, 1, NULL, 0, v, 0);
+}
+
+/* Real constants c at binary point F (exact codes, rounded once). */
+LVal lw_intconst(Lower *L, const double *c, uint32_t len, int F)
+{
+	int64_t *code = xmalloc(len * sizeof *code), big = 0;
+	int same = 1;
+	for (uint32_t i = 0; i < len; i++) {
+		code[i] = code_of(c[i], F);
+		big = llabs(code[i]) > big ? llabs(code[i]) : big;
+		same &= code[i] == code[0];
+	}
+	int w = lw_bits((double)big) + 1;
+	Ref r;
+	if (same) {
+		r = lw_op(L, OP_CONST, TY_S, w, len, NULL, 0, code[0], 0);
+	} else {
+		int k = w > 31 ? w - 31 : 0;
+		for (uint32_t i = 0; i < len && k; i++)
+			code[i] >>= k;   /* drops bits below 2^-(F-k): a coarser constant */
+		uint32_t t = lw_itensor(L, "const", len, 1, code);
+		ir_tget(L->m, t)->frac = F - k;
+		r = lw_op(L, OP_VCONST, TY_S, w - k, len, NULL, 0, 0, t);
+		if (k)
+			r = lw_op1(L, OP_SHL, w, len, r, k);
+	}
+	free(code);
+	return lw_val(r, F, w, len);
+}
+
+LVal lw_materialize(Lower *L, LVal x, int F)
+{
+	return x.cv ? lw_intconst(L, x.cv, x.len, F) : x;
+}
+
+/* y[j*g + i] = x[j]: a matvec by a g x 1 matrix of ones (free wiring). */
+Ref lw_bcast_ref(Lower *L, Ref x, int ty, int w, uint32_t len, uint32_t g)
+{
+	if (g == 1)
+		return x;
+	int64_t *ones = xmalloc(g * sizeof *ones);
+	for (uint32_t i = 0; i < g; i++)
+		ones[i] = 1;
+	uint32_t t = lw_itensor(L, "ones", g, 1, ones);
+	free(ones);
+	return lw_op(L, OP_MATVEC, ty, w, len * g, &x, 1, 0, t);
+}
+
+Ref lw_bcast(Lower *L, LVal x, uint32_t g)
+{
+	return lw_bcast_ref(L, x.r, TY_S, x.w, x.len, g);
+}
+
+/* Integer mantissas m[i] ~ c[i] * 2^e with |m| < 2^(bits-1); returns e. */
+static int mantissas(const double *c, size_t n, int bits, int64_t *m)
+{
+	double big = 0;
+	for (size_t i = 0; i < n; i++)
+		big = fabs(c[i]) > big ? fabs(c[i]) : big;
+	if (!(big > 0))
+		big = 1;
+	int e = bits - 1 - (int)ceil(log2(big * 1.0000001));
+	for (;;) {
+		int odd = 0;
+		for (size_t i = 0; i < n; i++) {
+			m[i] = code_of(c[i], e);
+			odd |= (int)(m[i] & 1);
+		}
+		if (odd || e <= -60)
+			return e;
+		e--;     /* every mantissa even: a smaller constant, same value */
+	}
+}
+
+/* x repeated to len lanes (len a multiple of x.len). */
+static LVal tile(Lower *L, LVal x, uint32_t len)
+{
+	if (x.len == len)
+		return x;
+	uint32_t k = len / x.len;
+	Ref *a = xmalloc(k * sizeof *a);
+	for (uint32_t i = 0; i < k; i++)
+		a[i] = x.r;
+	Ref r = lw_op(L, OP_CONCAT, TY_S, x.w, len, a, k, 0, 0);
+	free(a);
+	return lw_val(r, x.F, x.w, len);
+}
+
+/* x * c for real constants c (len n, broadcast): cmul / vcmul, exact. */
+static LVal vscale(Lower *L, LVal x, const double *c, uint32_t n)
+{
+	int64_t *m = xmalloc(n * sizeof *m), big = 0;
+	int e = mantissas(c, n, LW_CONST_BITS, m), same = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		big = llabs(m[i]) > big ? llabs(m[i]) : big;
+		same &= m[i] == m[0];
+	}
+	int mb = lw_bits((double)big);
+	x = lw_fit(L, x, LW_MAXW - mb);
+	LVal y;
+	if (same) {
+		y = lw_val(lw_op1(L, OP_CMUL, x.w + mb, x.len, x.r, m[0]), x.F + e, x.w + mb, x.len);
+	} else {
+		uint32_t len = x.len > n ? x.len : n;
+		x = tile(L, x, len);
+		uint32_t t = lw_itensor(L, "scale", n, 1, m);
+		y = lw_val(lw_op(L, OP_VCMUL, TY_S, x.w + mb, len, &x.r, 1, 0, t), x.F + e,
+		           x.w + mb, len);
+	}
+	free(m);
+	return y;
+}
+
+LVal lw_scale(Lower *L, LVal x, double c)
+{
+	return vscale(L, x, &c, 1);
+}
+
+/* ---- calibration ---------------------------------------------------------- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double rng_gauss(uint64_t *s)
+{
+	double u = ((double)(rng_next(s) >> 11) + 0.5) * 0x1p-53;
+	double v = (double)(rng_next(s) >> 11) * 0x1p-53;
+	return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static int is_constant_node(const Lower *L, const uint8_t *isc, Ref r)
+{
+	const Node *n = ir_get(L->m, r);
+	if (n->op == OP_CONST || n->op == OP_FCONST || n->op == OP_VCONST)
+		return 1;
+	if (n->op == OP_INPUT || n->op == OP_OUTPUT || n->op == OP_REG || !n->nargs)
+		return 0;
+	for (uint32_t i = 0; i < n->nargs; i++)
+		if (!isc[ir_arg(L->m, n, i)])
+			return 0;
+	return 1;
+}
+
+static void record(Lower *L, Ref r, const Lane *v, int first, const uint8_t *isc)
+{
+	const Node *n = ir_get(L->m, r);
+	if (n->ty != TY_F)
+		return;
+	for (uint32_t i = 0; i < n->len; i++) {
+		double x = v[i].f;
+		if (!isfinite(x))
+			continue;
+		L->lo[r] = x < L->lo[r] ? x : L->lo[r];
+		L->hi[r] = x > L->hi[r] ? x : L->hi[r];
+		L->amax[r] = fabs(x) > L->amax[r] ? fabs(x) : L->amax[r];
+		L->ss[r] += x * x;
+	}
+	L->cnt[r] += n->len;
+	if (first && isc[r]) {
+		L->cvals[r] = xmalloc(n->len * sizeof(double));
+		for (uint32_t i = 0; i < n->len; i++)
+			L->cvals[r][i] = v[i].f;
+	}
+}
+
+static void eval_one(Lower *L, EvalCtx *ec, Ref r, Lane **val, uint64_t *rng)
+{
+	const Node *n = ir_get(L->m, r);
+	val[r] = xmalloc((n->len ? n->len : 1) * sizeof(Lane));
+	if (n->op == OP_INPUT) {
+		for (uint32_t i = 0; i < n->len; i++) {
+			if (n->ty == TY_F)
+				val[r][i].f = rng_gauss(rng);
+			else
+				val[r][i].i = 0;
+		}
+	} else if (n->op == OP_REG) {
+		memcpy(val[r], val[ir_arg(L->m, n, 0)], n->len * sizeof(Lane));
+	} else {
+		const Lane **a = xmalloc((n->nargs + 1) * sizeof *a);
+		for (uint32_t i = 0; i < n->nargs; i++)
+			a[i] = val[ir_arg(L->m, n, i)];
+		eval_node(ec, r, a, val[r]);
+		free(a);
+	}
+}
+
+/* Vectors to calibrate with: LW_NCAL .. LW_NCAL_MAX within LW_CAL_WORK. */
+static int cal_vectors(const Lower *L)
+{
+	double work = 1;
+	for (Ref r = 0; r < L->n0; r++) {
+		const Node *n = ir_get(L->m, r);
+		work += n->len;
+		if (n->op == OP_MATVEC)
+			work += (double)ir_tget(L->m, n->aux)->n * n->len / ir_tget(L->m, n->aux)->dims[0];
+	}
+	double k = LW_CAL_WORK / work;
+	return k < LW_NCAL ? LW_NCAL : k > LW_NCAL_MAX ? LW_NCAL_MAX : (int)k;
+}
+
+/* The format bound of every float node from its statistics. */
+static void bounds(Lower *L)
+{
+	for (Ref r = 0; r < L->n0; r++) {
+		double rms = L->cnt[r] > 0 ? sqrt(L->ss[r] / L->cnt[r]) : 0;
+		L->amax[r] = fmax(L->amax[r] * LW_MARGIN, rms * LW_SIGMAS);
+	}
+}
+
+/* Evaluates the float graph on random vectors; fills amax/lo/hi/cvals. */
+static void calibrate(Lower *L, const uint8_t *isc)
+{
+	Module *m = L->m;
+	EvalCtx ec;
+	eval_init(&ec, m);
+	Lane **val = xcalloc(L->n0 + 1, sizeof *val);
+	uint32_t *left = xmalloc((L->n0 + 1) * sizeof *left);
+	uint64_t rng = L->o->seed * 0x2545f4914f6cdd1dull + 12345;
+	int ncal = cal_vectors(L);
+	for (int k = 0; k < ncal; k++) {
+		memcpy(left, L->uses, L->n0 * sizeof *left);
+		for (Ref r = 0; r < L->n0; r++) {
+			const Node *n = ir_get(m, r);
+			if (n->op != OP_OUTPUT) {
+				eval_one(L, &ec, r, val, &rng);
+				record(L, r, val[r], k == 0, isc);
+			}
+			for (uint32_t i = 0; i < n->nargs; i++) {
+				Ref a = ir_arg(m, n, i);
+				if (--left[a] == 0) {
+					free(val[a]);
+					val[a] = NULL;
+				}
+			}
+			if (n->op != OP_OUTPUT && L->uses[r] == 0) {
+				free(val[r]);
+				val[r] = NULL;
+			}
+		}
+	}
+	free(val);
+	free(left);
+	eval_fini(&ec);
+	bounds(L);
+}
+
+/* ---- linear layers -------------------------------------------------------- */
+
+/* Row scales s[r] as mantissas (tensor) * 2^-e; *e returned. */
+static uint32_t scale_tensor(Lower *L, const double *s, size_t n, int *e, int64_t *m)
+{
+	*e = mantissas(s, n, LW_SCALE_BITS, m);
+	return lw_itensor(L, "scales", (uint32_t)n, 1, m);
+}
+
+/* Q4: bmatvec over codes, vcmul by block-scale mantissas, sum over blocks. */
+static LVal matvec_q4(Lower *L, uint32_t tid, LVal x)
+{
+	const Tensor *t = ir_tget(L->m, tid);
+	uint32_t rows = t->dims[0], cols = t->dims[1], nb = tensor_nblocks(t);
+	size_t ns = (size_t)rows * nb;
+	double *s = xmalloc(ns * sizeof *s), *babs = xcalloc(ns, sizeof *babs);
+	int64_t *m = xmalloc(ns * sizeof *m);
+	for (size_t i = 0; i < ns; i++)
+		s[i] = t->scales[i];
+	for (size_t i = 0; i < t->n; i++)
+		babs[(i / cols) * nb + (i % cols) / Q4_BLOCK] += abs(t->codes[i]);
+	int e;
+	uint32_t st = scale_tensor(L, s, ns, &e, m);
+	double bq = 0, bv = 0, bacc = 0;
+	for (uint32_t r = 0; r < rows; r++) {
+		double row = 0;
+		for (uint32_t b = 0; b < nb; b++) {
+			double a = babs[r * nb + b], am = a * (double)llabs(m[r * nb + b]);
+			bq = a > bq ? a : bq;
+			bv = am > bv ? am : bv;
+			row += am;
+		}
+		bacc = row > bacc ? row : bacc;
+	}
+	x = lw_fit(L, x, LW_MAXW - lw_bits(bacc));
+	uint32_t k = x.len / cols;
+	int wp = x.w + lw_bits(bq), wv = x.w + lw_bits(bv), wa = x.w + lw_bits(bacc);
+	Ref p = lw_op(L, OP_BMATVEC, TY_S, wp, k * rows * nb, &x.r, 1, 0, tid);
+	Ref v = lw_op(L, OP_VCMUL, TY_S, wv, k * rows * nb, &p, 1, 0, st);
+	if (nb > 1)
+		v = lw_op(L, OP_SUM, TY_S, wa, k * rows, &v, 1, nb, 0);
+	free(s);
+	free(babs);
+	free(m);
+	return lw_val(v, x.F + e, nb > 1 ? wa : wv, k * rows);
+}
+
+/* matvec over integer codes, then vcmul by row scales (NULL: none). */
+static LVal matvec_rows(Lower *L, uint32_t tid, const double *rs, int frac, LVal x)
+{
+	const Tensor *t = ir_tget(L->m, tid);
+	uint32_t rows = t->dims[0], cols = t->dims[1];
+	int64_t *m = xmalloc(rows * sizeof *m);
+	int e = 0;
+	uint32_t st = rs ? scale_tensor(L, rs, rows, &e, m) : 0;
+	t = ir_tget(L->m, tid);
+	double bm = 0, bacc = 0;
+	for (uint32_t r = 0; r < rows; r++) {
+		double a = 0;
+		for (uint32_t c = 0; c < cols; c++)
+			a += abs(t->codes[(size_t)r * cols + c]);
+		bm = a > bm ? a : bm;
+		a *= rs ? (double)llabs(m[r]) : 1;
+		bacc = a > bacc ? a : bacc;
+	}
+	x = lw_fit(L, x, LW_MAXW - lw_bits(bacc));
+	uint32_t len = x.len / cols * rows;
+	int wm = x.w + lw_bits(bm), wa = x.w + lw_bits(bacc);
+	Ref v = lw_op(L, OP_MATVEC, TY_S, wm, len, &x.r, 1, 0, tid);
+	if (rs)
+		v = lw_op(L, OP_VCMUL, TY_S, wa, len, &v, 1, 0, st);
+	free(m);
+	return lw_val(v, x.F + e + frac, rs ? wa : wm, len);
+}
+
+/* Float weights: per-row scale, LW_WEIGHT_BITS-bit codes. */
+static LVal matvec_float(Lower *L, uint32_t tid, LVal x)
+{
+	const Tensor *t = ir_tget(L->m, tid);
+	uint32_t rows = t->dims[0], cols = t->dims[1];
+	double *rs = xmalloc(rows * sizeof *rs), lim = ldexp(1.0, LW_WEIGHT_BITS - 1) - 1;
+	int64_t *codes = xmalloc(t->n * sizeof *codes);
+	for (uint32_t r = 0; r < rows; r++) {
+		double big = 0;
+		for (uint32_t c = 0; c < cols; c++)
+			big = fmax(big, fabs(t->reals[(size_t)r * cols + c]));
+		rs[r] = big / lim;
+		for (uint32_t c = 0; c < cols; c++)
+			codes[(size_t)r * cols + c] = big > 0 ? (int64_t)round(t->reals[(size_t)r * cols + c] / rs[r]) : 0;
+	}
+	char what[64];
+	snprintf(what, sizeof what, "w%d", LW_WEIGHT_BITS);
+	uint32_t ct = lw_itensor(L, what, rows, cols, codes);
+	ir_tget(L->m, ct)->ndim = 2;
+	LVal y = matvec_rows(L, ct, rs, 0, x);
+	free(rs);
+	free(codes);
+	return y;
+}
+
+static LVal lower_matvec(Lower *L, const Node *n, LVal x)
+{
+	uint32_t tid = n->aux;
+	const Tensor *t = ir_tget(L->m, tid);
+	x = lw_materialize(L, x, L->W - 1);
+	if (t->kind == TK_Q4)
+		return matvec_q4(L, tid, x);
+	if (t->kind == TK_INT)
+		return matvec_rows(L, tid, NULL, t->frac, x);
+	if (t->kind == TK_I8) {
+		double *rs = xmalloc(t->dims[0] * sizeof *rs);
+		for (uint32_t r = 0; r < t->dims[0]; r++)
+			rs[r] = t->scales[r];
+		LVal y = matvec_rows(L, tid, rs, 0, x);
+		free(rs);
+		return y;
+	}
+	return matvec_float(L, tid, x);
+}
+
+/* ---- elementwise and lane ops --------------------------------------------- */
+
+/* x at binary point F without losing value range (wider if F > x.F). */
+static LVal align(Lower *L, LVal x, int F)
+{
+	if (x.cv)
+		return lw_intconst(L, x.cv, x.len, F);
+	return lw_requant(L, x, F, x.w + F - x.F + (F < x.F));
+}
+
+/* A common binary point for x and y that keeps both within LW_MAXW - 1. */
+static int common_point(LVal x, LVal y)
+{
+	if (x.cv && y.cv)
+		return 0;
+	if (x.cv || y.cv)
+		return x.cv ? y.F : x.F;
+	int F = x.F > y.F ? x.F : y.F;
+	while (F > -60 && (x.w + F - x.F > LW_MAXW - 1 || y.w + F - y.F > LW_MAXW - 1))
+		F--;
+	return F;
+}
+
+static LVal binary(Lower *L, int op, LVal x, LVal y, uint32_t len)
+{
+	int F = common_point(x, y);
+	x = align(L, x, F);
+	y = align(L, y, F);
+	int w = (x.w > y.w ? x.w : y.w) + (op == OP_ADD || op == OP_SUB);
+	return lw_val(lw_op2(L, op, w, len, x.r, y.r), F, w, len);
+}
+
+static LVal lower_mul(Lower *L, LVal x, LVal y, uint32_t len)
+{
+	if (y.cv)
+		return vscale(L, x, y.cv, y.len);
+	if (x.cv)
+		return vscale(L, y, x.cv, x.len);
+	int half = LW_MAXW / 2;
+	if (x.w + y.w > LW_MAXW) {
+		x = lw_fit(L, x, x.w > half ? (y.w < half ? LW_MAXW - y.w : half) : x.w);
+		y = lw_fit(L, y, LW_MAXW - x.w);
+	}
+	return lw_val(lw_op2(L, OP_MUL, x.w + y.w, len, x.r, y.r), x.F + y.F, x.w + y.w, len);
+}
+
+static LVal lower_div(Lower *L, LVal x, LVal y, uint32_t len)
+{
+	if (y.cv) {
+		double *c = xmalloc(y.len * sizeof *c);
+		for (uint32_t i = 0; i < y.len; i++)
+			c[i] = 1.0 / y.cv[i];
+		LVal r = vscale(L, lw_materialize(L, x, L->W - 1), c, y.len);
+		free(c);
+		return r;
+	}
+	return lower_mul(L, x, lw_recip(L, y), len);
+}
+
+static LVal lower_cmp(Lower *L, const Node *n, LVal x, LVal y)
+{
+	int F = common_point(x, y);
+	x = align(L, x, F);
+	y = align(L, y, F);
+	Ref a[2] = {x.r, y.r};
+	return lw_val(lw_op(L, n->op, TY_U, 1, n->len, a, 2, 0, 0), 0, 1, n->len);
+}
+
+static LVal lower_select(Lower *L, const Node *n, Ref c, LVal x, LVal y)
+{
+	int F = common_point(x, y);
+	x = align(L, x, F);
+	y = align(L, y, F);
+	int w = x.w > y.w ? x.w : y.w;
+	Ref a[3] = {c, x.r, y.r};
+	return lw_val(lw_op(L, OP_SELECT, TY_S, w, n->len, a, 3, 0, 0), F, w, n->len);
+}
+
+static LVal lower_concat(Lower *L, const Node *n, Ref self)
+{
+	int F = lw_fmt(L, L->amax[self]);
+	Ref *a = xmalloc(n->nargs * sizeof *a);
+	for (uint32_t i = 0; i < n->nargs; i++)
+		a[i] = lw_requant(L, L->v[ir_arg(L->m, n, i)], F, L->W).r;
+	Ref r = lw_op(L, OP_CONCAT, TY_S, L->W, n->len, a, n->nargs, 0, 0);
+	free(a);
+	return lw_val(r, F, L->W, n->len);
+}
+
+static LVal lower_lanes(Lower *L, const Node *n, LVal x)
+{
+	x = lw_materialize(L, x, L->W - 1);
+	int w = x.w;
+	if (n->op == OP_SUM)
+		w += lw_bits((double)n->imm - 1) ;
+	w = w > 64 ? 64 : w;
+	if (n->op == OP_SUM && w > LW_MAXW) {
+		x = lw_fit(L, x, LW_MAXW - (w - x.w));
+		w = LW_MAXW;
+	}
+	return lw_val(lw_op1(L, n->op, w, n->len, x.r, n->imm), x.F, w, n->len);
+}
+
+/* ---- the per-node dispatch ------------------------------------------------ */
+
+static LVal arg(Lower *L, const Node *n, uint32_t i)
+{
+	return L->v[ir_arg(L->m, n, i)];
+}
+
+static LVal lower_real(Lower *L, Ref r, const Node *n)
+{
+	switch (n->op) {
+	case OP_ADD: case OP_SUB: case OP_MAX: case OP_MIN:
+		return binary(L, n->op, arg(L, n, 0), arg(L, n, 1), n->len);
+	case OP_NEG: {
+		LVal x = lw_materialize(L, arg(L, n, 0), L->W - 1);
+		return lw_val(lw_op1(L, OP_NEG, x.w + 1, n->len, x.r, 0), x.F, x.w + 1, n->len);
+	}
+	case OP_MUL: return lower_mul(L, arg(L, n, 0), arg(L, n, 1), n->len);
+	case OP_DIV: return lower_div(L, arg(L, n, 0), arg(L, n, 1), n->len);
+	case OP_SELECT:
+		return lower_select(L, n, arg(L, n, 0).r, arg(L, n, 1), arg(L, n, 2));
+	case OP_CONCAT: return lower_concat(L, n, r);
+	case OP_EXTRACT: case OP_SUM: case OP_RMAX: case OP_REG:
+		return lower_lanes(L, n, arg(L, n, 0));
+	case OP_MATVEC: return lower_matvec(L, n, arg(L, n, 0));
+	case OP_GELU: case OP_SILU: return lw_gelu_silu(L, r, arg(L, n, 0));
+	case OP_EXP: return lw_exp(L, r, arg(L, n, 0));
+	case OP_RSQRT: return lw_rsqrt(L, arg(L, n, 0));
+	case OP_LAYERNORM:
+		return lw_layernorm(L, arg(L, n, 0), n->aux, ir_fimm(n));
+	case OP_SOFTMAX:
+		return lw_softmax(L, arg(L, n, 0), (uint32_t)n->imm, NOREF,
+		                  lw_fmt(L, L->amax[r]));
+	case OP_ATTN: case OP_CATTN:
+		return lw_attn(L, arg(L, n, 0), arg(L, n, 1), arg(L, n, 2), (uint32_t)n->imm,
+		               n->aux, n->op == OP_CATTN);
+	}
+	die("lower: cannot lower %s", op_info[n->op].name);
+}
+
+/* A matvec whose only user is an add stays wide: the bias joins exactly. */
+static int keep_wide(const Lower *L, Ref r, const Node *n, const Ref *user)
+{
+	return n->op == OP_MATVEC && L->uses[r] == 1 && user[r] != NOREF &&
+	       ir_get(L->m, user[r])->op == OP_ADD;
+}
+
+static void lower_node(Lower *L, Ref r, const uint8_t *isc, const Ref *user)
+{
+	Node n = *ir_get(L->m, r);
+	if (isc[r] && n.ty == TY_F) {
+		L->v[r] = lw_val(NOREF, 0, 0, n.len);
+		L->v[r].cv = L->cvals[r];
+		return;
+	}
+	ir_get(L->m, r)->flags |= NF_DEAD;
+	if (n.op == OP_EQ || n.op == OP_NE || n.op == OP_LT || n.op == OP_LE) {
+		L->v[r] = lower_cmp(L, &n, arg(L, &n, 0), arg(L, &n, 1));
+		return;
+	}
+	LVal y = lower_real(L, r, &n);
+	int keep = n.op == OP_CONCAT || n.op == OP_EXTRACT || n.op == OP_RMAX || n.op == OP_REG;
+	if (!keep && !keep_wide(L, r, &n, user))
+		y = lw_requant(L, y, lw_fmt(L, L->amax[r]), L->W);
+	else if (y.w > LW_MAXW)
+		y = lw_fit(L, y, LW_MAXW);
+	L->v[r] = y;
+}
+
+/* Needs lowering: f64 result, or f64 operands (compares). */
+static int is_float_node(const Module *m, const Node *n)
+{
+	if (n->ty == TY_F || (op_info[n->op].flags & OPF_REAL))
+		return 1;
+	for (uint32_t i = 0; i < n->nargs; i++)
+		if (ir_get(m, ir_arg(m, n, i))->ty == TY_F)
+			return 1;
+	return 0;
+}
+
+static void lower_ports(Lower *L, Ref r, const Node *n)
+{
+	if (n->op == OP_INPUT) {
+		int F = lw_fmt(L, L->amax[r]);
+		Node *p = ir_get(L->m, r);
+		p->ty = TY_S;
+		p->width = (uint8_t)L->W;
+		p->imm = F < 0 ? 0 : F;
+		L->v[r] = lw_val(r, (int)p->imm, L->W, n->len);
+		return;
+	}
+	Ref a = ir_arg(L->m, n, 0);
+	LVal x = L->v[a];
+	int F = x.cv || x.w > L->W || x.F < 0 ? lw_fmt(L, L->amax[a]) : x.F;
+	x = lw_requant(L, x, F < 0 ? 0 : F, L->W);
+	ir_get(L->m, r)->flags |= NF_DEAD;
+	ir_node(L->m, OP_OUTPUT, TY_S, L->W, n->len, &x.r, 1, x.F, n->aux);
+}
+
+/* Drops tensors no live node refers to and renumbers the rest. */
+static void drop_unused_tensors(Module *m)
+{
+	uint32_t *map = xmalloc((m->ntensors + 1) * sizeof *map), k = 0;
+	uint8_t *used = xcalloc(m->ntensors + 1, 1);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (strchr(op_info[n->op].sig, 't') && !(n->flags & NF_DEAD))
+			used[n->aux] = 1;
+	}
+	for (uint32_t t = 0; t < m->ntensors; t++) {
+		map[t] = k;
+		if (used[t])
+			m->tensors[k++] = m->tensors[t];
+	}
+	m->ntensors = k;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		Node *n = ir_get(m, r);
+		if (strchr(op_info[n->op].sig, 't') && !(n->flags & NF_DEAD))
+			n->aux = map[n->aux];
+	}
+	free(map);
+	free(used);
+}
+
+static void lower_all(Lower *L, const uint8_t *isc)
+{
+	Module *m = L->m;
+	Ref *user = xmalloc((L->n0 + 1) * sizeof *user);
+	for (Ref r = 0; r < L->n0; r++)
+		user[r] = NOREF;
+	for (Ref r = 0; r < L->n0; r++)
+		for (uint32_t i = 0; i < ir_get(m, r)->nargs; i++)
+			user[ir_arg(m, ir_get(m, r), i)] = r;
+	Ref *map = xmalloc((L->n0 + 1) * sizeof *map);
+	for (Ref r = 0; r < L->n0; r++) {
+		Node n = *ir_get(m, r);
+		map[r] = NOREF;
+		if (n.op == OP_INPUT && n.ty == TY_F)
+			lower_ports(L, r, &n);
+		else if (n.op != OP_OUTPUT && is_float_node(m, &n))
+			lower_node(L, r, isc, user);
+		else
+			L->v[r] = lw_val(r, 0, n.width, n.len);
+		if (n.op != OP_OUTPUT && n.ty != TY_F && is_float_node(m, &n))
+			map[r] = L->v[r].r;
+	}
+	/* outputs last, in their order, so port order is kept */
+	for (Ref r = 0; r < L->n0; r++) {
+		Node n = *ir_get(m, r);
+		if (n.op == OP_OUTPUT) {
+			if (ir_get(m, ir_arg(m, &n, 0))->ty == TY_F)
+				lower_ports(L, r, &n);
+			else
+				ir_node(m, OP_OUTPUT, n.ty, n.width, n.len, ir_args(m, &n), 1, n.imm, n.aux),
+				ir_get(m, r)->flags |= NF_DEAD;
+		}
+	}
+	Ref *full = xmalloc((m->nnodes + 1) * sizeof *full);
+	for (Ref r = 0; r < m->nnodes; r++)
+		full[r] = r < L->n0 ? map[r] : NOREF;
+	for (Ref r = 0; r < L->n0; r++)
+		if (ir_get(m, r)->ty == TY_F && ir_get(m, r)->op != OP_INPUT)
+			ir_get(m, r)->flags |= NF_DEAD;
+	ir_rewrite(m, full);
+	free(full);
+	free(map);
+	free(user);
+}
+
+static int has_float(const Module *m)
+{
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (!(m->nodes[r].flags & NF_DEAD) && is_float_node(m, ir_get(m, r)))
+			return 1;
+	return 0;
+}
+
+int pass_lower(Module *m, const PassOpts *o)
+{
+	if (!has_float(m))
+		return 0;
+	ir_compact(m);
+	Lower L = {0};
+	L.m = m;
+	L.o = o;
+	L.W = o->act_bits;
+	L.n0 = m->nnodes;
+	uint32_t n = m->nnodes + 1;
+	L.v = xcalloc(n, sizeof *L.v);
+	L.amax = xcalloc(n, sizeof *L.amax);
+	L.ss = xcalloc(n, sizeof *L.ss);
+	L.cnt = xcalloc(n, sizeof *L.cnt);
+	L.lo = xmalloc(n * sizeof *L.lo);
+	L.hi = xmalloc(n * sizeof *L.hi);
+	L.cvals = xcalloc(n, sizeof *L.cvals);
+	L.uses = ir_uses(m);
+	for (uint32_t i = 0; i < n; i++)
+		L.lo[i] = INFINITY, L.hi[i] = -INFINITY;
+	uint8_t *isc = xcalloc(n, 1);
+	for (Ref r = 0; r < m->nnodes; r++)
+		isc[r] = (uint8_t)is_constant_node(&L, isc, r);
+	calibrate(&L, isc);
+	lower_all(&L, isc);
+	ir_compact(m);
+	drop_unused_tensors(m);
+	if (o->log)
+		fprintf(o->log, "lower: %u float nodes -> %u integer nodes, act_bits %d\n", L.n0,
+		        m->nnodes, L.W);
+	for (uint32_t i = 0; i < n; i++)
+		free(L.cvals[i]);
+	free(L.cvals);
+	free(L.v);
+	free(L.amax);
+	free(L.ss);
+	free(L.cnt);
+	free(L.lo);
+	free(L.hi);
+	free(L.uses);
+	free(isc);
+	return 1;
+}

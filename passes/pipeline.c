@@ -1,3 +1,438 @@
-/* pipeline.c -- STUB: not written yet; changes nothing. */
+/*
+ * pipeline.c -- register placement for one input vector per clock.
+ *
+ * The design becomes a pipeline with initiation interval 1: a new input
+ * vector may enter on every clock, and every node's operands come from the
+ * same input vector (the same clock cycle).
+ *
+ * Delay model (pipe_levels, documented in docs/hardware.md): each node
+ * costs a number of "adder levels"; one level is one carry-propagate
+ * add/sub/neg.  Wiring (shifts, ext, trunc, slice, extract, concat, ports,
+ * constants, reg) costs 0.  sat, compares, select and roundshr cost 1;
+ * max/min 2; a variable mul 1 + ceil(log2(narrower operand width)) (a
+ * carry-save tree and one final add); cmul ceil(log2(CSD digits)) (1 for a
+ * negated power of two); lut ceil(W/4) for a W-bit index (a mux tree);
+ * sum ceil(log2 g); rmax 2*ceil(log2 g); matvec/bmatvec 1 + ceil(log2
+ * cols); vcmul 2.  A node costing more than the stage budget gets a stage
+ * of its own.
+ *
+ * Algorithm.  ASAP scheduling in topological order: inputs are at stage 0,
+ * level 0.  A node's stage is the latest stage s of its (non-constant)
+ * operands and its level the deepest level among those operands at s plus
+ * its own cost; if that exceeds PassOpts.stage_depth (and the node does not
+ * already start its stage), it moves to stage s+1 with level = its cost.
+ * Outputs all sit at the final stage S = latency.  Then every edge whose
+ * producer stage is below its consumer's gets consumer - producer
+ * registers, taken from one delay chain per producer (reg of reg of ...),
+ * so consumers needing the same delay share registers.  Constants and
+ * nodes computed only from constants are available in every cycle and
+ * never get registers.
+ *
+ * pipeline_analyze() re-derives the schedule from the registers alone: the
+ * cycle of a node is the number of registers between it and the inputs;
+ * it reports latency, registers, register bits, the deepest level count
+ * between registers, and the first node (if any) whose operands arrive in
+ * different cycles.  The Verilog backend uses it for its valid shift
+ * register and rejects unbalanced designs.
+ *
+ * Requires: a valid integer or real module.  A module that already has
+ * registers is left unchanged.  Preserves: semantics (reg is transparent
+ * to the interpreter), port order.  --pipeline=none: does nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "passes.h"
-int pass_pipeline(Module *m, const PassOpts *o) { (void)m; (void)o; return 0; }
+#include "pipeline.h"
+
+static unsigned ceil_log2(uint64_t n)
+{
+	unsigned k = 0;
+	while (k < 63 && ((uint64_t)1 << k) < n)
+		k++;
+	return k;
+}
+
+/* Non-zero digits of c in canonical signed-digit form. */
+static unsigned csd_digits(int64_t c)
+{
+	uint64_t x = c < 0 ? -(uint64_t)c : (uint64_t)c;
+	unsigned n = 0;
+	while (x) {
+		if (x & 1) {
+			n++;
+			if ((x & 3) == 3)
+				x += 1;
+			else
+				x -= 1;
+		}
+		x >>= 1;
+	}
+	return n;
+}
+
+unsigned pipe_levels(const Module *m, Ref r)
+{
+	const Node *n = ir_get(m, r);
+	switch (n->op) {
+	case OP_ADD: case OP_SUB: case OP_NEG: case OP_ROUNDSHR: case OP_SAT:
+	case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_SELECT:
+		return 1;
+	case OP_MAX: case OP_MIN:
+		return 2;
+	case OP_MUL: {
+		unsigned a = ir_get(m, ir_arg(m, n, 0))->width, b = ir_get(m, ir_arg(m, n, 1))->width;
+		return 1 + ceil_log2(a < b ? a : b);
+	}
+	case OP_CMUL: {
+		unsigned d = csd_digits(n->imm);
+		return d <= 1 ? (n->imm < 0) : ceil_log2(d);
+	}
+	case OP_LUT: {
+		unsigned w = ir_get(m, ir_arg(m, n, 0))->width;
+		return (w + 3) / 4;
+	}
+	case OP_SUM:
+		return ceil_log2((uint64_t)n->imm);
+	case OP_RMAX:
+		return 2 * ceil_log2((uint64_t)n->imm);
+	case OP_MATVEC: case OP_BMATVEC: {
+		uint32_t cols = ir_tget(m, n->aux)->dims[1];
+		if (n->op == OP_BMATVEC && cols > Q4_BLOCK)
+			cols = Q4_BLOCK;
+		return 1 + ceil_log2(cols);
+	}
+	case OP_VCMUL:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+int64_t pipe_order(const Module *m, Ref *order)
+{
+	enum { UNSEEN, OPEN, DONE };
+	uint32_t nn = m->nnodes ? m->nnodes : 1;
+	uint8_t *state = xcalloc(nn, 1);
+	Ref *stack = xmalloc(nn * sizeof *stack);
+	uint32_t *next = xcalloc(nn, sizeof *next);
+	int64_t k = 0;
+	for (Ref root = 0; root < m->nnodes && k >= 0; root++) {
+		if (state[root] != UNSEEN || (ir_get(m, root)->flags & NF_DEAD))
+			continue;
+		uint32_t sp = 0;
+		stack[sp++] = root;
+		state[root] = OPEN;
+		while (sp) {
+			Ref r = stack[sp - 1];
+			const Node *n = ir_get(m, r);
+			if (next[r] < n->nargs) {
+				Ref a = ir_arg(m, n, next[r]++);
+				if (state[a] == OPEN) {
+					k = -1;
+					break;
+				}
+				if (state[a] == UNSEEN) {
+					state[a] = OPEN;
+					stack[sp++] = a;
+				}
+				continue;
+			}
+			state[r] = DONE;
+			order[k++] = r;
+			sp--;
+		}
+	}
+	free(state);
+	free(stack);
+	free(next);
+	return k;
+}
+
+static int is_const_op(int op)
+{
+	return op == OP_CONST || op == OP_FCONST || op == OP_VCONST;
+}
+
+/* Marks constant-class nodes: constants and nodes fed only by them. */
+static void mark_konst(const Module *m, const Ref *order, int64_t n, uint8_t *konst)
+{
+	for (int64_t i = 0; i < n; i++) {
+		Ref r = order[i];
+		const Node *nd = ir_get(m, r);
+		int k = is_const_op(nd->op);
+		if (!k && nd->nargs && nd->op != OP_OUTPUT) {
+			k = 1;
+			for (uint32_t j = 0; j < nd->nargs; j++)
+				k &= konst[ir_arg(m, nd, j)];
+		}
+		konst[r] = (uint8_t)k;
+	}
+}
+
+/* ---- analysis of an existing pipeline -------------------------------- */
+
+/* Cycle and levels of one node from its operands'; returns 0 if the
+ * operands disagree on the cycle. */
+static int analyze_node(const Module *m, Ref r, const uint8_t *konst,
+                        uint32_t *cyc, uint32_t *lev, uint32_t *fa)
+{
+	const Node *n = ir_get(m, r);
+	uint32_t c = 0, l = 0, a = 0;
+	int seen = 0, ok = 1;
+	for (uint32_t j = 0; j < n->nargs; j++) {
+		Ref p = ir_arg(m, n, j);
+		if (konst[p])
+			continue;
+		if (seen && cyc[p] != c)
+			ok = 0;
+		if (!seen || cyc[p] > c)
+			c = cyc[p];
+		seen = 1;
+		if (n->op != OP_REG) {
+			l = lev[p] > l ? lev[p] : l;
+			a = fa[p] > a ? fa[p] : a;
+		}
+	}
+	if (n->op == OP_REG) {
+		cyc[r] = c + 1;
+		lev[r] = fa[r] = 0;
+	} else {
+		unsigned d = pipe_levels(m, r);
+		cyc[r] = c;
+		lev[r] = l + d;
+		fa[r] = a + d;
+	}
+	return ok;
+}
+
+static void analyze_ports(const Module *m, const Ref *order, int64_t n,
+                          const uint8_t *konst, const uint32_t *cyc, PipeInfo *pi)
+{
+	int seen = 0;
+	for (int64_t i = 0; i < n; i++) {
+		const Node *nd = ir_get(m, order[i]);
+		if (nd->op != OP_OUTPUT || konst[ir_arg(m, nd, 0)])
+			continue;
+		uint32_t c = cyc[order[i]];
+		if (seen && c != pi->latency && pi->bad == NOREF)
+			pi->bad = order[i];
+		if (!seen || c > pi->latency)
+			pi->latency = c;
+		seen = 1;
+	}
+}
+
+int pipeline_analyze(const Module *m, PipeInfo *pi)
+{
+	uint32_t nn = m->nnodes ? m->nnodes : 1;
+	Ref *order = xmalloc(nn * sizeof *order);
+	memset(pi, 0, sizeof *pi);
+	pi->bad = NOREF;
+	int64_t n = pipe_order(m, order);
+	if (n < 0) {
+		free(order);
+		return -1;
+	}
+	uint8_t *konst = xcalloc(nn, 1);
+	uint32_t *cyc = xcalloc(nn, sizeof *cyc), *lev = xcalloc(nn, sizeof *lev);
+	uint32_t *fa = xcalloc(nn, sizeof *fa);
+	mark_konst(m, order, n, konst);
+	for (int64_t i = 0; i < n; i++) {
+		Ref r = order[i];
+		const Node *nd = ir_get(m, r);
+		if (konst[r] || nd->op == OP_INPUT)
+			continue;
+		if (!analyze_node(m, r, konst, cyc, lev, fa) && pi->bad == NOREF)
+			pi->bad = r;
+		if (nd->op == OP_REG) {
+			pi->regs++;
+			pi->reg_bits += (uint64_t)nd->width * nd->len;
+		}
+		if (lev[r] > pi->max_levels)
+			pi->max_levels = lev[r];
+		if (lev[r] && fa[r] + nd->width - 1 > pi->fa_path)
+			pi->fa_path = fa[r] + nd->width - 1;
+	}
+	analyze_ports(m, order, n, konst, cyc, pi);
+	free(order);
+	free(konst);
+	free(cyc);
+	free(lev);
+	free(fa);
+	return 0;
+}
+
+/* ---- the pass ---------------------------------------------------------- */
+
+typedef struct Sched {
+	uint32_t *stage;   /* per node */
+	uint32_t *lev;     /* per node: adder levels into its stage */
+	uint8_t *konst;    /* per node: constant class */
+	uint32_t last;     /* final stage (latency) */
+	uint32_t over;     /* nodes whose own cost exceeds the budget */
+} Sched;
+
+static void schedule_node(const Module *m, Ref r, unsigned depth, Sched *s)
+{
+	const Node *n = ir_get(m, r);
+	uint32_t st = 0, l = 0;
+	for (uint32_t j = 0; j < n->nargs; j++) {
+		Ref p = ir_arg(m, n, j);
+		if (s->konst[p])
+			continue;
+		if (s->stage[p] > st) {
+			st = s->stage[p];
+			l = 0;
+		}
+		if (s->stage[p] == st && s->lev[p] > l)
+			l = s->lev[p];
+	}
+	unsigned d = pipe_levels(m, r);
+	if (d > depth)
+		s->over++;
+	if (l > 0 && l + d > depth) {
+		st++;
+		l = d;
+	} else {
+		l += d;
+	}
+	s->stage[r] = st;
+	s->lev[r] = l;
+}
+
+static void schedule(const Module *m, const Ref *order, int64_t n, unsigned depth, Sched *s)
+{
+	mark_konst(m, order, n, s->konst);
+	for (int64_t i = 0; i < n; i++) {
+		Ref r = order[i];
+		const Node *nd = ir_get(m, r);
+		if (s->konst[r] || nd->op == OP_INPUT || nd->op == OP_OUTPUT)
+			continue;
+		schedule_node(m, r, depth, s);
+	}
+	s->last = 0;
+	for (int64_t i = 0; i < n; i++) {
+		const Node *nd = ir_get(m, order[i]);
+		Ref p = nd->op == OP_OUTPUT ? ir_arg(m, nd, 0) : NOREF;
+		if (p != NOREF && !s->konst[p] && s->stage[p] > s->last)
+			s->last = s->stage[p];
+	}
+	for (int64_t i = 0; i < n; i++)
+		if (ir_get(m, order[i])->op == OP_OUTPUT)
+			s->stage[order[i]] = s->last;
+}
+
+/* need[p] = the longest delay any consumer wants from producer p. */
+static uint32_t *delays_needed(const Module *m, uint32_t nold, const Sched *s)
+{
+	uint32_t *need = xcalloc(nold ? nold : 1, sizeof *need);
+	for (Ref r = 0; r < nold; r++) {
+		const Node *n = ir_get(m, r);
+		if ((n->flags & NF_DEAD) || s->konst[r])
+			continue;
+		for (uint32_t j = 0; j < n->nargs; j++) {
+			Ref p = ir_arg(m, n, j);
+			if (!s->konst[p] && s->stage[r] > s->stage[p] && s->stage[r] - s->stage[p] > need[p])
+				need[p] = s->stage[r] - s->stage[p];
+		}
+	}
+	return need;
+}
+
+/* Builds the delay chains; chain[base[p] + k - 1] delays p by k cycles.
+ * Returns the number of registers made; *bits gets their bits. */
+static uint32_t build_chains(Module *m, uint32_t nold, const uint32_t *need,
+                             size_t *base, Ref *chain, uint64_t *bits)
+{
+	uint32_t saved = m->cur_region, made = 0;
+	size_t pos = 0;
+	for (Ref p = 0; p < nold; p++) {
+		base[p] = pos;
+		Ref prev = p;
+		for (uint32_t k = 0; k < need[p]; k++) {
+			Node src = *ir_get(m, p);
+			m->cur_region = src.region;
+			prev = ir_node(m, OP_REG, src.ty, src.width, src.len, &prev, 1, 0, 0);
+			chain[pos++] = prev;
+			*bits += (uint64_t)src.width * src.len;
+			made++;
+		}
+	}
+	m->cur_region = saved;
+	return made;
+}
+
+static void rewire(Module *m, uint32_t nold, const Sched *s, const size_t *base, const Ref *chain)
+{
+	for (Ref r = 0; r < nold; r++) {
+		const Node *n = ir_get(m, r);
+		if ((n->flags & NF_DEAD) || s->konst[r])
+			continue;
+		for (uint32_t j = 0; j < n->nargs; j++) {
+			Ref p = ir_arg(m, n, j);
+			if (s->konst[p] || s->stage[r] <= s->stage[p])
+				continue;
+			m->argv[n->args + j] = chain[base[p] + (s->stage[r] - s->stage[p]) - 1];
+		}
+	}
+}
+
+static int has_regs(const Module *m)
+{
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (ir_get(m, r)->op == OP_REG && !(ir_get(m, r)->flags & NF_DEAD))
+			return 1;
+	return 0;
+}
+
+static void report(const Module *m, const PassOpts *o, uint32_t over)
+{
+	PipeInfo pi;
+	if (!o->log || pipeline_analyze(m, &pi) != 0)
+		return;
+	fprintf(o->log, "pipeline: latency %u cycles, %u registers, %llu register bits, "
+	        "stage depth %d, at most %u adder levels per stage (~%u full-adder bit levels)\n",
+	        pi.latency, pi.regs, (unsigned long long)pi.reg_bits, o->stage_depth,
+	        pi.max_levels, pi.fa_path);
+	if (over)
+		fprintf(o->log, "pipeline: %u nodes exceed the stage depth on their own\n", over);
+}
+
+int pass_pipeline(Module *m, const PassOpts *o)
+{
+	if (!o->pipeline)
+		return 0;
+	if (has_regs(m)) {
+		if (o->log)
+			fprintf(o->log, "pipeline: the design already has registers; left unchanged\n");
+		return 0;
+	}
+	uint32_t nold = m->nnodes, nn = nold ? nold : 1;
+	Ref *order = xmalloc(nn * sizeof *order);
+	int64_t n = pipe_order(m, order);
+	if (n < 0)
+		die("combinational cycle in a register-free module");
+	Sched s = {xcalloc(nn, sizeof *s.stage), xcalloc(nn, sizeof *s.lev), xcalloc(nn, 1), 0, 0};
+	schedule(m, order, n, o->stage_depth > 0 ? (unsigned)o->stage_depth : 4, &s);
+	uint32_t *need = delays_needed(m, nold, &s);
+	size_t total = 0;
+	for (Ref p = 0; p < nold; p++)
+		total += need[p];
+	size_t *base = xmalloc(nn * sizeof *base);
+	Ref *chain = xmalloc((total + 1) * sizeof *chain);
+	uint64_t bits = 0;
+	uint32_t made = build_chains(m, nold, need, base, chain, &bits);
+	rewire(m, nold, &s, base, chain);
+	if (made)
+		ir_compact(m);
+	report(m, o, s.over);
+	free(order);
+	free(s.stage);
+	free(s.lev);
+	free(s.konst);
+	free(need);
+	free(base);
+	free(chain);
+	return made != 0;
+}

@@ -169,6 +169,7 @@ static void parse_args(int argc, char **argv, Options *o)
 			o->verify_each = 1;
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
+			o->popts.log = stderr;  /* passes report what they did */
 		} else if (strcmp(a, "--run") == 0) {
 			o->run = 1;
 		} else if (strcmp(a, "--float") == 0) {
@@ -252,48 +253,153 @@ static void run_pipeline(Module *m, const Options *o)
 
 /* ---- --run: vectors in, vectors out ---------------------------------- */
 
-static int module_is_real(const Module *m)
+/* One port as --run sees it: its type and binary point. */
+typedef struct RunPort {
+	uint8_t ty, width;
+	int frac;
+	uint32_t len;
+} RunPort;
+
+/* The ports of one direction (OP_INPUT or OP_OUTPUT) in order; *real is set
+ * if any of them is f64.  Caller frees. */
+static RunPort *run_ports(const Module *m, int op, uint32_t *np, int *real)
 {
+	RunPort *p = xcalloc(m->nnodes + 1, sizeof *p);
+	uint32_t k = 0;
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
-		if ((n->op == OP_INPUT || n->op == OP_OUTPUT) && n->ty == TY_F)
-			return 1;
+		if (n->op != op || (n->flags & NF_DEAD))
+			continue;
+		const Node *v = op == OP_OUTPUT ? ir_get(m, ir_arg(m, n, 0)) : n;
+		p[k++] = (RunPort){v->ty, v->width, v->ty == TY_F ? 0 : (int)n->imm, n->len};
+		*real |= v->ty == TY_F;
 	}
-	return 0;
+	*np = k;
+	return p;
 }
 
-/* Parses one line of whitespace-separated numbers into vals (n expected). */
-static void parse_vector(char *line, long lineno, int real, size_t n,
-                         int64_t *ivals, double *fvals)
+static int is_u64(const RunPort *p)
 {
-	size_t k = 0;
-	char *p = line;
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (!*p)
+	return p->ty == TY_U && p->width == 64;
+}
+
+/* round-half-away-from-zero(x * 2^F), saturated into the port type */
+static int64_t run_quantise(const RunPort *p, double x)
+{
+	double y = __builtin_round(__builtin_ldexp(x, p->frac));
+	if (is_u64(p)) {
+		if (y <= 0)
+			return 0;
+		if (y >= 18446744073709551616.0)
+			return -1;
+		return (int64_t)(uint64_t)y;
+	}
+	double lo = (double)ty_min(p->ty, p->width), hi = (double)ty_max(p->ty, p->width);
+	if (y <= lo)
+		return ty_min(p->ty, p->width);
+	if (y >= hi)
+		return ty_max(p->ty, p->width);
+	return (int64_t)y;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Reads one integer code for port p (u64 ports up to 2^64 - 1). */
+static int parse_code(const RunPort *p, const char *s, char **end, int64_t *v)
+{
+	errno = 0;
+	if (is_u64(p) && *s != '-') {
+		*v = (int64_t)strtoull(s, end, 10);
+		return errno == 0;
+	}
+	*v = strtoll(s, end, 10);
+	return errno == 0 && ty_fits(p->ty, p->width, *v);
+}
+
+/* Parses one line of whitespace-separated numbers: reals (fvals) or, with
+ * raw, integer codes (ivals), one per input lane, checked against the ports. */
+static void parse_vector(char *line, long lineno, int raw, const RunPort *ports,
+                         size_t n, int64_t *ivals, double *fvals)
+{
+	size_t k = 0, lane = 0;
+	const RunPort *p = ports;
+	for (char *s = line;; k++) {
+		while (is_space(*s))
+			s++;
+		if (!*s)
 			break;
-		char *end;
-		errno = 0;
 		if (k >= n)
 			fatal("<stdin>", "line %ld: more than the %zu values the input ports take", lineno, n);
-		if (real)
-			fvals[k] = strtod(p, &end);
-		else
-			ivals[k] = strtoll(p, &end, 10);
-		if (end == p || errno || (*end && *end != ' ' && *end != '\t' && *end != '\r' && *end != '\n'))
+		while (lane >= p->len) {
+			lane = 0;
+			p++;
+		}
+		lane++;
+		char *end;
+		int ok;
+		errno = 0;
+		if (raw) {
+			ok = parse_code(p, s, &end, &ivals[k]);
+		} else {
+			fvals[k] = strtod(s, &end);
+			ok = end != s && (p->ty == TY_F || __builtin_isfinite(fvals[k]));
+		}
+		if (end == s || (*end && !is_space(*end)))
 			fatal("<stdin>", "line %ld: value %zu is not %s", lineno, k + 1,
-			      real ? "a number" : "an integer");
-		k++;
-		p = end;
+			      raw ? "an integer" : "a number");
+		if (!ok)
+			fatal("<stdin>", "line %ld: value %zu is out of range for its port", lineno, k + 1);
+		s = end;
 	}
 	if (k != n)
 		fatal("<stdin>", "line %ld: expected %zu values, got %zu", lineno, n, k);
 }
 
+/* Prints output lane i of port p: a code (raw) or its real value. */
+static void print_lane(const RunPort *p, int raw, int first, int64_t code, double real)
+{
+	if (!first)
+		putchar(' ');
+	if (p->ty == TY_F)
+		printf("%.17g", real);
+	else if (raw && is_u64(p))
+		printf("%llu", (unsigned long long)(uint64_t)code);
+	else if (raw)
+		printf("%lld", (long long)code);
+	else
+		printf("%.17g", __builtin_ldexp(is_u64(p) ? (double)(uint64_t)code : (double)code,
+		                                -p->frac));
+}
+
+/* Converts the parsed line into the interpreter's input form and runs it. */
+static void run_one(Interp *ip, const RunPort *in, uint32_t nin, int raw, int real,
+                    int64_t *iv, double *fv, int64_t *io, double *fo, InterpStats *st)
+{
+	size_t k = 0;
+	for (uint32_t p = 0; p < nin; p++)
+		for (uint32_t l = 0; l < in[p].len; l++, k++) {
+			if (!raw && in[p].ty != TY_F)
+				iv[k] = run_quantise(&in[p], fv[k]);
+			if (real && in[p].ty != TY_F)
+				fv[k] = is_u64(&in[p]) ? (double)(uint64_t)iv[k] : (double)iv[k];
+		}
+	if (real)
+		interp_run(ip, fv, fo, st);
+	else
+		interp_run_int(ip, iv, io, st);
+}
+
 static void run_vectors(const Module *m, const Options *o)
 {
-	int real = module_is_real(m);
+	int raw = o->eopts.raw, real = 0;
+	uint32_t nip, nop;
+	RunPort *ip_ports = run_ports(m, OP_INPUT, &nip, &real);
+	RunPort *op_ports = run_ports(m, OP_OUTPUT, &nop, &real);
+	if (raw && real)
+		fatal(o->input, "--raw needs integer ports");
 	size_t nin = ir_in_lanes(m), nout = ir_out_lanes(m);
 	int64_t *iin = xcalloc(nin + 1, sizeof *iin), *iout = xcalloc(nout + 1, sizeof *iout);
 	double *fin = xcalloc(nin + 1, sizeof *fin), *fout = xcalloc(nout + 1, sizeof *fout);
@@ -301,31 +407,32 @@ static void run_vectors(const Module *m, const Options *o)
 	InterpStats st = {0};
 	char *line = NULL;
 	size_t cap = 0;
-	long lineno = 0;
+	long lineno = 0, nvec = 0;
 	while (getline(&line, &cap, stdin) != -1) {
 		lineno++;
 		char *p = line;
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		while (is_space(*p))
 			p++;
 		if (!*p || *p == '#')
 			continue;
-		parse_vector(line, lineno, real, nin, iin, fin);
-		if (real) {
-			interp_run(ip, fin, fout, &st);
-			for (size_t i = 0; i < nout; i++)
-				printf(i ? " %.17g" : "%.17g", fout[i]);
-		} else {
-			interp_run_int(ip, iin, iout, &st);
-			for (size_t i = 0; i < nout; i++)
-				printf(i ? " %lld" : "%lld", (long long)iout[i]);
-		}
+		parse_vector(line, lineno, raw, ip_ports, nin, iin, fin);
+		run_one(ip, ip_ports, nip, raw, real, iin, fin, iout, fout, &st);
+		size_t k = 0;
+		for (uint32_t q = 0; q < nop; q++)
+			for (uint32_t l = 0; l < op_ports[q].len; l++, k++)
+				print_lane(&op_ports[q], raw, k == 0,
+				           real ? run_quantise(&(RunPort){op_ports[q].ty, op_ports[q].width, 0, 1},
+				                               fout[k]) : iout[k], fout[k]);
 		putchar('\n');
+		nvec++;
 	}
 	if (o->stats)
-		fprintf(stderr, "run: %ld vectors, %llu saturated lanes\n", lineno,
+		fprintf(stderr, "run: %ld vectors, %llu saturated lanes\n", nvec,
 		        (unsigned long long)st.sat_events);
 	free(line);
 	interp_free(ip);
+	free(ip_ports);
+	free(op_ports);
 	free(iin);
 	free(iout);
 	free(fin);
@@ -384,17 +491,6 @@ static void emit(const Module *m, const Options *o)
 	close_output(f, o);
 }
 
-static void print_stats(const Module *m)
-{
-	uint32_t count[OP_COUNT] = {0};
-	for (Ref r = 0; r < m->nnodes; r++)
-		count[ir_get(m, r)->op]++;
-	fprintf(stderr, "stats: %u nodes, %u tensors\n", m->nnodes, m->ntensors);
-	for (int op = 0; op < OP_COUNT; op++)
-		if (count[op])
-			fprintf(stderr, "  %-12s %u\n", op_info[op].name, count[op]);
-}
-
 int main(int argc, char **argv)
 {
 	Options o = {0};
@@ -402,14 +498,16 @@ int main(int argc, char **argv)
 	o.eopts.input_name = o.input;
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
+	stats_census(m, &o.eopts);
 	if (!o.real_run)
 		run_pipeline(m, &o);
 	if (o.stats)
-		print_stats(m);
+		stats_summary(m, &o.eopts, stderr);
 	if (o.run)
 		run_vectors(m, &o);
 	else
 		emit(m, &o);
+	free(o.eopts.census);
 	ir_free(m);
 	return 0;
 }

@@ -1,0 +1,57 @@
+/*
+ * verilog.h -- internals shared by the Verilog backend's files:
+ *   verilog.c      partition into region modules, ports, top, valid chain
+ *   verilog_ops.c  one continuous assignment per node (exact wrap semantics)
+ *   verilog_tb.c   the streaming testbench (--testbench)
+ *
+ * Every node r is one bus `nR` of len*width bits, lane i in bits
+ * [i*width +: width].  Expressions are printed straight to the output
+ * file (the writer streams; nothing is built in memory).
+ */
+#ifndef JEPAC_VERILOG_H
+#define JEPAC_VERILOG_H
+
+#include "backends.h"
+
+typedef struct VW {
+	const Module *m;
+	FILE *f;
+	const char *file;      /* input name, for errors */
+	char *top;             /* top module name */
+	uint32_t nreg;         /* dense regions; 0 = the top module */
+	uint32_t *rix;         /* per node: dense region */
+	char **mname;          /* per dense region: module name */
+	uint8_t *exported;     /* per node: used by another module */
+	Ref *byreg;            /* nodes grouped by region, node order within */
+	uint32_t *rstart;      /* rstart[k] .. rstart[k+1]: region k in byreg */
+	uint64_t *imp;         /* sorted unique (region << 32 | node) imports */
+	size_t nimp;
+	uint32_t latency;      /* from pipeline_analyze */
+	char **iname, **oname; /* per port (by order): sanitized bus names */
+} VW;
+
+/* A lane of a node (or a named temporary) as an operand.  With var set
+ * the lane index depends on the generate variable gi:
+ *   index = mod ? gi % mod + add : gi * mul + add. */
+typedef struct VSrc {
+	const char *name;      /* temporary's name; NULL: node ref */
+	Ref ref;
+	int var;
+	uint32_t mul, mod, add;
+	unsigned width;
+	int sgn;
+} VSrc;
+
+/* verilog_ops.c */
+void vw_ext(VW *w, const VSrc *s, unsigned lo, unsigned n, int sgn, unsigned R);
+void vw_x(VW *w, const VSrc *s, unsigned R);
+void vw_lit(VW *w, unsigned R, uint64_t v);
+VSrc vw_src(const Module *m, Ref ref, uint32_t lane);
+void vw_assign(VW *w, Ref r);          /* the node's assignment(s) */
+void vw_lut_functions(VW *w, uint32_t k);   /* lut tables of region k */
+int vw_uses_genvar(const Module *m, Ref r);
+
+/* verilog_tb.c */
+void vw_testbench(VW *w);
+
+#endif

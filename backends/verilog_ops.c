@@ -1,0 +1,591 @@
+/*
+ * verilog_ops.c -- one Verilog assignment per IR node, bit-exact with the
+ * interpreter (docs/ir.md).
+ *
+ * Exact wrap semantics with plain unsigned Verilog: for add, sub, neg,
+ * mul, cmul and shl the result mod 2^R only depends on the low R bits of
+ * each operand, so every operand lane is first sign- or zero-extended (by
+ * its own signedness) or truncated to the result width R -- vw_x() -- and
+ * the operation is done in R bits.  Every expression therefore has exactly
+ * the width of its target: no implicit extension, no lint warnings.
+ *   shr x,k       bits [k, W) of x, extended by x's signedness to R
+ *   roundshr x,k  (x >> k) + bit k-1 of x   (floor((x + 2^(k-1)) / 2^k))
+ *   compares      both operands extended to a common width (one more bit
+ *                 when the signedness differs) and compared with $signed
+ *                 when either is signed
+ *   sat           compared against the result type's bounds in
+ *                 max(W, R) + 1 signed bits, bounds that cannot be
+ *                 exceeded omitted
+ *   lut           a function per (table, result width) holding a case
+ *   matvec & co.  sums of constant products written with `*` (Yosys maps
+ *                 them); positive terms first, then the negative ones
+ * Elementwise ops on vectors use one generate loop over lanes (genvar gi);
+ * a broadcast operand reads lane gi % len.
+ */
+#include <stdlib.h>
+
+#include "verilog.h"
+
+VSrc vw_src(const Module *m, Ref ref, uint32_t lane)
+{
+	const Node *n = ir_get(m, ref);
+	VSrc s = {NULL, ref, 0, 1, 0, lane, n->width, n->ty == TY_S};
+	return s;
+}
+
+void vw_lit(VW *w, unsigned R, uint64_t v)
+{
+	if (R < 64)
+		v &= ((uint64_t)1 << R) - 1;
+	fprintf(w->f, "%u'h%llx", R, (unsigned long long)v);
+}
+
+/* The bit offset (within the node's bus) of bit `bit` of the lane. */
+static void put_ix(VW *w, const VSrc *s, uint64_t bit)
+{
+	uint64_t c = (uint64_t)s->add * s->width + bit;
+	if (s->mod)
+		fprintf(w->f, "(gi%%%u)*%u", s->mod, s->width);
+	else
+		fprintf(w->f, "gi*%llu", (unsigned long long)s->mul * s->width);
+	if (c)
+		fprintf(w->f, "+%llu", (unsigned long long)c);
+}
+
+/* Bits [lo, lo+n) of the lane. */
+static void put_bits(VW *w, const VSrc *s, unsigned lo, unsigned n)
+{
+	if (s->name)
+		fputs(s->name, w->f);
+	else
+		fprintf(w->f, "n%u", s->ref);
+	if (s->var) {
+		fputc('[', w->f);
+		put_ix(w, s, lo);
+		if (n != 1)
+			fprintf(w->f, " +: %u", n);
+		fputc(']', w->f);
+		return;
+	}
+	uint64_t b = (uint64_t)s->add * s->width + lo;
+	int whole = lo == 0 && n == s->width && (s->name || ir_get(w->m, s->ref)->len == 1);
+	if (whole)
+		return;
+	if (n == 1)
+		fprintf(w->f, "[%llu]", (unsigned long long)b);
+	else
+		fprintf(w->f, "[%llu:%llu]", (unsigned long long)(b + n - 1), (unsigned long long)b);
+}
+
+void vw_ext(VW *w, const VSrc *s, unsigned lo, unsigned n, int sgn, unsigned R)
+{
+	if (R <= n) {
+		put_bits(w, s, lo, R);
+		return;
+	}
+	unsigned k = R - n;
+	fputc('{', w->f);
+	if (!sgn) {
+		fprintf(w->f, "%u'h0", k);
+	} else if (k == 1) {
+		put_bits(w, s, lo + n - 1, 1);
+	} else {
+		fprintf(w->f, "{%u{", k);
+		put_bits(w, s, lo + n - 1, 1);
+		fputs("}}", w->f);
+	}
+	fputs(", ", w->f);
+	put_bits(w, s, lo, n);
+	fputc('}', w->f);
+}
+
+void vw_x(VW *w, const VSrc *s, unsigned R)
+{
+	vw_ext(w, s, 0, s->width, s->sgn, R);
+}
+
+/* a OP b on the mathematical values of two lanes. */
+static void put_cmp(VW *w, const VSrc *a, const VSrc *b, const char *op)
+{
+	unsigned c = a->width > b->width ? a->width : b->width;
+	int sg = a->sgn || b->sgn;
+	if (a->sgn != b->sgn)
+		c++;
+	fputs(sg ? "$signed(" : "(", w->f);
+	vw_x(w, a, c);
+	fprintf(w->f, ") %s %s", op, sg ? "$signed(" : "(");
+	vw_x(w, b, c);
+	fputc(')', w->f);
+}
+
+static void put_slit(VW *w, unsigned c, int64_t v)
+{
+	if (v < 0)
+		fprintf(w->f, "-%u'sd%llu", c, (unsigned long long)(-(uint64_t)v));
+	else
+		fprintf(w->f, "%u'sd%llu", c, (unsigned long long)v);
+}
+
+static void put_sat(VW *w, const Node *n, const VSrc *x)
+{
+	unsigned R = n->width, c = (x->width > R ? x->width : R) + 1;
+	int xt = x->sgn ? TY_S : TY_U;
+	int64_t lo = ty_min(n->ty, R), hi = ty_max(n->ty, R);
+	int u64r = n->ty == TY_U && R >= 64, u64x = xt == TY_U && x->width >= 64;
+	int over = !u64r && (u64x || ty_max(xt, x->width) > hi);
+	int under = ty_min(xt, x->width) < lo;
+	if (over) {
+		fputs("($signed(", w->f);
+		vw_x(w, x, c);
+		fputs(") > ", w->f);
+		put_slit(w, c, hi);
+		fputs(") ? ", w->f);
+		vw_lit(w, R, (uint64_t)hi);
+		fputs(" : ", w->f);
+	}
+	if (under) {
+		fputs("($signed(", w->f);
+		vw_x(w, x, c);
+		fputs(") < ", w->f);
+		put_slit(w, c, lo);
+		fputs(") ? ", w->f);
+		vw_lit(w, R, (uint64_t)lo);
+		fputs(" : ", w->f);
+	}
+	vw_x(w, x, R);
+}
+
+static void put_shr(VW *w, const Node *n, const VSrc *x, unsigned k)
+{
+	if (k < x->width)
+		vw_ext(w, x, k, x->width - k, x->sgn, n->width);
+	else if (x->sgn)
+		vw_ext(w, x, x->width - 1, 1, 1, n->width);
+	else
+		vw_lit(w, n->width, 0);
+}
+
+static void put_roundshr(VW *w, const Node *n, const VSrc *x, unsigned k)
+{
+	put_shr(w, n, x, k);
+	fputs(" + ", w->f);
+	if (k - 1 < x->width)
+		vw_ext(w, x, k - 1, 1, 0, n->width);
+	else if (x->sgn)
+		vw_ext(w, x, x->width - 1, 1, 0, n->width);
+	else
+		vw_lit(w, n->width, 0);
+}
+
+static void put_shl(VW *w, const Node *n, const VSrc *x, unsigned k)
+{
+	unsigned R = n->width;
+	if (k == 0) {
+		vw_x(w, x, R);
+	} else if (k >= R) {
+		vw_lit(w, R, 0);
+	} else {
+		fputc('{', w->f);
+		vw_x(w, x, R - k);
+		fprintf(w->f, ", %u'h0}", k);
+	}
+}
+
+/* x * c for a constant c, wrapped to R bits; a negative c is written as
+ * a negated product so synthesis sees the small magnitude. */
+static void put_cmul(VW *w, const VSrc *x, unsigned R, int64_t c, int first)
+{
+	uint64_t mag = c < 0 ? -(uint64_t)c : (uint64_t)c;
+	if (c < 0)
+		fputs(first ? "-" : " - ", w->f);
+	else if (!first)
+		fputs(" + ", w->f);
+	vw_x(w, x, R);
+	if (R < 64)
+		mag &= ((uint64_t)1 << R) - 1;
+	if (mag != 1) {
+		fputs(" * ", w->f);
+		vw_lit(w, R, mag);
+	}
+}
+
+static void elem_expr(VW *w, Ref r, const VSrc *a)
+{
+	const Node *n = ir_get(w->m, r);
+	unsigned R = n->width;
+	static const char *const cmp[] = {[OP_EQ] = "==", [OP_NE] = "!=", [OP_LT] = "<", [OP_LE] = "<="};
+	switch (n->op) {
+	case OP_ADD: case OP_SUB: case OP_MUL:
+		vw_x(w, &a[0], R);
+		fputs(n->op == OP_ADD ? " + " : n->op == OP_SUB ? " - " : " * ", w->f);
+		vw_x(w, &a[1], R);
+		break;
+	case OP_NEG:
+		fputc('-', w->f);
+		vw_x(w, &a[0], R);
+		break;
+	case OP_CMUL:
+		if (n->imm == 0)
+			vw_lit(w, R, 0);
+		else
+			put_cmul(w, &a[0], R, n->imm, 1);
+		break;
+	case OP_SHL: put_shl(w, n, &a[0], (unsigned)n->imm); break;
+	case OP_SHR: put_shr(w, n, &a[0], (unsigned)n->imm); break;
+	case OP_ROUNDSHR: put_roundshr(w, n, &a[0], (unsigned)n->imm); break;
+	case OP_EXT: case OP_TRUNC: vw_x(w, &a[0], R); break;
+	case OP_SLICE: put_bits(w, &a[0], (unsigned)n->imm, R); break;
+	case OP_SAT: put_sat(w, n, &a[0]); break;
+	case OP_EQ: case OP_NE: case OP_LT: case OP_LE:
+		if (R > 1)
+			fprintf(w->f, "{%u'h0, ", R - 1);
+		put_cmp(w, &a[0], &a[1], cmp[n->op]);
+		if (R > 1)
+			fputc('}', w->f);
+		break;
+	case OP_SELECT:
+		put_bits(w, &a[0], 0, 1);
+		fputs(" ? ", w->f);
+		vw_x(w, &a[1], R);
+		fputs(" : ", w->f);
+		vw_x(w, &a[2], R);
+		break;
+	case OP_MAX: case OP_MIN:
+		put_cmp(w, &a[0], &a[1], n->op == OP_MAX ? ">" : "<");
+		fputs(" ? ", w->f);
+		vw_x(w, &a[0], R);
+		fputs(" : ", w->f);
+		vw_x(w, &a[1], R);
+		break;
+	case OP_LUT:
+		fprintf(w->f, "lut_%u_%u(", n->aux, R);
+		put_bits(w, &a[0], 0, a[0].width);
+		fputc(')', w->f);
+		break;
+	default:
+		die("verilog: op %s is not elementwise", op_info[n->op].name);
+	}
+}
+
+static int is_elem(int op)
+{
+	return (op_info[op].flags & OPF_ELEM) != 0;
+}
+
+int vw_uses_genvar(const Module *m, Ref r)
+{
+	const Node *n = ir_get(m, r);
+	return n->len > 1 && (is_elem(n->op) || n->op == OP_SUM || n->op == OP_RMAX);
+}
+
+/* Operand a seen from lane gi of an L-lane result (lane 0 if L == 1). */
+static VSrc elem_src(const Module *m, Ref a, uint32_t L)
+{
+	VSrc s = vw_src(m, a, 0);
+	uint32_t la = ir_get(m, a)->len;
+	if (L > 1 && la > 1) {
+		s.var = 1;
+		if (la != L)
+			s.mod = la;
+	}
+	return s;
+}
+
+static void open_lane(VW *w, const Node *n, Ref r)
+{
+	if (n->len == 1) {
+		fprintf(w->f, "\tassign n%u = ", r);
+		return;
+	}
+	fprintf(w->f, "\tgenerate for (gi = 0; gi < %u; gi = gi + 1) begin : g_n%u\n", n->len, r);
+}
+
+static void close_lane(VW *w, const Node *n)
+{
+	fputs(n->len == 1 ? ";\n" : ";\n\tend endgenerate\n", w->f);
+}
+
+static void assign_elem(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	VSrc a[3];
+	for (uint32_t j = 0; j < n->nargs && j < 3; j++)
+		a[j] = elem_src(w->m, ir_arg(w->m, n, j), n->len);
+	open_lane(w, n, r);
+	if (n->len > 1)
+		fprintf(w->f, "\t\tassign n%u[gi*%u +: %u] = ", r, n->width, n->width);
+	elem_expr(w, r, a);
+	close_lane(w, n);
+}
+
+/* Lane j of group gi (or of group 0 when the result has one lane). */
+static VSrc group_src(const Module *m, Ref x, uint32_t L, uint32_t g, uint32_t j)
+{
+	VSrc s = vw_src(m, x, j);
+	if (L > 1) {
+		s.var = 1;
+		s.mul = g;
+	}
+	return s;
+}
+
+static void assign_sum(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	Ref x = ir_arg(w->m, n, 0);
+	uint32_t g = (uint32_t)n->imm;
+	open_lane(w, n, r);
+	if (n->len > 1)
+		fprintf(w->f, "\t\tassign n%u[gi*%u +: %u] = ", r, n->width, n->width);
+	for (uint32_t j = 0; j < g; j++) {
+		VSrc s = group_src(w->m, x, n->len, g, j);
+		if (j)
+			fputs(j % 8 ? " + " : "\n\t\t\t+ ", w->f);
+		vw_x(w, &s, n->width);
+	}
+	close_lane(w, n);
+}
+
+static void assign_rmax(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	Ref x = ir_arg(w->m, n, 0);
+	uint32_t g = (uint32_t)n->imm;
+	unsigned W = ir_get(w->m, x)->width;
+	int vec = n->len > 1;
+	char cur[48], prev[48] = "";
+	if (vec)
+		fprintf(w->f, "\tgenerate for (gi = 0; gi < %u; gi = gi + 1) begin : g_n%u\n", n->len, r);
+	for (uint32_t j = 0; j < g; j++) {
+		VSrc s = group_src(w->m, x, n->len, g, j);
+		if (vec)
+			snprintf(cur, sizeof cur, "m%u", j);
+		else
+			snprintf(cur, sizeof cur, "n%u_m%u", r, j);
+		fprintf(w->f, "%swire [%u:0] %s = ", vec ? "\t\t" : "\t", W - 1, cur);
+		if (j == 0) {
+			vw_x(w, &s, W);
+		} else {
+			VSrc p = {prev, 0, 0, 1, 0, 0, W, s.sgn};
+			put_cmp(w, &s, &p, ">");
+			fputs(" ? ", w->f);
+			vw_x(w, &s, W);
+			fprintf(w->f, " : %s", prev);
+		}
+		fputs(";\n", w->f);
+		snprintf(prev, sizeof prev, "%s", cur);
+	}
+	VSrc last = {prev, 0, 0, 1, 0, 0, W, ir_get(w->m, x)->ty == TY_S};
+	if (vec)
+		fprintf(w->f, "\t\tassign n%u[gi*%u +: %u] = ", r, n->width, n->width);
+	else
+		fprintf(w->f, "\tassign n%u = ", r);
+	vw_x(w, &last, n->width);
+	close_lane(w, n);
+}
+
+/* "assign nR[lane] = " */
+static void open_target(VW *w, Ref r, uint32_t lane)
+{
+	VSrc t = vw_src(w->m, r, lane);
+	fputs("\tassign ", w->f);
+	put_bits(w, &t, 0, t.width);
+	fputs(" = ", w->f);
+}
+
+/* Sum over c in [c0, c1) of code(row, c) * x[xbase + c]: positive terms
+ * first, then the negative ones. */
+static void put_row(VW *w, Ref x, const Tensor *t, uint32_t row, uint32_t c0, uint32_t c1,
+                    uint32_t xbase, unsigned R)
+{
+	int first = 1, terms = 0;
+	for (int neg = 0; neg < 2; neg++)
+		for (uint32_t c = c0; c < c1; c++) {
+			int32_t code = t->codes[(size_t)row * t->dims[1] + c];
+			if (code == 0 || (code < 0) != neg)
+				continue;
+			VSrc s = vw_src(w->m, x, xbase + c);
+			if (terms && terms % 6 == 0)
+				fputs("\n\t\t", w->f);
+			put_cmul(w, &s, R, code, first);
+			first = 0;
+			terms++;
+		}
+	if (first)
+		vw_lit(w, R, 0);
+	fputs(";\n", w->f);
+}
+
+static void assign_matvec(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	const Tensor *t = ir_tget(w->m, n->aux);
+	Ref x = ir_arg(w->m, n, 0);
+	uint32_t rows = t->dims[0], cols = t->dims[1];
+	uint32_t nb = n->op == OP_BMATVEC ? tensor_nblocks(t) : 1;
+	uint32_t bw = n->op == OP_BMATVEC ? Q4_BLOCK : cols;
+	uint32_t k = n->len / (rows * nb);
+	for (uint32_t j = 0; j < k; j++)
+		for (uint32_t row = 0; row < rows; row++)
+			for (uint32_t b = 0; b < nb; b++) {
+				uint32_t c0 = b * bw, c1 = c0 + bw < cols ? c0 + bw : cols;
+				open_target(w, r, (j * rows + row) * nb + b);
+				put_row(w, x, t, row, c0, c1, j * cols, n->width);
+			}
+}
+
+static void assign_vcmul(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	const Tensor *t = ir_tget(w->m, n->aux);
+	Ref x = ir_arg(w->m, n, 0);
+	uint32_t lx = ir_get(w->m, x)->len;
+	for (uint32_t i = 0; i < n->len; i++) {
+		int32_t code = t->codes[i % t->n];
+		VSrc s = vw_src(w->m, x, lx == n->len ? i : i % lx);
+		open_target(w, r, i);
+		if (code == 0)
+			vw_lit(w, n->width, 0);
+		else
+			put_cmul(w, &s, n->width, code, 1);
+		fputs(";\n", w->f);
+	}
+}
+
+/* Lanes [lo, lo+cnt) of x, each wrapped to R bits, highest lane first. */
+static void put_lanes(VW *w, Ref x, uint32_t lo, uint32_t cnt, unsigned R, int *items)
+{
+	const Node *xn = ir_get(w->m, x);
+	if (xn->width == R) {
+		if (*items)
+			fputs(", ", w->f);
+		if (cnt == xn->len)
+			fprintf(w->f, "n%u", x);
+		else
+			fprintf(w->f, "n%u[%llu:%llu]", x, (unsigned long long)(lo + cnt) * R - 1,
+			        (unsigned long long)lo * R);
+		(*items)++;
+		return;
+	}
+	for (uint32_t i = cnt; i-- > 0;) {
+		VSrc s = vw_src(w->m, x, lo + i);
+		fputs(*items ? (*items % 8 ? ", " : ",\n\t\t") : "", w->f);
+		vw_x(w, &s, R);
+		(*items)++;
+	}
+}
+
+static void assign_concat(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	int items = 0;
+	fprintf(w->f, "\tassign n%u = {", r);
+	for (uint32_t j = n->nargs; j-- > 0;) {
+		Ref x = ir_arg(w->m, n, j);
+		put_lanes(w, x, 0, ir_get(w->m, x)->len, n->width, &items);
+	}
+	fputs("};\n", w->f);
+}
+
+static void assign_extract(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	int items = 0;
+	fprintf(w->f, "\tassign n%u = {", r);
+	put_lanes(w, ir_arg(w->m, n, 0), (uint32_t)n->imm, n->len, n->width, &items);
+	fputs("};\n", w->f);
+}
+
+static void assign_const(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	fprintf(w->f, "\tassign n%u = ", r);
+	if (n->len > 1)
+		fprintf(w->f, "{%u{", n->len);
+	vw_lit(w, n->width, (uint64_t)n->imm);
+	fputs(n->len > 1 ? "}};\n" : ";\n", w->f);
+}
+
+static void assign_vconst(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	const Tensor *t = ir_tget(w->m, n->aux);
+	fprintf(w->f, "\tassign n%u = {", r);
+	for (uint32_t i = n->len; i-- > 0;) {
+		if (i != n->len - 1)
+			fputs((n->len - 1 - i) % 8 ? ", " : ",\n\t\t", w->f);
+		vw_lit(w, n->width, (uint64_t)(int64_t)t->codes[i]);
+	}
+	fputs("};\n", w->f);
+}
+
+static void assign_reg(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	Ref x = ir_arg(w->m, n, 0);
+	int items = 0;
+	fprintf(w->f, "\talways @(posedge clk) n%u <= ", r);
+	if (ir_get(w->m, x)->width == n->width && ir_get(w->m, x)->len == n->len) {
+		fprintf(w->f, "n%u;\n", x);
+		return;
+	}
+	fputc('{', w->f);
+	put_lanes(w, x, 0, n->len, n->width, &items);
+	fputs("};\n", w->f);
+}
+
+void vw_assign(VW *w, Ref r)
+{
+	switch (ir_get(w->m, r)->op) {
+	case OP_INPUT: case OP_OUTPUT: break;   /* verilog.c: ports */
+	case OP_CONST: assign_const(w, r); break;
+	case OP_VCONST: assign_vconst(w, r); break;
+	case OP_CONCAT: assign_concat(w, r); break;
+	case OP_EXTRACT: assign_extract(w, r); break;
+	case OP_SUM: assign_sum(w, r); break;
+	case OP_RMAX: assign_rmax(w, r); break;
+	case OP_MATVEC: case OP_BMATVEC: assign_matvec(w, r); break;
+	case OP_VCMUL: assign_vcmul(w, r); break;
+	case OP_REG: assign_reg(w, r); break;
+	default: assign_elem(w, r); break;
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void lut_function(VW *w, uint32_t tid, unsigned R)
+{
+	const Tensor *t = ir_tget(w->m, tid);
+	unsigned W = 0;
+	while (((size_t)1 << W) < t->n)
+		W++;
+	fprintf(w->f, "\tfunction [%u:0] lut_%u_%u;\n\t\tinput [%u:0] ix;\n\t\tbegin\n"
+	        "\t\t\tcase (ix)\n", R - 1, tid, R, W ? W - 1 : 0);
+	for (size_t i = 0; i < t->n; i++) {
+		fprintf(w->f, "\t\t\t%u'h%zx: lut_%u_%u = ", W ? W : 1, i, tid, R);
+		vw_lit(w, R, (uint64_t)(int64_t)t->codes[i]);
+		fputs(";\n", w->f);
+	}
+	fprintf(w->f, "\t\t\tdefault: lut_%u_%u = %u'h0;\n\t\t\tendcase\n\t\tend\n"
+	        "\tendfunction\n", tid, R, R);
+}
+
+void vw_lut_functions(VW *w, uint32_t k)
+{
+	uint32_t cnt = w->rstart[k + 1] - w->rstart[k], nk = 0;
+	uint64_t *keys = xmalloc((cnt + 1) * sizeof *keys);
+	for (uint32_t i = w->rstart[k]; i < w->rstart[k + 1]; i++) {
+		const Node *n = ir_get(w->m, w->byreg[i]);
+		if (n->op == OP_LUT)
+			keys[nk++] = (uint64_t)n->aux << 8 | n->width;
+	}
+	qsort(keys, nk, sizeof *keys, cmp_u64);
+	for (uint32_t i = 0; i < nk; i++)
+		if (i == 0 || keys[i] != keys[i - 1])
+			lut_function(w, (uint32_t)(keys[i] >> 8), (unsigned)(keys[i] & 0xff));
+	free(keys);
+}

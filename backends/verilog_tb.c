@@ -1,0 +1,131 @@
+/*
+ * verilog_tb.c -- the streaming testbench module TOP_tb (--testbench).
+ *
+ * Reads input vectors as whitespace-separated integers (the codes of every
+ * lane of every input port, in order: `jepac --run --raw`'s input) from
+ * +in=FILE (default /dev/stdin), presents one per clock with in_valid, and
+ * writes each output vector seen with out_valid as one line of integers to
+ * +out=FILE (default stdout), in `jepac --run --raw`'s format.  +gaps=N
+ * inserts 0..N idle cycles (in_valid low) after each vector, from a
+ * 16-bit LFSR, so the same vectors are also checked with bubbles.
+ *
+ * Timing: inputs change 1 ns after a rising edge; outputs are sampled at
+ * the falling edge, after the registers have settled.  rst is held for two
+ * clocks.  The run ends latency + 2 clocks after the last vector.
+ */
+#include "verilog.h"
+
+static int live(const Module *m, Ref r)
+{
+	return !(ir_get(m, r)->flags & NF_DEAD);
+}
+
+static void tb_decls(VW *w)
+{
+	const Module *m = w->m;
+	uint32_t i = 0, o = 0;
+	fprintf(w->f, "\nmodule %s_tb;\n\treg clk = 1'b0;\n\treg rst = 1'b1;\n"
+	        "\treg in_valid = 1'b0;\n\twire out_valid;\n", w->top);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (!live(m, r) || (n->op != OP_INPUT && n->op != OP_OUTPUT))
+			continue;
+		const Node *v = n->op == OP_INPUT ? n : ir_get(m, ir_arg(m, n, 0));
+		unsigned long long b = (unsigned long long)v->len * v->width;
+		if (n->op == OP_INPUT)
+			fprintf(w->f, "\treg [%llu:0] %s = %llu'h0;\n", b - 1, w->iname[i++], b);
+		else
+			fprintf(w->f, "\twire [%llu:0] %s;\n", b - 1, w->oname[o++]);
+	}
+	fprintf(w->f, "\tinteger fin, fout, r, i, gaps, idle, done, nin, nout;\n"
+	        "\treg [63:0] vi, vo;\n\treg [8*1024-1:0] fname;\n"
+	        "\treg [15:0] lfsr = 16'hace1;\n\n\t%s dut (.clk(clk), .rst(rst), "
+	        ".in_valid(in_valid)", w->top);
+	for (i = 0; i < ir_ninputs(m); i++)
+		fprintf(w->f, ", .%s(%s)", w->iname[i], w->iname[i]);
+	fputs(", .out_valid(out_valid)", w->f);
+	for (o = 0; o < ir_noutputs(m); o++)
+		fprintf(w->f, ", .%s(%s)", w->oname[o], w->oname[o]);
+	fputs(");\n\n\talways #5 clk = ~clk;\n", w->f);
+}
+
+/* Reads the rest of one vector (lane 0 of port 0 is already in vi). */
+static void tb_read(VW *w)
+{
+	const Module *m = w->m;
+	uint32_t i = 0;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (!live(m, r) || n->op != OP_INPUT)
+			continue;
+		const char *p = w->iname[i];
+		if (i++ == 0)
+			fprintf(w->f, "\t\t\t\t\t%s[%u:0] = vi[%u:0];\n", p, n->width - 1, n->width - 1);
+		fprintf(w->f, "\t\t\t\t\tfor (i = %d; i < %u; i = i + 1) begin\n"
+		        "\t\t\t\t\t\tr = $fscanf(fin, \"%%d\", vi);\n"
+		        "\t\t\t\t\t\t%s[i*%u +: %u] = vi[%u:0];\n\t\t\t\t\tend\n",
+		        i == 1, n->len, p, n->width, n->width, n->width - 1);
+	}
+}
+
+static void tb_driver(VW *w)
+{
+	fputs("\n\tinitial begin\n"
+	      "\t\tif (!$value$plusargs(\"in=%s\", fname))\n\t\t\tfname = \"/dev/stdin\";\n"
+	      "\t\tfin = $fopen(fname, \"r\");\n"
+	      "\t\tif (fin == 0) begin\n\t\t\t$display(\"tb: cannot open %0s\", fname);\n"
+	      "\t\t\t$finish;\n\t\tend\n"
+	      "\t\tif ($value$plusargs(\"out=%s\", fname))\n\t\t\tfout = $fopen(fname, \"w\");\n"
+	      "\t\telse\n\t\t\tfout = 32'h8000_0001;\n"
+	      "\t\tif (!$value$plusargs(\"gaps=%d\", gaps))\n\t\t\tgaps = 0;\n"
+	      "\t\tidle = 0;\n\t\tdone = 0;\n\t\tnin = 0;\n\t\tnout = 0;\n"
+	      "\t\t@(posedge clk);\n\t\t@(posedge clk);\n\t\t#1 rst = 1'b0;\n"
+	      "\t\twhile (done == 0) begin\n"
+	      "\t\t\tif (idle > 0) begin\n\t\t\t\tin_valid = 1'b0;\n\t\t\t\tidle = idle - 1;\n"
+	      "\t\t\tend else begin\n\t\t\t\tr = $fscanf(fin, \"%d\", vi);\n"
+	      "\t\t\t\tif (r != 1) begin\n\t\t\t\t\tdone = 1;\n\t\t\t\t\tin_valid = 1'b0;\n"
+	      "\t\t\t\tend else begin\n", w->f);
+	tb_read(w);
+	fprintf(w->f, "\t\t\t\t\tin_valid = 1'b1;\n\t\t\t\t\tnin = nin + 1;\n"
+	        "\t\t\t\t\tif (gaps > 0) begin\n\t\t\t\t\t\tidle = {16'h0, lfsr} %% (gaps + 1);\n"
+	        "\t\t\t\t\t\tlfsr = {lfsr[14:0], lfsr[15] ^ lfsr[13] ^ lfsr[12] ^ lfsr[10]};\n"
+	        "\t\t\t\t\tend\n\t\t\t\tend\n\t\t\tend\n\t\t\t@(posedge clk);\n\t\t\t#1;\n\t\tend\n"
+	        "\t\trepeat (%u) @(posedge clk);\n"
+	        "\t\tif (nout != nin)\n\t\t\t$display(\"tb: %%0d vectors in, %%0d out\", nin, nout);\n"
+	        "\t\tif (fout != 32'h8000_0001)\n\t\t\t$fclose(fout);\n\t\t$finish;\n\tend\n",
+	        w->latency + 2);
+}
+
+static void tb_monitor(VW *w)
+{
+	const Module *m = w->m;
+	uint32_t o = 0;
+	fputs("\n\talways @(negedge clk)\n\t\tif (out_valid === 1'b1 && rst == 1'b0) begin\n", w->f);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (!live(m, r) || n->op != OP_OUTPUT)
+			continue;
+		const Node *v = ir_get(m, ir_arg(m, n, 0));
+		const char *p = w->oname[o];
+		fprintf(w->f, "\t\t\tfor (i = 0; i < %u; i = i + 1) begin\n", v->len);
+		if (v->ty == TY_S)
+			fprintf(w->f, "\t\t\t\tvo = {64{%s[i*%u+%u]}};\n", p, v->width, v->width - 1);
+		else
+			fputs("\t\t\t\tvo = 64'h0;\n", w->f);
+		fprintf(w->f, "\t\t\t\tvo[%u:0] = %s[i*%u +: %u];\n", v->width - 1, p, v->width, v->width);
+		if (o++ == 0)
+			fputs("\t\t\t\tif (i == 0)\n\t\t\t\t\t$fwrite(fout, \"%0d\", $signed(vo));\n"
+			      "\t\t\t\telse\n\t", w->f);
+		fputs("\t\t\t\t$fwrite(fout, \" %0d\", $signed(vo));\n\t\t\tend\n", w->f);
+	}
+	fputs("\t\t\t$fwrite(fout, \"\\n\");\n\t\t\tnout = nout + 1;\n\t\tend\nendmodule\n", w->f);
+}
+
+void vw_testbench(VW *w)
+{
+	if (ir_ninputs(w->m) == 0 || ir_in_lanes(w->m) == 0)
+		fatal(w->file, "--testbench needs at least one input port");
+	tb_decls(w);
+	tb_driver(w);
+	tb_monitor(w);
+}

@@ -1,0 +1,113 @@
+/*
+ * cmvm_bench.c -- benchmark of jepac's constant-matrix solver (passes/cmvm.c).
+ *
+ *   cmvm_bench KIND N|RxC COUNT LEVEL [SEED]
+ *     KIND   u8    entries floor(U*127)+129 (da4ml's Table 2 setup)
+ *            u4    entries uniform on 8..15
+ *            q4    signed Q4-like codes -8..7 (~12% zeros, Gaussian-ish)
+ *     LEVEL  0 plain CSD, 1 odd multiples, 2 greedy sharing
+ *
+ * For each of COUNT random matrices (xorshift, fixed seed) it solves the
+ * matrix, checks the adder graph against the direct product on random and
+ * extreme 8-bit inputs (exits 1 on a mismatch), and prints one line:
+ * mean adders, adders per entry / per non-zero, mean depth, mean fa_bits
+ * (8-bit signed inputs) and mean time per matrix.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmvm.h"
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	uint64_t x = rng_state;
+	x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+	return rng_state = x;
+}
+
+static double unif(void) { return (double)(rng() >> 11) / 9007199254740992.0; }
+
+static int32_t draw(const char *kind)
+{
+	if (!strcmp(kind, "u8"))
+		return (int32_t)(unif() * 127) + 129;
+	if (!strcmp(kind, "u4"))
+		return 8 + (int32_t)(rng() % 8);
+	/* q4: a Gaussian (sum of 4 uniforms) scaled so that ~12% round to 0 */
+	double g = (unif() + unif() + unif() + unif() - 2.0) * 1.732;
+	long c = lround(g * 3.3);
+	return (int32_t)(c < -8 ? -8 : c > 7 ? 7 : c);
+}
+
+static int64_t eval_var(const int64_t *val, uint32_t v) { return val[v]; }
+
+static int check(const Cmvm *p, const int32_t *w, uint32_t R, uint32_t C)
+{
+	uint32_t nv = p->nin + p->nops;
+	int64_t *val = malloc((nv + 1) * sizeof *val);
+	for (int trial = 0; trial < 8; trial++) {
+		for (uint32_t c = 0; c < C; c++)
+			val[c] = trial == 0 ? -128 : trial == 1 ? 127 : (int64_t)(rng() % 256) - 128;
+		for (uint32_t i = 0; i < p->nops; i++) {
+			const CmvmOp *o = &p->ops[i];
+			int64_t a = eval_var(val, o->a) * ((int64_t)1 << o->sa);
+			int64_t b = eval_var(val, o->b) * ((int64_t)1 << o->sb);
+			val[p->nin + i] = o->neg ? a - b : a + b;
+		}
+		for (uint32_t r = 0; r < R; r++) {
+			int64_t want = 0, got = 0;
+			for (uint32_t c = 0; c < C; c++)
+				want += (int64_t)w[(size_t)r * C + c] * val[c];
+			if (p->out[r].sign)
+				got = p->out[r].sign * val[p->out[r].var] * ((int64_t)1 << p->out[r].shift);
+			if (got != want) {
+				fprintf(stderr, "MISMATCH row %u: %lld != %lld\n", r, (long long)got, (long long)want);
+				return 1;
+			}
+		}
+	}
+	free(val);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 5) {
+		fprintf(stderr, "usage: cmvm_bench u8|u4|q4 N|RxC COUNT LEVEL [SEED]\n");
+		return 2;
+	}
+	const char *kind = argv[1];
+	uint32_t R, C;
+	if (sscanf(argv[2], "%ux%u", &R, &C) != 2)
+		R = C = (uint32_t)atoi(argv[2]);
+	int count = atoi(argv[3]), level = atoi(argv[4]);
+	rng_state = argc > 5 ? strtoull(argv[5], NULL, 10) : 88172645463325252ull;
+	int32_t *w = malloc((size_t)R * C * sizeof *w);
+	double adders = 0, depth = 0, fa = 0, secs = 0, nz = 0;
+	for (int k = 0; k < count; k++) {
+		for (size_t i = 0; i < (size_t)R * C; i++)
+			nz += (w[i] = draw(kind)) != 0;
+		Cmvm p;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		cmvm_solve(&p, w, R, C, C, level);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs += (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+		if (check(&p, w, R, C))
+			return 1;
+		adders += cmvm_adders(&p);
+		depth += cmvm_depth(&p);
+		fa += (double)cmvm_fa_bits(&p, 8);
+		cmvm_free(&p);
+	}
+	printf("%s %ux%u level %d: %d matrices, adders %.1f, per entry %.3f, per nonzero %.3f, "
+	       "depth %.1f, fa_bits %.0f, %.3f ms/matrix\n", kind, R, C, level, count,
+	       adders / count, adders / count / ((double)R * C), adders / nz,
+	       depth / count, fa / count, secs / count * 1e3);
+	free(w);
+	return 0;
+}

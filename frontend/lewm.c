@@ -1,0 +1,787 @@
+/*
+ * lewm.c -- the LeWM model builder: a Checkpoint -> jepac's high-level float IR.
+ *
+ * The forward semantics are those of ../shared/lewm.md (the reference
+ * implementation's ARPredictor, Embedder, projector MLPs and HF ViT).  One
+ * module is built per "top" (a model part): predict-step (default),
+ * predictor, action-encoder, encoder, projector, pred-proj.
+ *
+ * IR conventions.  A sequence of T tokens of D dims is one f64 value of T*D
+ * lanes, token-major.  A per-token Linear is one `matvec` of the [out][in]
+ * weight tensor (it applies to every group of `in` lanes), plus a `[out]`
+ * bias vconst that broadcasts over the tokens.  Weight tensors keep their
+ * checkpoint names and kinds (CK_Q4 -> q4, CK_I8 -> i8, CK_F -> f32); tensors
+ * the builder derives itself (BatchNorm folded into a Linear, the all-ones
+ * column used to broadcast attention weights) are f64 and named after their
+ * source with a suffix.  Every node carries a region such as
+ * "predictor.layer3.attn.to_qkv"; ports carry none.
+ *
+ * Dead work is never built: when only the last token of the predictor (or
+ * the CLS token of the encoder) is wanted, the last block computes its
+ * attention for that one query (`attn_one`: scores, softmax and the weighted
+ * sum spelled out with mul/sum/softmax) and its MLP, final LayerNorm and
+ * heads for that one token; keys and values still cover every token.
+ *
+ * Sizes come from LewmConfig (filled from config.json or the LQ40 header),
+ * falling back to tensor shapes where a field is 0; every tensor is checked
+ * against them and a mismatch is fatal(ck->path, "tensor NAME: ...").  Each
+ * weight is copied once, from the checkpoint into the module's arena.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lewm.h"
+
+#define NAMELEN 256
+
+typedef struct Builder {
+	Module *m;
+	const Checkpoint *ck;
+	const LewmConfig *cfg;
+	int warned_bn;       /* the LQ40 BatchNorm warning was printed */
+} Builder;
+
+/* Predictor sizes. */
+typedef struct Pred {
+	uint32_t T, din, d, dout, depth, H, dh, inner, mlp;
+} Pred;
+
+/* Encoder (ViT) sizes. */
+typedef struct Enc {
+	uint32_t img, P, C, hid, L, H, inter, np;
+} Enc;
+
+static void region(Builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void region(Builder *b, const char *fmt, ...)
+{
+	char s[NAMELEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s, sizeof s, fmt, ap);
+	va_end(ap);
+	ir_set_region(b->m, s);
+}
+
+/* ---- checkpoint tensors ------------------------------------------------ */
+
+static CkTensor *tfind(Builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static CkTensor *tfind(Builder *b, const char *fmt, ...)
+{
+	char s[NAMELEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s, sizeof s, fmt, ap);
+	va_end(ap);
+	return ck_find(b->ck, s);
+}
+
+static CkTensor *tneed(Builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static CkTensor *tneed(Builder *b, const char *fmt, ...)
+{
+	char s[NAMELEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s, sizeof s, fmt, ap);
+	va_end(ap);
+	CkTensor *t = ck_find(b->ck, s);
+	if (!t)
+		fatal(b->ck->path, "tensor %s: missing from the checkpoint", s);
+	return t;
+}
+
+static uint32_t ck_rows(const CkTensor *t)
+{
+	if (t->kind != CK_F)
+		return t->out;
+	return t->ndim >= 1 ? t->shape[0] : 1;
+}
+
+static uint32_t ck_cols(const CkTensor *t)
+{
+	if (t->kind != CK_F)
+		return t->in;
+	uint32_t r = ck_rows(t);
+	return r ? (uint32_t)(t->n / r) : 0;
+}
+
+static const char *shape_str(const CkTensor *t, char *s, size_t n)
+{
+	if (t->kind != CK_F) {
+		snprintf(s, n, "[%u, %u] (%s)", t->out, t->in, t->kind == CK_Q4 ? "q4" : "i8");
+		return s;
+	}
+	size_t k = 0;
+	k += (size_t)snprintf(s + k, n - k, "[");
+	for (int i = 0; i < t->ndim && k < n; i++)
+		k += (size_t)snprintf(s + k, n - k, i ? ", %u" : "%u", t->shape[i]);
+	if (k < n)
+		snprintf(s + k, n - k, "]");
+	return s;
+}
+
+/* A matrix [rows][cols]; a Conv weight [out][in][k...] counts as [out][in*k...]. */
+static void expect_matrix(Builder *b, const CkTensor *t, uint32_t rows, uint32_t cols)
+{
+	char s[96];
+	if ((t->kind == CK_F && t->ndim < 2) || ck_rows(t) != rows || ck_cols(t) != cols)
+		fatal(b->ck->path, "tensor %s: expected a %u x %u matrix, found shape %s",
+		      t->name, rows, cols, shape_str(t, s, sizeof s));
+}
+
+static void expect_vector(Builder *b, const CkTensor *t, size_t n)
+{
+	char s[96];
+	if (t->kind != CK_F || t->n != n)
+		fatal(b->ck->path, "tensor %s: expected %zu float values, found shape %s",
+		      t->name, n, shape_str(t, s, sizeof s));
+}
+
+/* The module's tensor called name, or UINT32_MAX. */
+static uint32_t tensor_lookup(Builder *b, const char *name)
+{
+	uint32_t id = ir_str(b->m, name);
+	for (uint32_t i = 0; i < b->m->ntensors; i++)
+		if (b->m->tensors[i].name == id)
+			return i;
+	return UINT32_MAX;
+}
+
+/* Copies t into the module once (later calls return the same tensor): as a
+ * [rows][cols] matrix, or as a vector of its first n elements (n = 0: all). */
+static uint32_t tensor_copy(Builder *b, const CkTensor *t, int matrix, size_t n)
+{
+	uint32_t id = tensor_lookup(b, t->name);
+	if (id != UINT32_MAX)
+		return id;
+	int kind = t->kind == CK_Q4 ? TK_Q4 : t->kind == CK_I8 ? TK_I8 : TK_F32;
+	if (!matrix && kind != TK_F32)
+		die("quantized vector %s", t->name);
+	id = matrix ? ir_tensor(b->m, t->name, kind, 2, ck_rows(t), ck_cols(t))
+	            : ir_tensor(b->m, t->name, kind, 1, (uint32_t)(n ? n : t->n), 1);
+	Tensor *d = ir_tget(b->m, id);
+	if (kind == TK_F32) {
+		for (size_t i = 0; i < d->n; i++)
+			d->reals[i] = t->f[i];
+		return id;
+	}
+	for (size_t i = 0; i < d->n; i++)
+		d->codes[i] = t->q[i];
+	size_t ns = kind == TK_Q4 ? (size_t)d->dims[0] * tensor_nblocks(d) : d->dims[0];
+	memcpy(d->scales, t->scales, ns * sizeof *d->scales);
+	return id;
+}
+
+/* ---- node helpers (all f64) -------------------------------------------- */
+
+static Ref fop(Builder *b, int op, uint32_t len, const Ref *a, uint32_t na, int64_t imm, uint32_t aux)
+{
+	return ir_node(b->m, op, TY_F, 64, len, a, na, imm, aux);
+}
+
+static uint32_t vlen(Builder *b, Ref r)
+{
+	return ir_get(b->m, r)->len;
+}
+
+static Ref binop(Builder *b, int op, Ref x, Ref y)
+{
+	uint32_t lx = vlen(b, x), ly = vlen(b, y), n = lx > ly ? lx : ly;
+	if (n % lx || n % ly)
+		die("%s: %u and %u lanes do not broadcast", op_info[op].name, lx, ly);
+	Ref a[2] = {x, y};
+	return fop(b, op, n, a, 2, 0, 0);
+}
+
+static Ref add(Builder *b, Ref x, Ref y) { return binop(b, OP_ADD, x, y); }
+static Ref mul(Builder *b, Ref x, Ref y) { return binop(b, OP_MUL, x, y); }
+static Ref unop(Builder *b, int op, Ref x) { return fop(b, op, vlen(b, x), &x, 1, 0, 0); }
+static Ref fconst(Builder *b, double v) { return fop(b, OP_FCONST, 1, NULL, 0, ir_fbits(v), 0); }
+
+static Ref vconst(Builder *b, uint32_t tid)
+{
+	return fop(b, OP_VCONST, (uint32_t)ir_tget(b->m, tid)->n, NULL, 0, 0, tid);
+}
+
+static Ref extract(Builder *b, Ref x, uint32_t lo, uint32_t n)
+{
+	if (lo == 0 && n == vlen(b, x))
+		return x;
+	if ((uint64_t)lo + n > vlen(b, x))
+		die("extract %u+%u of %u lanes", lo, n, vlen(b, x));
+	return fop(b, OP_EXTRACT, n, &x, 1, lo, 0);
+}
+
+static Ref concat(Builder *b, const Ref *xs, uint32_t n)
+{
+	if (n == 1)
+		return xs[0];
+	uint64_t len = 0;
+	for (uint32_t i = 0; i < n; i++)
+		len += vlen(b, xs[i]);
+	if (len > UINT32_MAX)
+		die("concat of %llu lanes", (unsigned long long)len);
+	return fop(b, OP_CONCAT, (uint32_t)len, xs, n, 0, 0);
+}
+
+/* concat over t < T of x[t*stride + off .. + n]: one field of every token. */
+static Ref gather(Builder *b, Ref x, uint32_t T, uint32_t stride, uint32_t off, uint32_t n)
+{
+	Ref *xs = xmalloc(T * sizeof *xs);
+	for (uint32_t t = 0; t < T; t++)
+		xs[t] = extract(b, x, t * stride + off, n);
+	Ref y = concat(b, xs, T);
+	free(xs);
+	return y;
+}
+
+/* x is [R][C] (row-major lanes); the result is [C][R]. */
+static Ref transpose(Builder *b, Ref x, uint32_t R, uint32_t C)
+{
+	if (R == 1 || C == 1)
+		return x;
+	Ref *xs = xmalloc((size_t)R * C * sizeof *xs);
+	for (uint32_t c = 0; c < C; c++)
+		for (uint32_t r = 0; r < R; r++)
+			xs[c * R + r] = extract(b, x, r * C + c, 1);
+	Ref y = concat(b, xs, R * C);
+	free(xs);
+	return y;
+}
+
+static Ref matvec(Builder *b, uint32_t tid, Ref x)
+{
+	const Tensor *t = ir_tget(b->m, tid);
+	uint32_t lx = vlen(b, x);
+	if (t->dims[1] == 0 || lx % t->dims[1])
+		die("matvec: %u lanes for %u columns", lx, t->dims[1]);
+	return fop(b, OP_MATVEC, lx / t->dims[1] * t->dims[0], &x, 1, 0, tid);
+}
+
+static Ref layernorm(Builder *b, Ref x, uint32_t g, double eps)
+{
+	return fop(b, OP_LAYERNORM, vlen(b, x), &x, 1, ir_fbits(eps), g);
+}
+
+static Ref rsum(Builder *b, Ref x, uint32_t g)
+{
+	return fop(b, OP_SUM, vlen(b, x) / g, &x, 1, g, 0);
+}
+
+/* ---- layers -------------------------------------------------------------- */
+
+/* y = x W^T + b per token: W = PREFIX.weight [out][in], PREFIX.bias optional. */
+static Ref linear(Builder *b, Ref x, const char *prefix, uint32_t in, uint32_t out)
+{
+	CkTensor *w = tneed(b, "%s.weight", prefix);
+	expect_matrix(b, w, out, in);
+	Ref y = matvec(b, tensor_copy(b, w, 1, 0), x);
+	CkTensor *bias = tfind(b, "%s.bias", prefix);
+	if (bias) {
+		expect_vector(b, bias, out);
+		y = add(b, y, vconst(b, tensor_copy(b, bias, 0, 0)));
+	}
+	return y;
+}
+
+/* LayerNorm over groups of d lanes; affine with PREFIX.weight/.bias unless NULL. */
+static Ref layernorm_affine(Builder *b, Ref x, uint32_t d, double eps, const char *prefix)
+{
+	Ref y = layernorm(b, x, d, eps);
+	if (!prefix)
+		return y;
+	CkTensor *w = tneed(b, "%s.weight", prefix), *bias = tneed(b, "%s.bias", prefix);
+	expect_vector(b, w, d);
+	expect_vector(b, bias, d);
+	y = mul(b, y, vconst(b, tensor_copy(b, w, 0, 0)));
+	return add(b, y, vconst(b, tensor_copy(b, bias, 0, 0)));
+}
+
+/* The [dh][1] all-ones matrix: matvec with it repeats each lane dh times. */
+static uint32_t ones_tensor(Builder *b, uint32_t dh)
+{
+	char name[64];
+	snprintf(name, sizeof name, "lewm.ones%u", dh);
+	uint32_t id = tensor_lookup(b, name);
+	if (id != UINT32_MAX)
+		return id;
+	id = ir_tensor(b->m, name, TK_F64, 2, dh, 1);
+	for (uint32_t i = 0; i < dh; i++)
+		ir_tget(b->m, id)->reals[i] = 1.0;
+	return id;
+}
+
+/* Attention of ONE query q [H*dh] over T tokens of k, v [T][H][dh] (no
+ * mask: the causal last token and the ViT CLS token both see every token). */
+static Ref attn_one(Builder *b, Ref q, Ref k, Ref v, uint32_t T, uint32_t H)
+{
+	uint32_t e = vlen(b, q), dh = e / H;
+	Ref s = rsum(b, mul(b, k, q), dh);                          /* [T][H] */
+	s = binop(b, OP_DIV, s, fconst(b, sqrt((double)dh)));
+	Ref p = transpose(b, s, T, H);                              /* [H][T] */
+	p = fop(b, OP_SOFTMAX, vlen(b, p), &p, 1, T, 0);
+	p = transpose(b, p, H, T);                                  /* [T][H] */
+	Ref w = mul(b, v, matvec(b, ones_tensor(b, dh), p));        /* [T][H][dh] */
+	Ref y = extract(b, w, 0, e);
+	for (uint32_t t = 1; t < T; t++)
+		y = add(b, y, extract(b, w, t * e, e));
+	return y;
+}
+
+/* Multi-head attention; q holds every token (-> T tokens) or one (-> one). */
+static Ref attention(Builder *b, Ref q, Ref k, Ref v, uint32_t T, uint32_t H, int causal)
+{
+	if (vlen(b, q) != vlen(b, k))
+		return attn_one(b, q, k, v, T, H);
+	Ref a[3] = {q, k, v};
+	return fop(b, causal ? OP_CATTN : OP_ATTN, vlen(b, q), a, 3, H, T);
+}
+
+/* ---- predictor ------------------------------------------------------------ */
+
+static uint32_t need_dim(Builder *b, long v, const char *what)
+{
+	if (v <= 0 || v > (1l << 24))
+		fatal(b->ck->path, "config: %s is missing or invalid (%ld)", what, v);
+	return (uint32_t)v;
+}
+
+static void pred_dims(Builder *b, Pred *p)
+{
+	const LewmConfig *c = b->cfg;
+	CkTensor *pos = tneed(b, "predictor.pos_embedding"), *t;
+	long d = c->pred_hidden, din = c->pred_input_dim, depth = c->pred_depth;
+	if (d <= 0 && (t = tfind(b, "predictor.transformer.norm.weight")))
+		d = (long)t->n;
+	p->d = need_dim(b, d, "predictor hidden_dim");
+	p->din = need_dim(b, din > 0 ? din : pos->ndim ? (long)pos->shape[pos->ndim - 1] : 0,
+	                  "predictor input_dim");
+	t = tfind(b, "predictor.transformer.output_proj.weight");
+	p->dout = need_dim(b, c->pred_output_dim > 0 ? c->pred_output_dim : t ? (long)ck_rows(t) : d,
+	                   "predictor output_dim");
+	p->T = need_dim(b, c->num_frames > 0 ? c->num_frames : (long)(pos->n / p->din),
+	                "predictor num_frames");
+	if (depth <= 0)
+		for (depth = 0; tfind(b, "predictor.transformer.layers.%ld.attn.to_qkv.weight", depth); depth++)
+			;
+	p->depth = (uint32_t)depth;
+	p->H = need_dim(b, c->pred_heads, "predictor heads");
+	t = p->depth ? tneed(b, "predictor.transformer.layers.0.attn.to_qkv.weight") : NULL;
+	long inner = c->pred_dim_head > 0 ? (long)c->pred_dim_head * p->H : t ? ck_rows(t) / 3 : p->d;
+	p->inner = need_dim(b, inner, "predictor dim_head");
+	if (p->inner % p->H)
+		fatal(b->ck->path, "config: predictor inner dim %u is not a multiple of %u heads", p->inner, p->H);
+	p->dh = p->inner / p->H;
+	t = p->depth ? tneed(b, "predictor.transformer.layers.0.mlp.net.1.weight") : NULL;
+	p->mlp = need_dim(b, c->pred_mlp > 0 ? c->pred_mlp : t ? (long)ck_rows(t) : 1, "predictor mlp_dim");
+}
+
+/* One field (0..5: shift/scale/gate msa, shift/scale/gate mlp) of the adaLN
+ * output, for every token or for the last one only. */
+static Ref chunk(Builder *b, Ref mod, const Pred *p, uint32_t k, int last)
+{
+	uint32_t s = 6 * p->d;
+	if (last)
+		return extract(b, mod, (p->T - 1) * s + k * p->d, p->d);
+	return gather(b, mod, p->T, s, k * p->d, p->d);
+}
+
+/* LN_noaffine(x, 1e-6) * (1 + scale) + shift, then the module's affine LN. */
+static Ref modulate(Builder *b, Ref x, uint32_t d, Ref shift, Ref scale, const char *ln)
+{
+	Ref h = layernorm(b, x, d, 1e-6);
+	h = add(b, mul(b, h, add(b, scale, fconst(b, 1.0))), shift);
+	return layernorm_affine(b, h, d, 1e-5, ln);
+}
+
+/* The attention branch of block i: returns to_out(attn(...)), every token or the last. */
+static Ref pred_attn(Builder *b, const Pred *p, const char *pre, int i, Ref x, Ref mod, int last)
+{
+	char nm[NAMELEN];
+	uint32_t T = p->T, in = p->inner;
+	region(b, "predictor.layer%d.attn.norm", i);
+	snprintf(nm, sizeof nm, "%s.attn.norm", pre);
+	Ref shift = chunk(b, mod, p, 0, 0), scale = chunk(b, mod, p, 1, 0);
+	Ref h = modulate(b, x, p->d, shift, scale, nm);
+	region(b, "predictor.layer%d.attn.to_qkv", i);
+	snprintf(nm, sizeof nm, "%s.attn.to_qkv", pre);
+	Ref qkv = linear(b, h, nm, p->d, 3 * in);
+	region(b, "predictor.layer%d.attn", i);
+	Ref q = last ? extract(b, qkv, (T - 1) * 3 * in, in) : gather(b, qkv, T, 3 * in, 0, in);
+	Ref k = gather(b, qkv, T, 3 * in, in, in), v = gather(b, qkv, T, 3 * in, 2 * in, in);
+	Ref a = attention(b, q, k, v, T, p->H, 1);
+	region(b, "predictor.layer%d.attn.to_out", i);
+	snprintf(nm, sizeof nm, "%s.attn.to_out.0", pre);
+	if (tfind(b, "%s.weight", nm) || in != p->d)
+		a = linear(b, a, nm, in, p->d);
+	return a;
+}
+
+static Ref pred_block(Builder *b, const Pred *p, int i, Ref x, Ref sc, int last)
+{
+	char pre[128], nm[NAMELEN];
+	snprintf(pre, sizeof pre, "predictor.transformer.layers.%d", i);
+	region(b, "predictor.layer%d.adaln", i);
+	snprintf(nm, sizeof nm, "%s.adaLN_modulation.1", pre);
+	Ref mod = linear(b, sc, nm, p->d, 6 * p->d);
+	Ref a = pred_attn(b, p, pre, i, x, mod, last);
+	region(b, "predictor.layer%d.attn.residual", i);
+	if (last)
+		x = extract(b, x, (p->T - 1) * p->d, p->d);
+	x = add(b, x, mul(b, chunk(b, mod, p, 2, last), a));
+	region(b, "predictor.layer%d.mlp.norm", i);
+	snprintf(nm, sizeof nm, "%s.mlp.net.0", pre);
+	Ref shift = chunk(b, mod, p, 3, last), scale = chunk(b, mod, p, 4, last);
+	Ref h = modulate(b, x, p->d, shift, scale, nm);
+	region(b, "predictor.layer%d.mlp.up", i);
+	snprintf(nm, sizeof nm, "%s.mlp.net.1", pre);
+	h = unop(b, OP_GELU, linear(b, h, nm, p->d, p->mlp));
+	region(b, "predictor.layer%d.mlp.down", i);
+	snprintf(nm, sizeof nm, "%s.mlp.net.4", pre);
+	h = linear(b, h, nm, p->mlp, p->d);
+	region(b, "predictor.layer%d.mlp.residual", i);
+	return add(b, x, mul(b, chunk(b, mod, p, 5, last), h));
+}
+
+/* emb, cond: T*din lanes.  Result: T*dout lanes, or dout (last token) if !all. */
+static Ref predictor(Builder *b, const Pred *p, Ref emb, Ref cond, int all)
+{
+	CkTensor *pos = tneed(b, "predictor.pos_embedding");
+	if (pos->kind != CK_F || pos->n < (size_t)p->T * p->din || pos->n % p->din)
+		expect_vector(b, pos, (size_t)p->T * p->din);
+	region(b, "predictor.pos_embedding");
+	Ref x = add(b, emb, vconst(b, tensor_copy(b, pos, 0, (size_t)p->T * p->din)));
+	if (p->din != p->d || tfind(b, "predictor.transformer.input_proj.weight")) {
+		region(b, "predictor.input_proj");
+		x = linear(b, x, "predictor.transformer.input_proj", p->din, p->d);
+	}
+	if (p->din != p->d || tfind(b, "predictor.transformer.cond_proj.weight")) {
+		region(b, "predictor.cond_proj");
+		cond = linear(b, cond, "predictor.transformer.cond_proj", p->din, p->d);
+	}
+	region(b, "predictor.adaln");
+	Ref sc = unop(b, OP_SILU, cond);
+	for (uint32_t i = 0; i < p->depth; i++)
+		x = pred_block(b, p, (int)i, x, sc, !all && i + 1 == p->depth);
+	if (!all && p->depth == 0)
+		x = extract(b, x, (p->T - 1) * p->d, p->d);
+	region(b, "predictor.norm");
+	x = layernorm_affine(b, x, p->d, 1e-5, "predictor.transformer.norm");
+	if (p->d != p->dout || tfind(b, "predictor.transformer.output_proj.weight")) {
+		region(b, "predictor.output_proj");
+		x = linear(b, x, "predictor.transformer.output_proj", p->d, p->dout);
+	}
+	return x;
+}
+
+/* ---- action encoder, projection heads ---------------------------------- */
+
+/* actions: T*A lanes -> T*E lanes; *emb gets E. */
+static Ref action_encoder(Builder *b, Ref act, uint32_t T, uint32_t *emb)
+{
+	const LewmConfig *c = b->cfg;
+	CkTensor *pw = tneed(b, "action_encoder.patch_embed.weight");
+	CkTensor *w0 = tneed(b, "action_encoder.embed.0.weight");
+	CkTensor *w2 = tneed(b, "action_encoder.embed.2.weight");
+	uint32_t A = need_dim(b, c->action_input > 0 ? c->action_input : (long)ck_cols(pw), "action_encoder input_dim");
+	uint32_t S = need_dim(b, c->action_smoothed > 0 ? c->action_smoothed : (long)ck_rows(pw), "action_encoder smoothed_dim");
+	uint32_t E = need_dim(b, c->action_emb > 0 ? c->action_emb : (long)ck_rows(w2), "action_encoder emb_dim");
+	uint32_t hid = need_dim(b, c->action_mlp_scale > 0 ? (long)c->action_mlp_scale * E : (long)ck_rows(w0),
+	                        "action_encoder mlp_scale");
+	if (vlen(b, act) != T * A)
+		die("action_encoder: %u lanes for %u x %u", vlen(b, act), T, A);
+	region(b, "action_encoder.patch_embed");
+	Ref x = linear(b, act, "action_encoder.patch_embed", A, S);
+	region(b, "action_encoder.embed.0");
+	x = linear(b, x, "action_encoder.embed.0", S, hid);
+	region(b, "action_encoder.embed.1");
+	x = unop(b, OP_SILU, x);
+	region(b, "action_encoder.embed.2");
+	*emb = E;
+	return linear(b, x, "action_encoder.embed.2", hid, E);
+}
+
+/* BatchNorm1d (eval, eps 1e-5) folded into the Linear P.net.0: returns the
+ * Linear's output with the BatchNorm applied, per token of `in` lanes. */
+static Ref linear_bn(Builder *b, Ref x, const char *P, uint32_t in, uint32_t hid)
+{
+	char nm[128];
+	snprintf(nm, sizeof nm, "%s.net.0", P);
+	if (!b->ck->has_batchnorm) {
+		if (!b->warned_bn)
+			fprintf(stderr, "jepac: warning: %s: BatchNorm statistics absent (LQ40): "
+			        "treated as identity\n", b->ck->path);
+		b->warned_bn = 1;
+		return linear(b, x, nm, in, hid);
+	}
+	CkTensor *w = tneed(b, "%s.weight", nm), *b0 = tfind(b, "%s.bias", nm);
+	CkTensor *bn[4] = {tneed(b, "%s.net.1.weight", P), tneed(b, "%s.net.1.bias", P),
+	                   tneed(b, "%s.net.1.running_mean", P), tneed(b, "%s.net.1.running_var", P)};
+	expect_matrix(b, w, hid, in);
+	for (int i = 0; i < 4; i++)
+		expect_vector(b, bn[i], hid);
+	if (b0)
+		expect_vector(b, b0, hid);
+	char wn[NAMELEN], bname[NAMELEN];
+	snprintf(wn, sizeof wn, "%s.weight.bn", nm);
+	snprintf(bname, sizeof bname, "%s.bias.bn", nm);
+	int fold = w->kind == CK_F;
+	uint32_t bid = ir_tensor(b->m, bname, TK_F64, 1, hid, 1);
+	uint32_t sid = fold ? ir_tensor(b->m, wn, TK_F64, 2, hid, in) : ir_tensor(b->m, wn, TK_F64, 1, hid, 1);
+	double *bv = ir_tget(b->m, bid)->reals, *sv = ir_tget(b->m, sid)->reals;
+	for (uint32_t r = 0; r < hid; r++) {
+		double s = bn[0]->f[r] / sqrt((double)bn[3]->f[r] + 1e-5);
+		bv[r] = ((b0 ? b0->f[r] : 0.0) - bn[2]->f[r]) * s + bn[1]->f[r];
+		if (!fold)
+			sv[r] = s;
+		for (uint32_t c = 0; fold && c < in; c++)
+			sv[(size_t)r * in + c] = w->f[(size_t)r * in + c] * s;
+	}
+	Ref y = matvec(b, fold ? sid : tensor_copy(b, w, 1, 0), x);
+	if (!fold) {
+		region(b, "%s.net.1", P);
+		y = mul(b, y, vconst(b, sid));
+	}
+	return add(b, y, vconst(b, bid));
+}
+
+/* projector / pred_proj: Linear, BatchNorm1d, GELU, Linear, per token. */
+static Ref mlp_head(Builder *b, Ref x, const char *P, int cin, int chid, int cout)
+{
+	CkTensor *w0 = tneed(b, "%s.net.0.weight", P), *w3 = tneed(b, "%s.net.3.weight", P);
+	uint32_t in = need_dim(b, cin > 0 ? cin : (long)ck_cols(w0), "projection input_dim");
+	uint32_t hid = need_dim(b, chid > 0 ? chid : (long)ck_rows(w0), "projection hidden_dim");
+	uint32_t out = need_dim(b, cout > 0 ? cout : (long)ck_rows(w3), "projection output_dim");
+	if (vlen(b, x) % in)
+		fatal(b->ck->path, "%s: input of %u lanes is not a multiple of input_dim %u", P, vlen(b, x), in);
+	region(b, "%s.net.0", P);
+	x = linear_bn(b, x, P, in, hid);
+	region(b, "%s.net.2", P);
+	x = unop(b, OP_GELU, x);
+	region(b, "%s.net.3", P);
+	char nm[NAMELEN];
+	snprintf(nm, sizeof nm, "%s.net.3", P);
+	return linear(b, x, nm, hid, out);
+}
+
+/* ---- encoder (Hugging Face ViT layout) ----------------------------------- */
+
+/* Per-layer tensor prefixes: the canonical HF name and the newer export's. */
+static const char *const enc_names[][2] = {
+	{"layernorm_before", "layernorm_before"},
+	{"attention.attention.query", "attention.q_proj"},
+	{"attention.attention.key", "attention.k_proj"},
+	{"attention.attention.value", "attention.v_proj"},
+	{"attention.output.dense", "attention.o_proj"},
+	{"layernorm_after", "layernorm_after"},
+	{"intermediate.dense", "mlp.fc1"},
+	{"output.dense", "mlp.fc2"},
+};
+enum { EN_LN1, EN_Q, EN_K, EN_V, EN_O, EN_LN2, EN_UP, EN_DOWN };
+
+static const char *enc_prefix(Builder *b, char *nm, size_t n, uint32_t l, int k)
+{
+	snprintf(nm, n, "encoder.encoder.layer.%u.%s", l, enc_names[k][0]);
+	if (tfind(b, "%s.weight", nm))
+		return nm;
+	snprintf(nm, n, "encoder.layers.%u.%s", l, enc_names[k][1]);
+	if (tfind(b, "%s.weight", nm))
+		return nm;
+	snprintf(nm, n, "encoder.encoder.layer.%u.%s", l, enc_names[k][0]);
+	return nm;
+}
+
+static void enc_dims(Builder *b, Enc *e)
+{
+	const LewmConfig *c = b->cfg;
+	char nm[NAMELEN];
+	CkTensor *pw = tneed(b, "encoder.embeddings.patch_embeddings.projection.weight");
+	CkTensor *pos = tneed(b, "encoder.embeddings.position_embeddings");
+	e->hid = need_dim(b, c->enc_hidden > 0 ? c->enc_hidden : (long)ck_rows(pw), "encoder hidden_size");
+	e->C = need_dim(b, c->channels > 0 ? c->channels : pw->ndim == 4 ? (long)pw->shape[1] : 3,
+	                "encoder channels");
+	e->P = need_dim(b, c->patch_size > 0 ? c->patch_size : pw->ndim == 4 ? (long)pw->shape[2] : 0,
+	                "encoder patch_size");
+	long side = lround(sqrt((double)(pos->n / e->hid) - 1.0));
+	e->img = need_dim(b, c->image_size > 0 ? c->image_size : side * e->P, "encoder image_size");
+	if (e->img % e->P || e->img > 4096)
+		fatal(b->ck->path, "config: image_size %u is not a multiple of patch_size %u", e->img, e->P);
+	e->np = (e->img / e->P) * (e->img / e->P);
+	long L = c->enc_layers;
+	if (L <= 0)
+		for (L = 0; tfind(b, "%s.weight", enc_prefix(b, nm, sizeof nm, (uint32_t)L, EN_Q)); L++)
+			;
+	e->L = (uint32_t)L;
+	e->H = need_dim(b, c->enc_heads, "encoder num_attention_heads");
+	if (e->hid % e->H)
+		fatal(b->ck->path, "config: encoder hidden %u is not a multiple of %u heads", e->hid, e->H);
+	CkTensor *up = e->L ? tneed(b, "%s.weight", enc_prefix(b, nm, sizeof nm, 0, EN_UP)) : NULL;
+	e->inter = need_dim(b, c->enc_inter > 0 ? c->enc_inter : up ? (long)ck_rows(up) : 1,
+	                    "encoder intermediate_size");
+}
+
+/* The image [C][img][img] as np patch vectors [C][P][P], patches row-major. */
+static Ref patches(Builder *b, const Enc *e, Ref img)
+{
+	uint32_t g = e->img / e->P, n = e->np * e->C * e->P, k = 0;
+	Ref *xs = xmalloc(n * sizeof *xs);
+	for (uint32_t py = 0; py < g; py++)
+		for (uint32_t px = 0; px < g; px++)
+			for (uint32_t c = 0; c < e->C; c++)
+				for (uint32_t ky = 0; ky < e->P; ky++)
+					xs[k++] = extract(b, img, (c * e->img + py * e->P + ky) * e->img + px * e->P, e->P);
+	Ref y = concat(b, xs, n);
+	free(xs);
+	return y;
+}
+
+/* One pre-norm ViT layer; with last, only the CLS token's output. */
+static Ref enc_layer(Builder *b, const Enc *e, uint32_t l, Ref x, int last)
+{
+	char nm[NAMELEN];
+	uint32_t T = e->np + 1, d = e->hid;
+	region(b, "encoder.layer%u.ln1", l);
+	Ref h = layernorm_affine(b, x, d, 1e-12, enc_prefix(b, nm, sizeof nm, l, EN_LN1));
+	region(b, "encoder.layer%u.attn.q", l);
+	Ref q = linear(b, last ? extract(b, h, 0, d) : h, enc_prefix(b, nm, sizeof nm, l, EN_Q), d, d);
+	region(b, "encoder.layer%u.attn.k", l);
+	Ref k = linear(b, h, enc_prefix(b, nm, sizeof nm, l, EN_K), d, d);
+	region(b, "encoder.layer%u.attn.v", l);
+	Ref v = linear(b, h, enc_prefix(b, nm, sizeof nm, l, EN_V), d, d);
+	region(b, "encoder.layer%u.attn", l);
+	Ref a = attention(b, q, k, v, T, e->H, 0);
+	region(b, "encoder.layer%u.attn.out", l);
+	a = linear(b, a, enc_prefix(b, nm, sizeof nm, l, EN_O), d, d);
+	region(b, "encoder.layer%u.attn.residual", l);
+	x = add(b, last ? extract(b, x, 0, d) : x, a);
+	region(b, "encoder.layer%u.ln2", l);
+	h = layernorm_affine(b, x, d, 1e-12, enc_prefix(b, nm, sizeof nm, l, EN_LN2));
+	region(b, "encoder.layer%u.mlp.up", l);
+	h = unop(b, OP_GELU, linear(b, h, enc_prefix(b, nm, sizeof nm, l, EN_UP), d, e->inter));
+	region(b, "encoder.layer%u.mlp.down", l);
+	h = linear(b, h, enc_prefix(b, nm, sizeof nm, l, EN_DOWN), e->inter, d);
+	region(b, "encoder.layer%u.mlp.residual", l);
+	return add(b, x, h);
+}
+
+/* image [C][img][img] -> CLS token after the final LayerNorm [hid]. */
+static Ref encoder(Builder *b, const Enc *e, Ref img)
+{
+	region(b, "encoder.patch_embed");
+	Ref x = linear(b, patches(b, e, img), "encoder.embeddings.patch_embeddings.projection",
+	               e->C * e->P * e->P, e->hid);
+	region(b, "encoder.embeddings");
+	CkTensor *cls = tneed(b, "encoder.embeddings.cls_token");
+	CkTensor *pos = tneed(b, "encoder.embeddings.position_embeddings");
+	expect_vector(b, cls, e->hid);
+	expect_vector(b, pos, (size_t)(e->np + 1) * e->hid);
+	Ref parts[2] = {vconst(b, tensor_copy(b, cls, 0, 0)), x};
+	x = concat(b, parts, 2);
+	x = add(b, x, vconst(b, tensor_copy(b, pos, 0, 0)));
+	for (uint32_t l = 0; l < e->L; l++)
+		x = enc_layer(b, e, l, x, l + 1 == e->L);
+	if (e->L == 0)
+		x = extract(b, x, 0, e->hid);
+	region(b, "encoder.layernorm");
+	return layernorm_affine(b, x, e->hid, 1e-12, "encoder.layernorm");
+}
+
+/* ---- tops ------------------------------------------------------------------ */
+
+static Ref port_in(Builder *b, const char *name, uint32_t len)
+{
+	ir_set_region(b->m, NULL);
+	return fop(b, OP_INPUT, len, NULL, 0, 0, ir_str(b->m, name));
+}
+
+static void port_out(Builder *b, const char *name, Ref x)
+{
+	ir_set_region(b->m, NULL);
+	fop(b, OP_OUTPUT, vlen(b, x), &x, 1, 0, ir_str(b->m, name));
+}
+
+static void top_predictor(Builder *b, int all, int step)
+{
+	Pred p;
+	pred_dims(b, &p);
+	Ref emb = port_in(b, "emb", p.T * p.din), c;
+	if (step) {
+		uint32_t A = need_dim(b, b->cfg->action_input > 0 ? b->cfg->action_input
+		                      : (long)ck_cols(tneed(b, "action_encoder.patch_embed.weight")),
+		                      "action_encoder input_dim");
+		uint32_t E;
+		c = action_encoder(b, port_in(b, "actions", p.T * A), p.T, &E);
+		if (E != p.din)
+			fatal(b->ck->path, "action_encoder emb_dim %u differs from predictor input_dim %u", E, p.din);
+	} else {
+		c = port_in(b, "cond", p.T * p.din);
+	}
+	Ref x = predictor(b, &p, emb, c, all);
+	if (step)
+		x = mlp_head(b, x, "pred_proj", b->cfg->pproj_in, b->cfg->pproj_hidden, b->cfg->pproj_out);
+	port_out(b, "pred", x);
+}
+
+static void top_action_encoder(Builder *b)
+{
+	const LewmConfig *c = b->cfg;
+	CkTensor *pos = tfind(b, "predictor.pos_embedding");
+	long T = c->num_frames > 0 ? c->num_frames : pos && pos->ndim == 3 ? (long)pos->shape[1] : 1;
+	uint32_t nT = need_dim(b, T, "predictor num_frames");
+	uint32_t A = need_dim(b, c->action_input > 0 ? c->action_input
+	                      : (long)ck_cols(tneed(b, "action_encoder.patch_embed.weight")),
+	                      "action_encoder input_dim");
+	uint32_t E;
+	Ref y = action_encoder(b, port_in(b, "actions", nT * A), nT, &E);
+	port_out(b, "act_emb", y);
+}
+
+static void top_head(Builder *b, const char *P, int in, int hid, int out, const char *oname)
+{
+	CkTensor *w0 = tneed(b, "%s.net.0.weight", P);
+	uint32_t n = need_dim(b, in > 0 ? in : (long)ck_cols(w0), "projection input_dim");
+	port_out(b, oname, mlp_head(b, port_in(b, "x", n), P, in, hid, out));
+}
+
+static void top_encoder(Builder *b)
+{
+	Enc e;
+	enc_dims(b, &e);
+	Ref x = encoder(b, &e, port_in(b, "image", e.C * e.img * e.img));
+	const LewmConfig *c = b->cfg;
+	port_out(b, "emb", mlp_head(b, x, "projector", c->proj_in, c->proj_hidden, c->proj_out));
+}
+
+static const char *const top_names[] = {
+	"predict-step", "predictor", "action-encoder", "encoder", "projector", "pred-proj", NULL,
+};
+
+Module *lewm_build(Checkpoint *ck, const LoadOpts *o)
+{
+	const char *top = o && o->top ? o->top : "predict-step";
+	int k = 0;
+	while (top_names[k] && strcmp(top_names[k], top) != 0)
+		k++;
+	if (!top_names[k])
+		fatal(ck->path, "unknown --top '%s' (valid: predict-step, predictor, "
+		      "action-encoder, encoder, projector, pred-proj)", top);
+	char name[64];
+	snprintf(name, sizeof name, "lewm_%s", top);
+	for (char *s = name; *s; s++)
+		if (*s == '-')
+			*s = '_';
+	Builder b = {ir_new(name), ck, &ck->cfg, 0};
+	int all = o && o->all_tokens;
+	const LewmConfig *c = &ck->cfg;
+	switch (k) {
+	case 0: top_predictor(&b, all, 1); break;
+	case 1: top_predictor(&b, all, 0); break;
+	case 2: top_action_encoder(&b); break;
+	case 3: top_encoder(&b); break;
+	case 4: top_head(&b, "projector", c->proj_in, c->proj_hidden, c->proj_out, "emb"); break;
+	default: top_head(&b, "pred_proj", c->pproj_in, c->pproj_hidden, c->pproj_out, "pred"); break;
+	}
+	ir_set_region(b.m, NULL);
+	return b.m;
+}

@@ -1,0 +1,506 @@
+/*
+ * cmvm.c -- constant matrix times vector: CSD terms, per-input odd
+ * multiples, row adder trees, and instantiation of a solution as IR nodes.
+ *
+ * CSD.  A weight w is written in canonical signed digits (the non-adjacent
+ * form): w = sum of d_k 2^k with d_k in {-1, 0, +1} and no two adjacent
+ * non-zero digits; this has the fewest non-zero digits of any signed-digit
+ * form (about n/3 for n-bit numbers).  Each digit is one term
+ * (column, shift k, sign d_k) of its row's sum.
+ *
+ * Row trees.  A row's terms are summed by a two-queue Huffman scheme on
+ * adder depth: always join the two shallowest terms, so a row of t terms
+ * costs t - 1 adders and its depth is minimal for the given term depths.
+ *
+ * Emission.  Each variable gets an interval [lo, hi] from the intervals of
+ * the input nodes' types; its node is signed, as wide as the interval needs,
+ * but never wider than the result width W: arithmetic on W-bit values is
+ * exact modulo 2^W, every consumer is at most W bits wide, and the result
+ * is wrapped to W bits, so capping never changes an output.  Only the
+ * variables the outputs need are emitted; `shl` nodes are shared per
+ * (variable, shift).
+ *
+ * Complexity: CSD and odd multiples O(rows * cols); row trees
+ * O(t log t) per row; emission O(ops + rows).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmvm.h"
+
+typedef __int128 I128;
+#define I128_LIM ((I128)1 << 100)
+
+/* ---- hash map ----------------------------------------------------------- */
+
+void cmvm_map_init(CmvmMap *h, uint32_t cap)
+{
+	uint32_t c = 16;
+	while (c < cap * 2)
+		c *= 2;
+	h->cap = c;
+	h->n = 0;
+	h->keys = xcalloc(c, sizeof *h->keys);
+	h->vals = xmalloc((size_t)c * sizeof *h->vals);
+}
+
+void cmvm_map_free(CmvmMap *h)
+{
+	free(h->keys);
+	free(h->vals);
+	memset(h, 0, sizeof *h);
+}
+
+static uint32_t map_slot(const CmvmMap *h, uint64_t key)
+{
+	uint64_t x = key * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(x >> 32) & (h->cap - 1);
+}
+
+static void map_grow(CmvmMap *h)
+{
+	CmvmMap g;
+	cmvm_map_init(&g, h->cap);
+	for (uint32_t i = 0; i < h->cap; i++)
+		if (h->keys[i]) {
+			uint32_t s = map_slot(&g, h->keys[i]);
+			while (g.keys[s])
+				s = (s + 1) & (g.cap - 1);
+			g.keys[s] = h->keys[i];
+			g.vals[s] = h->vals[i];
+		}
+	g.n = h->n;
+	cmvm_map_free(h);
+	*h = g;
+}
+
+uint32_t *cmvm_map_get(CmvmMap *h, uint64_t key, uint32_t val_if_new, int *isnew)
+{
+	if (2 * (h->n + 1) > h->cap)
+		map_grow(h);
+	uint32_t s = map_slot(h, key);
+	while (h->keys[s] && h->keys[s] != key)
+		s = (s + 1) & (h->cap - 1);
+	*isnew = !h->keys[s];
+	if (*isnew) {
+		h->keys[s] = key;
+		h->vals[s] = val_if_new;
+		h->n++;
+	}
+	return &h->vals[s];
+}
+
+uint32_t *cmvm_map_find(const CmvmMap *h, uint64_t key)
+{
+	uint32_t s = map_slot(h, key);
+	for (; h->keys[s]; s = (s + 1) & (h->cap - 1))
+		if (h->keys[s] == key)
+			return &h->vals[s];
+	return NULL;
+}
+
+/* ---- the graph ---------------------------------------------------------- */
+
+uint32_t cmvm_op(Cmvm *p, uint32_t a, int sa, uint32_t b, int sb, int neg)
+{
+	uint32_t v = p->nin + p->nops;
+	if (a >= v || b >= v || sa < 0 || sa > 63 || sb < 0 || sb > 63)
+		die("bad cmvm op");
+	if (p->nops == p->capops) {
+		p->capops = p->capops ? 2 * p->capops : 64;
+		p->ops = xrealloc(p->ops, p->capops * sizeof *p->ops);
+		p->depth = xrealloc(p->depth, (p->nin + p->capops) * sizeof *p->depth);
+	}
+	p->ops[p->nops++] = (CmvmOp){a, b, (uint8_t)sa, (uint8_t)sb, (uint8_t)neg};
+	uint16_t da = p->depth[a], db = p->depth[b];
+	p->depth[v] = (uint16_t)((da > db ? da : db) + 1);
+	return v;
+}
+
+CmvmTerm cmvm_join(Cmvm *p, CmvmTerm x, CmvmTerm y)
+{
+	if (x.sign < 0 && y.sign > 0) {
+		CmvmTerm t = x;
+		x = y;
+		y = t;
+	}
+	int m = x.shift < y.shift ? x.shift : y.shift;
+	uint32_t v = cmvm_op(p, x.var, x.shift - m, y.var, y.shift - m, x.sign != y.sign);
+	return (CmvmTerm){v, (uint8_t)m, x.sign};
+}
+
+void cmvm_row_push(CmvmRow *r, CmvmTerm t)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 8;
+		r->t = xrealloc(r->t, r->cap * sizeof *r->t);
+	}
+	r->t[r->n++] = t;
+}
+
+void cmvm_csd_terms(CmvmRow *row, int64_t v, uint32_t var, int shift)
+{
+	int sign = 1;
+	uint64_t u = (uint64_t)v;
+	if (v < 0) {
+		sign = -1;
+		u = -(uint64_t)v;
+	}
+	for (int k = shift; u; k++, u >>= 1) {
+		if (!(u & 1))
+			continue;
+		int d = (u & 3) == 1 ? 1 : -1;
+		cmvm_row_push(row, (CmvmTerm){var, (uint8_t)k, (int8_t)(d * sign)});
+		u = d > 0 ? u - 1 : u + 1;
+	}
+}
+
+/* ---- row trees ---------------------------------------------------------- */
+
+typedef struct DepthKey { uint16_t d; uint32_t i; } DepthKey;
+
+static int depth_cmp(const void *a, const void *b)
+{
+	const DepthKey *x = a, *y = b;
+	if (x->d != y->d)
+		return x->d < y->d ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Two-queue Huffman on depth: q1 the sorted terms, q2 the joined ones. */
+static CmvmTerm row_tree(Cmvm *p, CmvmRow *row, DepthKey *key, CmvmTerm *q2)
+{
+	uint32_t n = row->n;
+	for (uint32_t i = 0; i < n; i++)
+		key[i] = (DepthKey){p->depth[row->t[i].var], i};
+	qsort(key, n, sizeof *key, depth_cmp);
+	uint32_t h1 = 0, h2 = 0, t2 = 0;
+	for (uint32_t k = 0; k + 1 < n; k++) {
+		CmvmTerm x[2];
+		for (int j = 0; j < 2; j++) {
+			int from1 = h1 < n && (h2 == t2 ||
+			            key[h1].d <= p->depth[q2[h2].var]);
+			x[j] = from1 ? row->t[key[h1++].i] : q2[h2++];
+		}
+		q2[t2++] = cmvm_join(p, x[0], x[1]);
+	}
+	return h1 < n ? row->t[key[h1].i] : q2[h2];
+}
+
+void cmvm_finish_rows(Cmvm *p, CmvmRow *rows)
+{
+	uint32_t maxn = 1;
+	for (uint32_t r = 0; r < p->nrows; r++)
+		if (rows[r].n > maxn)
+			maxn = rows[r].n;
+	DepthKey *key = xmalloc(maxn * sizeof *key);
+	CmvmTerm *q2 = xmalloc(maxn * sizeof *q2);
+	for (uint32_t r = 0; r < p->nrows; r++)
+		p->out[r] = rows[r].n ? row_tree(p, &rows[r], key, q2)
+		                      : (CmvmTerm){0, 0, 0};
+	free(key);
+	free(q2);
+}
+
+/* ---- solvers ------------------------------------------------------------ */
+
+static int csd_digits(int64_t v)
+{
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	int n = 0;
+	for (; u; u >>= 1)
+		if (u & 1) {
+			n++;
+			u = (u & 3) == 1 ? u - 1 : u + 1;
+		}
+	return n;
+}
+
+/* The term for m * x_c (m odd, > 0), built once per (column, m). */
+static CmvmTerm odd_multiple(Cmvm *p, CmvmMap *memo, uint32_t c, int64_t m)
+{
+	if (m == 1)
+		return (CmvmTerm){c, 0, 1};
+	int isnew;
+	uint64_t key = ((uint64_t)c << 32 | (uint64_t)(m >> 1)) + 1;
+	uint32_t *slot = cmvm_map_get(memo, key, 0, &isnew);
+	if (!isnew)
+		return (CmvmTerm){*slot >> 8, (uint8_t)(*slot & 0x7f), *slot & 0x80 ? -1 : 1};
+	CmvmRow row = {0};
+	cmvm_csd_terms(&row, m, c, 0);
+	Cmvm tmp = *p;
+	tmp.nrows = 1;
+	CmvmTerm t;
+	tmp.out = &t;
+	cmvm_finish_rows(&tmp, &row);
+	p->ops = tmp.ops, p->nops = tmp.nops, p->capops = tmp.capops, p->depth = tmp.depth;
+	free(row.t);
+	*slot = t.var << 8 | t.shift | (t.sign < 0 ? 0x80 : 0);
+	return t;
+}
+
+/* Adds w * x_c to row as one term on a shared odd multiple of x_c. */
+static void odd_term(Cmvm *p, CmvmMap *memo, CmvmRow *row, int64_t w, uint32_t c)
+{
+	uint64_t u = w < 0 ? -(uint64_t)w : (uint64_t)w;
+	int k = __builtin_ctzll(u);
+	CmvmTerm t = odd_multiple(p, memo, c, (int64_t)(u >> k));
+	t.shift = (uint8_t)(t.shift + k);
+	if (w < 0)
+		t.sign = (int8_t)-t.sign;
+	cmvm_row_push(row, t);
+}
+
+/* Terms of columns c0 .. c1-1 of every row, appended to row[]. */
+static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
+                        uint32_t c0, uint32_t c1, int level)
+{
+	CmvmMap memo;
+	cmvm_map_init(&memo, 64);
+	for (uint32_t r = 0; r < p->nrows; r++)
+		for (uint32_t c = c0; c < c1; c++) {
+			int64_t v = w[r * stride + c];
+			if (!v)
+				continue;
+			if (level == CMVM_ODD && csd_digits(v) > 1)
+				odd_term(p, &memo, &row[r], v, c);
+			else
+				cmvm_csd_terms(&row[r], v, c, 0);
+		}
+	cmvm_map_free(&memo);
+}
+
+/* End of the column chunk starting at c0.  The greedy costs about
+ * rows * t^2 / 2 pair updates for t terms per row: a chunk may hold
+ * max(24, sqrt(2^19 / rows)) terms per row, so small matrices are solved
+ * whole and big ones cost O(24) updates per weight. */
+static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
+                          size_t stride, uint32_t c0)
+{
+	double per_row = __builtin_sqrt((double)(1u << 19) / (rows ? rows : 1));
+	double limit = (per_row > 24 ? per_row : 24) * rows, sum = 0;
+	uint32_t c = c0;
+	for (; c < cols; c++) {
+		double t = 0;
+		for (uint32_t r = 0; r < rows; r++)
+			t += csd_digits(w[r * stride + c]);
+		if (c > c0 && sum + t > limit)
+			break;
+		sum += t;
+	}
+	return c;
+}
+
+void cmvm_solve(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                size_t stride, int level)
+{
+	memset(p, 0, sizeof *p);
+	p->nin = cols;
+	p->nrows = rows;
+	p->out = xcalloc(rows ? rows : 1, sizeof *p->out);
+	p->depth = xcalloc(cols + 1, sizeof *p->depth);
+	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
+	if (level < CMVM_SHARE)
+		build_terms(p, row, w, stride, 0, cols, level);
+	CmvmRow *part = level < CMVM_SHARE ? NULL : xcalloc(rows ? rows : 1, sizeof *part);
+	for (uint32_t c0 = 0, c1; part && c0 < cols; c0 = c1) {
+		c1 = chunk_end(w, rows, cols, stride, c0);
+		build_terms(p, part, w, stride, c0, c1, CMVM_PLAIN);
+		cmvm_greedy(p, part, rows);
+		for (uint32_t r = 0; r < rows; r++) {
+			for (uint32_t i = 0; i < part[r].n; i++)
+				cmvm_row_push(&row[r], part[r].t[i]);
+			part[r].n = 0;
+		}
+	}
+	cmvm_finish_rows(p, row);
+	for (uint32_t r = 0; r < rows; r++) {
+		free(row[r].t);
+		if (part)
+			free(part[r].t);
+	}
+	free(row);
+	free(part);
+}
+
+void cmvm_solve_const(Cmvm *p, int64_t v)
+{
+	memset(p, 0, sizeof *p);
+	p->nin = p->nrows = 1;
+	p->out = xcalloc(1, sizeof *p->out);
+	p->depth = xcalloc(2, sizeof *p->depth);
+	CmvmRow row = {0};
+	cmvm_csd_terms(&row, v, 0, 0);
+	cmvm_finish_rows(p, &row);
+	free(row.t);
+}
+
+void cmvm_free(Cmvm *p)
+{
+	free(p->ops);
+	free(p->depth);
+	free(p->out);
+	memset(p, 0, sizeof *p);
+}
+
+uint32_t cmvm_adders(const Cmvm *p)
+{
+	uint32_t n = p->nops;
+	for (uint32_t r = 0; r < p->nrows; r++)
+		n += p->out[r].sign < 0;
+	return n;
+}
+
+uint32_t cmvm_depth(const Cmvm *p)
+{
+	uint32_t d = 0;
+	for (uint32_t r = 0; r < p->nrows; r++)
+		if (p->out[r].sign) {
+			uint32_t x = p->depth[p->out[r].var] + (p->out[r].sign < 0);
+			d = x > d ? x : d;
+		}
+	return d;
+}
+
+/* ---- intervals and widths ----------------------------------------------- */
+
+static I128 clamp128(I128 v)
+{
+	return v > I128_LIM ? I128_LIM : v < -I128_LIM ? -I128_LIM : v;
+}
+
+static int bits_for(I128 lo, I128 hi)
+{
+	int w = 1;
+	while (w < 120 && (lo < -((I128)1 << (w - 1)) || hi > ((I128)1 << (w - 1)) - 1))
+		w++;
+	return w;
+}
+
+/* Intervals of every variable; inputs from [ilo[c], ihi[c]]. */
+static void var_intervals(const Cmvm *p, I128 *lo, I128 *hi)
+{
+	for (uint32_t i = 0; i < p->nops; i++) {
+		const CmvmOp *o = &p->ops[i];
+		I128 alo = clamp128(lo[o->a] << o->sa), ahi = clamp128(hi[o->a] << o->sa);
+		I128 blo = clamp128(lo[o->b] << o->sb), bhi = clamp128(hi[o->b] << o->sb);
+		uint32_t v = p->nin + i;
+		lo[v] = clamp128(o->neg ? alo - bhi : alo + blo);
+		hi[v] = clamp128(o->neg ? ahi - blo : ahi + bhi);
+	}
+}
+
+uint64_t cmvm_fa_bits(const Cmvm *p, int in_bits)
+{
+	uint32_t nv = p->nin + p->nops;
+	I128 *lo = xmalloc((nv + 1) * sizeof *lo), *hi = xmalloc((nv + 1) * sizeof *hi);
+	for (uint32_t c = 0; c < p->nin; c++) {
+		lo[c] = -((I128)1 << (in_bits - 1));
+		hi[c] = ((I128)1 << (in_bits - 1)) - 1;
+	}
+	var_intervals(p, lo, hi);
+	uint64_t s = 0;
+	for (uint32_t i = 0; i < p->nops; i++)
+		s += (uint64_t)bits_for(lo[p->nin + i], hi[p->nin + i]);
+	free(lo);
+	free(hi);
+	return s;
+}
+
+/* ---- emission ----------------------------------------------------------- */
+
+typedef struct Emit {
+	Module *m;
+	const Cmvm *p;
+	uint32_t len;
+	int width;          /* result width W: cap of every node */
+	I128 *lo, *hi;
+	Ref *ref;           /* node of each variable, NOREF until emitted */
+	CmvmMap shl;        /* (var, shift) -> shl node */
+} Emit;
+
+static int cap_width(const Emit *e, I128 lo, I128 hi)
+{
+	int w = bits_for(lo, hi);
+	return w > e->width ? e->width : w;
+}
+
+static Ref emit_shl(Emit *e, uint32_t var, int s)
+{
+	if (s == 0)
+		return e->ref[var];
+	int isnew;
+	uint32_t *slot = cmvm_map_get(&e->shl, ((uint64_t)var << 8 | (uint64_t)s) + 1, 0, &isnew);
+	if (isnew) {
+		int w = cap_width(e, clamp128(e->lo[var] << s), clamp128(e->hi[var] << s));
+		Ref a = e->ref[var];
+		*slot = ir_node(e->m, OP_SHL, TY_S, w, e->len, &a, 1, s, 0);
+	}
+	return *slot;
+}
+
+static void emit_needed(Emit *e, uint8_t *need)
+{
+	const Cmvm *p = e->p;
+	for (uint32_t i = p->nops; i-- > 0;)
+		if (need[p->nin + i])
+			need[p->ops[i].a] = need[p->ops[i].b] = 1;
+	for (uint32_t i = 0; i < p->nops; i++) {
+		uint32_t v = p->nin + i;
+		if (!need[v])
+			continue;
+		const CmvmOp *o = &p->ops[i];
+		Ref args[2] = {emit_shl(e, o->a, o->sa), emit_shl(e, o->b, o->sb)};
+		int w = cap_width(e, e->lo[v], e->hi[v]);
+		e->ref[v] = ir_node(e->m, o->neg ? OP_SUB : OP_ADD, TY_S, w, e->len, args, 2, 0, 0);
+	}
+}
+
+static Ref emit_row(Emit *e, CmvmTerm t, int rty, int exact, Ref *zero)
+{
+	Module *m = e->m;
+	if (!t.sign) {
+		if (*zero == NOREF)
+			*zero = ir_node(m, OP_CONST, rty, e->width, e->len, NULL, 0, 0, 0);
+		return *zero;
+	}
+	Ref r = emit_shl(e, t.var, t.shift);
+	if (t.sign < 0)
+		return ir_node(m, OP_NEG, rty, e->width, e->len, &r, 1, 0, 0);
+	const Node *n = ir_get(m, r);
+	if (exact && (n->ty != rty || n->width != e->width))
+		r = ir_node(m, OP_SHL, rty, e->width, e->len, &r, 1, 0, 0);
+	return r;
+}
+
+void cmvm_emit(Module *m, const Cmvm *p, const Ref *in, uint32_t len,
+               int rty, int rwidth, int exact, Ref *out)
+{
+	uint32_t nv = p->nin + p->nops;
+	Emit e = {m, p, len, rwidth, NULL, NULL, NULL, {0}};
+	e.lo = xmalloc((nv + 1) * sizeof *e.lo);
+	e.hi = xmalloc((nv + 1) * sizeof *e.hi);
+	e.ref = xmalloc((nv + 1) * sizeof *e.ref);
+	for (uint32_t v = 0; v < nv; v++)
+		e.ref[v] = v < p->nin ? in[v] : NOREF;
+	for (uint32_t c = 0; c < p->nin; c++) {
+		const Node *n = ir_get(m, in[c]);
+		e.lo[c] = ty_min(n->ty, n->width);
+		e.hi[c] = n->ty == TY_U && n->width == 64 ? ((I128)1 << 64) - 1 : ty_max(n->ty, n->width);
+	}
+	var_intervals(p, e.lo, e.hi);
+	cmvm_map_init(&e.shl, 64);
+	uint8_t *need = xcalloc(nv + 1, 1);
+	for (uint32_t r = 0; r < p->nrows; r++)
+		if (p->out[r].sign)
+			need[p->out[r].var] = 1;
+	emit_needed(&e, need);
+	Ref zero = NOREF;
+	for (uint32_t r = 0; r < p->nrows; r++)
+		out[r] = emit_row(&e, p->out[r], rty, exact, &zero);
+	free(need);
+	cmvm_map_free(&e.shl);
+	free(e.lo);
+	free(e.hi);
+	free(e.ref);
+}

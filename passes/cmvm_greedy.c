@@ -1,0 +1,262 @@
+/*
+ * cmvm_greedy.c -- shared sub-sum extraction for constant matrices (the
+ * da4ml-style greedy), used by cmvm_solve at level CMVM_SHARE.
+ *
+ * Input: every row as a list of terms (variable, shift, sign), e.g. the CSD
+ * digits of its weights.  Two terms (a, sa, ga), (b, sb, gb) of one row form
+ * a pair whose pattern is normalised to (a, b, d = sb - sa, g = ga * gb)
+ * with (a, sa) < (b, sb); every occurrence of one pattern, in any row and
+ * at any shift, is the same sub-sum  (a << max(0,-d)) + g (b << max(0,d))
+ * shifted and signed.  The greedy repeatedly takes the pattern with the
+ * most occurrences, makes it one new variable (one adder), and replaces
+ * every non-overlapping occurrence by one term on it; a pattern with k
+ * occurrences saves k - 1 adders.  It stops when no pattern occurs twice.
+ *
+ * Data structures (all arrays indexed by 32-bit ids, nothing by pointer):
+ *   - a hash map from the packed pattern key (a:24, b:24, d:7, g:1) to a
+ *     pattern id, with its exact count of pair instances in the current rows;
+ *   - bucket lists by count (doubly linked, O(1) moves) with a falling top
+ *     pointer: the most frequent pattern in O(1) amortised;
+ *   - per pattern, a list of rows where an instance was added (may hold
+ *     stale rows; they are rescanned and skipped), so an extraction touches
+ *     only rows that contain it.
+ * Removing two terms from a row of t terms and adding one costs 3t count
+ * updates, so the whole run is O(sum over rows of t^2) map operations.
+ * Ties in the top bucket (first 16 entries) go to the shallower, narrower
+ * adder (smaller max operand depth, then smaller |d|); no choice depends on
+ * pointer values or hash order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmvm.h"
+
+#define NONE UINT32_MAX
+#define VAR_LIMIT (1u << 24)
+
+typedef struct Greedy {
+	Cmvm *p;
+	CmvmRow *rows;
+	CmvmMap map;          /* pattern key -> pattern id */
+	uint64_t *key;        /* per pattern */
+	uint32_t *cnt, *prev, *next, *occ, *last;
+	uint32_t npat, cappat;
+	uint32_t *orow, *onext; /* occurrence pool */
+	size_t nocc, capocc;
+	uint32_t *head;       /* bucket heads by count */
+	uint32_t caphead, top;
+	uint32_t *stamp;      /* per row */
+	uint32_t curstamp;
+} Greedy;
+
+static uint64_t pair_key(CmvmTerm x, CmvmTerm y)
+{
+	if (x.var > y.var || (x.var == y.var && x.shift > y.shift)) {
+		CmvmTerm t = x;
+		x = y;
+		y = t;
+	}
+	int d = (int)y.shift - (int)x.shift;
+	return (uint64_t)x.var << 40 | (uint64_t)y.var << 16 |
+	       (uint64_t)(d + 64) << 1 | (uint64_t)(x.sign != y.sign);
+}
+
+static void bucket_unlink(Greedy *g, uint32_t id)
+{
+	uint32_t c = g->cnt[id];
+	if (!c)
+		return;
+	if (g->prev[id] != NONE)
+		g->next[g->prev[id]] = g->next[id];
+	else
+		g->head[c] = g->next[id];
+	if (g->next[id] != NONE)
+		g->prev[g->next[id]] = g->prev[id];
+}
+
+static void bucket_link(Greedy *g, uint32_t id)
+{
+	uint32_t c = g->cnt[id];
+	if (!c)
+		return;
+	if (c >= g->caphead) {
+		uint32_t nc = g->caphead * 2;
+		while (nc <= c)
+			nc *= 2;
+		g->head = xrealloc(g->head, nc * sizeof *g->head);
+		for (uint32_t i = g->caphead; i < nc; i++)
+			g->head[i] = NONE;
+		g->caphead = nc;
+	}
+	g->prev[id] = NONE;
+	g->next[id] = g->head[c];
+	if (g->head[c] != NONE)
+		g->prev[g->head[c]] = id;
+	g->head[c] = id;
+	if (c > g->top)
+		g->top = c;
+}
+
+static uint32_t pattern_new(Greedy *g, uint64_t key)
+{
+	if (g->npat == g->cappat) {
+		g->cappat = g->cappat ? 2 * g->cappat : 1024;
+		size_t n = g->cappat;
+		g->key = xrealloc(g->key, n * sizeof *g->key);
+		g->cnt = xrealloc(g->cnt, n * sizeof *g->cnt);
+		g->prev = xrealloc(g->prev, n * sizeof *g->prev);
+		g->next = xrealloc(g->next, n * sizeof *g->next);
+		g->occ = xrealloc(g->occ, n * sizeof *g->occ);
+		g->last = xrealloc(g->last, n * sizeof *g->last);
+	}
+	uint32_t id = g->npat++;
+	g->key[id] = key;
+	g->cnt[id] = 0;
+	g->occ[id] = g->last[id] = NONE;
+	return id;
+}
+
+static void pair_inc(Greedy *g, CmvmTerm x, CmvmTerm y, uint32_t row)
+{
+	int isnew;
+	uint64_t key = pair_key(x, y);
+	uint32_t *slot = cmvm_map_get(&g->map, key, g->npat, &isnew);
+	uint32_t id = isnew ? pattern_new(g, key) : *slot;
+	bucket_unlink(g, id);
+	g->cnt[id]++;
+	bucket_link(g, id);
+	if (g->last[id] == row)
+		return;
+	g->last[id] = row;
+	if (g->nocc == g->capocc) {
+		g->capocc = g->capocc ? 2 * g->capocc : 4096;
+		g->orow = xrealloc(g->orow, g->capocc * sizeof *g->orow);
+		g->onext = xrealloc(g->onext, g->capocc * sizeof *g->onext);
+	}
+	g->orow[g->nocc] = row;
+	g->onext[g->nocc] = g->occ[id];
+	g->occ[id] = (uint32_t)g->nocc++;
+}
+
+static void pair_dec(Greedy *g, CmvmTerm x, CmvmTerm y)
+{
+	uint32_t *slot = cmvm_map_find(&g->map, pair_key(x, y));
+	if (!slot || !g->cnt[*slot])
+		die("greedy: count underflow");
+	bucket_unlink(g, *slot);
+	g->cnt[*slot]--;
+	bucket_link(g, *slot);
+}
+
+/* Cost of a pattern for tie-breaking: depth first, then shift distance. */
+static uint32_t pattern_cost(const Greedy *g, uint64_t key)
+{
+	uint32_t a = (uint32_t)(key >> 40), b = (uint32_t)(key >> 16) & 0xffffff;
+	int d = (int)((key >> 1) & 0x7f) - 64;
+	uint32_t da = g->p->depth[a], db = g->p->depth[b];
+	return (da > db ? da : db) << 8 | (uint32_t)(d < 0 ? -d : d);
+}
+
+static uint32_t pick(Greedy *g)
+{
+	while (g->top >= 2 && g->head[g->top] == NONE)
+		g->top--;
+	if (g->top < 2)
+		return NONE;
+	uint32_t best = NONE, bestcost = UINT32_MAX, k = 0;
+	for (uint32_t id = g->head[g->top]; id != NONE && k < 16; id = g->next[id], k++) {
+		uint32_t c = pattern_cost(g, g->key[id]);
+		if (c < bestcost)
+			best = id, bestcost = c;
+	}
+	return best;
+}
+
+/* Replaces terms i and j of row r (an instance of the pattern) by t. */
+static void replace_pair(Greedy *g, uint32_t r, uint32_t i, uint32_t j, CmvmTerm t)
+{
+	CmvmRow *row = &g->rows[r];
+	CmvmTerm ti = row->t[i], tj = row->t[j];
+	for (uint32_t x = 0; x < row->n; x++)
+		if (x != i && x != j) {
+			pair_dec(g, ti, row->t[x]);
+			pair_dec(g, tj, row->t[x]);
+		}
+	pair_dec(g, ti, tj);
+	uint32_t hi = i > j ? i : j, lo = i > j ? j : i;
+	row->t[hi] = row->t[--row->n];
+	row->t[lo] = row->t[--row->n];
+	for (uint32_t x = 0; x < row->n; x++)
+		pair_inc(g, t, row->t[x], r);
+	cmvm_row_push(row, t);
+}
+
+/* Finds one instance of pattern (a, b, d, neg) in row; 0 if none. */
+static int find_pair(const CmvmRow *row, uint32_t a, uint32_t b, int d, int neg,
+                     uint32_t *pi, uint32_t *pj)
+{
+	for (uint32_t i = 0; i < row->n; i++) {
+		if (row->t[i].var != a)
+			continue;
+		for (uint32_t j = 0; j < row->n; j++)
+			if (j != i && row->t[j].var == b &&
+			    (int)row->t[j].shift - (int)row->t[i].shift == d &&
+			    (row->t[i].sign != row->t[j].sign) == neg) {
+				*pi = i;
+				*pj = j;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+static void extract(Greedy *g, uint32_t id)
+{
+	uint64_t key = g->key[id];
+	uint32_t a = (uint32_t)(key >> 40), b = (uint32_t)(key >> 16) & 0xffffff;
+	int d = (int)((key >> 1) & 0x7f) - 64, neg = (int)(key & 1);
+	uint32_t v = cmvm_op(g->p, a, d < 0 ? -d : 0, b, d > 0 ? d : 0, neg);
+	g->curstamp++;
+	for (uint32_t o = g->occ[id]; o != NONE; o = g->onext[o]) {
+		uint32_t r = g->orow[o], i, j;
+		if (g->stamp[r] == g->curstamp)
+			continue;
+		g->stamp[r] = g->curstamp;
+		while (find_pair(&g->rows[r], a, b, d, neg, &i, &j)) {
+			CmvmTerm ti = g->rows[r].t[i], tj = g->rows[r].t[j];
+			uint8_t s = ti.shift < tj.shift ? ti.shift : tj.shift;
+			replace_pair(g, r, i, j, (CmvmTerm){v, s, ti.sign});
+		}
+	}
+	g->occ[id] = NONE;
+	g->last[id] = NONE;
+}
+
+static void greedy_free(Greedy *g)
+{
+	cmvm_map_free(&g->map);
+	free(g->key), free(g->cnt), free(g->prev), free(g->next);
+	free(g->occ), free(g->last), free(g->orow), free(g->onext);
+	free(g->head), free(g->stamp);
+}
+
+void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows)
+{
+	Greedy g;
+	memset(&g, 0, sizeof g);
+	g.p = p;
+	g.rows = rows;
+	cmvm_map_init(&g.map, 1024);
+	g.caphead = 64;
+	g.head = xmalloc(g.caphead * sizeof *g.head);
+	memset(g.head, 0xff, g.caphead * sizeof *g.head);
+	g.stamp = xcalloc(nrows ? nrows : 1, sizeof *g.stamp);
+	for (uint32_t r = 0; r < nrows; r++)
+		for (uint32_t i = 0; i < rows[r].n; i++)
+			for (uint32_t j = i + 1; j < rows[r].n; j++)
+				pair_inc(&g, rows[r].t[i], rows[r].t[j], r);
+	uint32_t id;
+	while (p->nin + p->nops + 1 < VAR_LIMIT && (id = pick(&g)) != NONE)
+		extract(&g, id);
+	greedy_free(&g);
+}

@@ -1,0 +1,185 @@
+/*
+ * cmvm_lower.c -- replaces constant multiplications (cmul, vcmul, matvec,
+ * bmatvec with integer results) by adder graphs from cmvm.c.
+ *
+ * Shape of the result: each needed input lane is extracted once per op
+ * (`extract x, c`, one lane), every output lane is the root of its row's
+ * add/sub tree of shifted lanes, and a `concat` of the output lanes in the
+ * original order has exactly the original type, so consumers are unchanged.
+ * `cmul x, N` stays vector-wide (shl/add/sub on the whole vector).  A matvec
+ * is solved once and instantiated per group of k; a bmatvec is solved per
+ * 32-column block; vcmul lanes are single constants (solutions cached per
+ * distinct code).  New nodes take the replaced node's region.
+ *
+ * Requires: a valid module.  Preserves: the value of every output, exactly.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmvm.h"
+
+typedef struct Lower {
+	Module *m;
+	int level;
+	Node n;              /* copy of the node being replaced */
+	Ref x;               /* its value operand */
+	Ref *lanes;          /* output lanes, n.len */
+	uint32_t nadd;       /* adders created */
+} Lower;
+
+static Ref lane(Lower *L, uint32_t i)
+{
+	const Node *x = ir_get(L->m, L->x);
+	return ir_node(L->m, OP_EXTRACT, x->ty, x->width, 1, &L->x, 1, i, 0);
+}
+
+/* Rows x cols at w (row stride), input lanes from x at lane x0 + c, output
+ * lane of row r at out0 + r * ostride. */
+static void lower_matrix(Lower *L, const int32_t *w, uint32_t rows, uint32_t cols,
+                         size_t stride, const Cmvm *p, uint32_t x0, size_t out0, size_t ostride)
+{
+	Ref *in = xmalloc((cols + 1) * sizeof *in), *out = xmalloc((rows + 1) * sizeof *out);
+	for (uint32_t c = 0; c < cols; c++)
+		in[c] = lane(L, x0 + c);
+	cmvm_emit(L->m, p, in, 1, L->n.ty, L->n.width, 0, out);
+	for (uint32_t r = 0; r < rows; r++)
+		L->lanes[out0 + r * ostride] = out[r];
+	(void)w, (void)stride;
+	free(in);
+	free(out);
+}
+
+static void lower_matvec(Lower *L, const Tensor *t)
+{
+	uint32_t rows = t->dims[0], cols = t->dims[1];
+	uint32_t k = ir_get(L->m, L->x)->len / cols;
+	Cmvm p;
+	cmvm_solve(&p, t->codes, rows, cols, cols, L->level);
+	for (uint32_t j = 0; j < k; j++)
+		lower_matrix(L, t->codes, rows, cols, cols, &p, j * cols, (size_t)j * rows, 1);
+	cmvm_free(&p);
+}
+
+static void lower_bmatvec(Lower *L, const Tensor *t)
+{
+	uint32_t rows = t->dims[0], cols = t->dims[1], nb = tensor_nblocks(t);
+	uint32_t k = ir_get(L->m, L->x)->len / cols;
+	for (uint32_t b = 0; b < nb; b++) {
+		uint32_t c0 = b * Q4_BLOCK, bc = cols - c0 < Q4_BLOCK ? cols - c0 : Q4_BLOCK;
+		Cmvm p;
+		cmvm_solve(&p, t->codes + c0, rows, bc, cols, L->level);
+		for (uint32_t j = 0; j < k; j++)
+			lower_matrix(L, t->codes + c0, rows, bc, cols, &p, j * cols + c0,
+			             (size_t)j * rows * nb + b, nb);
+		cmvm_free(&p);
+	}
+}
+
+static void lower_vcmul(Lower *L, const Tensor *t)
+{
+	CmvmMap memo;
+	cmvm_map_init(&memo, 64);
+	Cmvm *sol = NULL;
+	uint32_t nsol = 0;
+	for (uint32_t i = 0; i < L->n.len; i++) {
+		int32_t code = t->codes[i % t->n];
+		int isnew;
+		uint32_t *slot = cmvm_map_get(&memo, (uint64_t)(uint32_t)code + 1, nsol, &isnew);
+		if (isnew) {
+			sol = xrealloc(sol, (nsol + 1) * sizeof *sol);
+			cmvm_solve(&sol[nsol++], &code, 1, 1, 1, L->level);
+		}
+		Ref in = lane(L, i);
+		cmvm_emit(L->m, &sol[*slot], &in, 1, L->n.ty, L->n.width, 0, &L->lanes[i]);
+	}
+	for (uint32_t i = 0; i < nsol; i++)
+		cmvm_free(&sol[i]);
+	free(sol);
+	cmvm_map_free(&memo);
+}
+
+static Ref lower_cmul(Lower *L)
+{
+	Cmvm p;
+	Ref out;
+	cmvm_solve_const(&p, L->n.imm);
+	cmvm_emit(L->m, &p, &L->x, L->n.len, L->n.ty, L->n.width, 1, &out);
+	cmvm_free(&p);
+	return out;
+}
+
+static int kind_of(const Module *m, const Node *n)
+{
+	if (n->ty == TY_F || (n->flags & NF_DEAD))
+		return 0;
+	if (n->op == OP_CMUL)
+		return CMVM_K_CMUL;
+	int k = n->op == OP_VCMUL ? CMVM_K_VCMUL : n->op == OP_MATVEC ? CMVM_K_MATVEC
+	      : n->op == OP_BMATVEC ? CMVM_K_BMATVEC : 0;
+	return k && tensor_has_codes(ir_tget(m, n->aux)) ? k : 0;
+}
+
+/* Replaces node r; returns its replacement. */
+static Ref lower_node(Lower *L, Ref r, int kind)
+{
+	Module *m = L->m;
+	L->n = *ir_get(m, r);
+	L->x = ir_arg(m, &L->n, 0);
+	m->cur_region = L->n.region;
+	if (kind == CMVM_K_CMUL)
+		return lower_cmul(L);
+	const Tensor *t = ir_tget(m, L->n.aux);
+	L->lanes = xmalloc((size_t)L->n.len * sizeof *L->lanes);
+	if (kind == CMVM_K_VCMUL)
+		lower_vcmul(L, t);
+	else if (kind == CMVM_K_MATVEC)
+		lower_matvec(L, t);
+	else
+		lower_bmatvec(L, t);
+	Ref c = ir_node(m, OP_CONCAT, L->n.ty, L->n.width, L->n.len, L->lanes, L->n.len, 0, 0);
+	free(L->lanes);
+	return c;
+}
+
+uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *name)
+{
+	uint32_t n0 = m->nnodes, done = 0, region = m->cur_region;
+	Ref *map = NULL;
+	Lower L = {m, level, {0}, NOREF, NULL, 0};
+	for (Ref r = 0; r < n0; r++) {
+		int kind = kind_of(m, ir_get(m, r));
+		if (!(kind & (int)ops))
+			continue;
+		if (!map) {
+			map = xmalloc((size_t)n0 * sizeof *map);
+			memset(map, 0xff, (size_t)n0 * sizeof *map);
+		}
+		map[r] = lower_node(&L, r, kind);
+		done++;
+	}
+	m->cur_region = region;
+	if (!map) {
+		if (log)
+			fprintf(log, "%s: no constant multiplications\n", name);
+		return 0;
+	}
+	Ref *full = xmalloc((size_t)m->nnodes * sizeof *full);
+	memset(full, 0xff, (size_t)m->nnodes * sizeof *full);
+	memcpy(full, map, (size_t)n0 * sizeof *map);
+	ir_rewrite(m, full);
+	for (Ref r = 0; r < n0; r++)
+		if (map[r] != NOREF)
+			ir_kill(m, r);
+	uint32_t adders = 0;
+	for (Ref r = n0; r < m->nnodes; r++) {
+		int op = ir_get(m, r)->op;
+		adders += op == OP_ADD || op == OP_SUB || op == OP_NEG;
+	}
+	free(map);
+	free(full);
+	ir_compact(m);
+	if (log)
+		fprintf(log, "%s: %u constant multiplications -> %u adders (level %d)\n",
+		        name, done, adders, level);
+	return done;
+}

@@ -1,0 +1,417 @@
+/*
+ * lower_nl.c -- fixed-point lowering of the nonlinear ops (see lower.c for
+ * the pass and docs/fixed-point.md for the measured errors).
+ *
+ * Two table techniques, both built from lut + integer ops:
+ *  - table_fn: f(x) over a clamped domain [lo, hi] of x's codes.  A domain
+ *    of at most max(2^K, 256) codes gets one exact table entry per code; a
+ *    wider one is cut into 2^K equal segments (K = lw_table_bits: (W+3)/2
+ *    clamped to 5..10) with linear
+ *    interpolation: y = T[i] + roundshr(D[i] * frac, fb).  Used for GELU,
+ *    SiLU (with pass-through y = x above the domain) and exp.
+ *  - normalisation: a non-negative v is shifted left by the stages
+ *    32, 16, 8, 4, 2 (, 1) when its top bits are zero (lt + select), so it
+ *    lands in [2^(N-2), 2^N) (even shifts, for rsqrt) or [2^(N-1), 2^N)
+ *    (1/x); a table of the top bits (interpolated) gives rsqrt / 1/x of the
+ *    mantissa, and the same stage conditions shift the numerator back.
+ *    The numerator is bounded (|d| <= sqrt(S), e <= sum e), so the shifted
+ *    numerator never overflows.
+ * LayerNorm works on d = g*x - sum(x) (exact, no division by g), softmax on
+ * x - max with a causal mask, attention builds q.k and p.v as `mul` + `sum`
+ * over lane arrangements made of extract / concat (and a matvec by ones to
+ * repeat lanes).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+
+typedef double (*RealFn)(double, double);
+
+/* Index bits of a table: interpolation error ~ h^2 must stay below the
+ * output's LSB, so the segment count grows with act_bits (2K ~ W + 3). */
+static int lw_table_bits(const Lower *L)
+{
+	int k = (L->W + 3) / 2;
+	return k < 5 ? 5 : k > LW_TABLE_BITS ? LW_TABLE_BITS : k;
+}
+
+static double f_gelu(double x, double a) { (void)a; return x * (1.0 + erf(x / sqrt(2.0))) / 2.0; }
+static double f_silu(double x, double a) { (void)a; return x / (1.0 + exp(-x)); }
+static double f_exp(double x, double a) { (void)a; return exp(x); }
+static double f_rsqrt(double u, double a) { return a / sqrt(u); }
+static double f_recip(double u, double a) { return a / u; }
+
+static int64_t clamp_code(double v, int w)
+{
+	double hi = ldexp(1.0, w - 1) - 1, lo = -ldexp(1.0, w - 1);
+	v = round(v);
+	return (int64_t)(v > hi ? hi : v < lo ? lo : v);
+}
+
+static Ref table(Lower *L, const char *what, const int64_t *codes, uint32_t n, int w, Ref idx,
+                 uint32_t len)
+{
+	uint32_t t = lw_itensor(L, what, n, 1, codes);
+	return lw_op(L, OP_LUT, TY_S, w, len, &idx, 1, 0, t);
+}
+
+/* y = T0[idx] + roundshr(D[idx] * frac, fb): T0 has 2^K + 1 entries. */
+static LVal interp(Lower *L, const char *what, const int64_t *t0, int K, Ref idx, Ref frac,
+                   int fb, int F, uint32_t len)
+{
+	uint32_t n = 1u << K;
+	int64_t *d = xmalloc(n * sizeof *d), big = 0, dbig = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		d[i] = t0[i + 1] - t0[i];
+		dbig = llabs(d[i]) > dbig ? llabs(d[i]) : dbig;
+		big = llabs(t0[i]) > big ? llabs(t0[i]) : big;
+	}
+	int wt = lw_bits((double)big) + 1, wd = lw_bits((double)dbig) + 1;
+	Ref base = table(L, what, t0, n, wt, idx, len);
+	if (!fb) {
+		free(d);
+		return lw_val(base, F, wt, len);
+	}
+	Ref dl = table(L, what, d, n, wd, idx, len);
+	free(d);
+	Ref prod = lw_op2(L, OP_MUL, wd + fb + 1, len, dl, frac);
+	Ref corr = lw_op1(L, OP_ROUNDSHR, wd + 1, len, prod, fb);
+	int w = (wt > wd + 1 ? wt : wd + 1) + 1;
+	return lw_val(lw_op2(L, OP_ADD, w, len, base, corr), F, w, len);
+}
+
+/* f(x) for x clamped to [lo, hi], at binary point Fy in wy bits. */
+static LVal table_fn(Lower *L, const char *what, LVal x, RealFn f, double lo, double hi,
+                     int Fy, int wy)
+{
+	if (wy > 31) {                /* table codes are int32: coarser, then shift */
+		LVal y = table_fn(L, what, x, f, lo, hi, Fy - (wy - 31), 31);
+		return lw_requant(L, y, Fy, wy);
+	}
+	x = lw_fit(L, lw_materialize(L, x, L->W - 1), 40);
+	double xmin = (double)ty_min(TY_S, x.w), xmax = (double)ty_max(TY_S, x.w);
+	double dl = fmax(ceil(ldexp(lo, x.F)), xmin), dh = fmin(floor(ldexp(hi, x.F)), xmax);
+	int64_t loc = (int64_t)dl, hic = (int64_t)(dh > dl ? dh : dl);
+	Ref c = lw_op2(L, OP_MAX, x.w, x.len, x.r, lw_sconst(L, x.w, loc));
+	c = lw_op2(L, OP_MIN, x.w, x.len, c, lw_sconst(L, x.w, hic));
+	Ref u = lw_op2(L, OP_SUB, x.w + 1, x.len, c, lw_sconst(L, x.w + 1, loc));
+	int B = lw_bits((double)(hic - loc));
+	B = B < 1 ? 1 : B;
+	int K = B <= lw_table_bits(L) || B <= 8 ? B : lw_table_bits(L), s = B - K;
+	int fb = s < 16 ? s : 16;
+	uint32_t n = 1u << K;
+	int64_t *t0 = xmalloc((n + 1) * sizeof *t0);
+	for (uint32_t i = 0; i <= n; i++)
+		t0[i] = clamp_code(ldexp(f(ldexp((double)loc + ldexp((double)i, s), -x.F), 0), Fy), wy);
+	Ref idx = lw_op(L, OP_SLICE, TY_U, K, x.len, &u, 1, s, 0);
+	Ref frac = fb ? lw_op(L, OP_SLICE, TY_U, fb, x.len, &u, 1, s - fb, 0) : NOREF;
+	LVal y = interp(L, what, t0, K, idx, frac, fb, Fy, x.len);
+	free(t0);
+	return lw_requant(L, y, Fy, wy);
+}
+
+LVal lw_gelu_silu(Lower *L, Ref r, LVal x)
+{
+	int gelu = ir_get(L->m, r)->op == OP_GELU;
+	int Fy = lw_fmt(L, L->amax[r]), wy = L->W + 1;
+	x = lw_fit(L, lw_materialize(L, x, L->W - 1), 40);
+	double span = gelu ? 8 : 20, xr = ldexp(1.0, x.w - 1 - x.F);
+	double hi = fmin(span, xr);
+	LVal y = table_fn(L, gelu ? "gelu" : "silu", x, gelu ? f_gelu : f_silu, -hi, hi, Fy, wy);
+	if (hi < xr) {
+		/* above the table: gelu(x) = silu(x) = x (error < 1e-8) */
+		int64_t hic = (int64_t)floor(ldexp(hi, x.F));
+		Ref a[2] = {lw_sconst(L, x.w, hic), x.r};
+		Ref c = lw_op(L, OP_LT, TY_U, 1, x.len, a, 2, 0, 0);
+		LVal xp = lw_requant(L, x, Fy, wy);
+		Ref s[3] = {c, xp.r, y.r};
+		y = lw_val(lw_op(L, OP_SELECT, TY_S, wy, x.len, s, 3, 0, 0), Fy, wy, x.len);
+	}
+	return y;
+}
+
+LVal lw_exp(Lower *L, Ref r, LVal x)
+{
+	Ref a = ir_arg(L->m, ir_get(L->m, r), 0);
+	double lo = isfinite(L->lo[a]) ? L->lo[a] - 1 : -16, hi = isfinite(L->hi[a]) ? L->hi[a] + 1 : 4;
+	return table_fn(L, "exp", x, f_exp, lo, hi, lw_fmt(L, L->amax[r]), L->W + 1);
+}
+
+/* ---- normalisation -------------------------------------------------------- */
+
+typedef struct Norm {
+	Ref c[8];       /* stage conditions (u1): shifted by p[i] */
+	int p[8];
+	int n;
+	Ref v;          /* normalised value, type s(N+1) */
+	int N;
+} Norm;
+
+static void normalize(Lower *L, Ref v, int N, uint32_t len, int even, Norm *o)
+{
+	static const int steps[] = {32, 16, 8, 4, 2, 1};
+	o->n = 0;
+	for (int i = 0; i < 6; i++) {
+		int p = steps[i];
+		if ((even && p == 1) || p >= N)
+			continue;
+		Ref a[3] = {v, lw_sconst(L, N + 1, (int64_t)1 << (N - p)), NOREF};
+		Ref c = lw_op(L, OP_LT, TY_U, 1, len, a, 2, 0, 0);
+		a[0] = c;
+		a[1] = lw_op1(L, OP_SHL, N + 1, len, v, p);
+		a[2] = v;
+		v = lw_op(L, OP_SELECT, TY_S, N + 1, len, a, 3, 0, 0);
+		o->c[o->n] = c;
+		o->p[o->n++] = p;
+	}
+	o->v = v;
+	o->N = N;
+}
+
+/* y << (sum of the taken stages' p) * num / 2, in w bits. */
+static Ref unshift(Lower *L, Ref y, const Norm *nm, int num, int w, uint32_t len)
+{
+	for (int i = 0; i < nm->n; i++) {
+		Ref a[3] = {nm->c[i], lw_op1(L, OP_SHL, w, len, y, nm->p[i] * num / 2), y};
+		y = lw_op(L, OP_SELECT, TY_S, w, len, a, 3, 0, 0);
+	}
+	return y;
+}
+
+/* f(u, a) * 2^Rb for u = v / 2^N in [umin, 1), from the top bits of v. */
+static LVal norm_table(Lower *L, const char *what, const Norm *nm, uint32_t len, RealFn f,
+                       double a, double umin, int Rb)
+{
+	int N = nm->N, K = N < lw_table_bits(L) ? N : lw_table_bits(L);
+	int fb = N - K < 16 ? N - K : 16;
+	uint32_t n = 1u << K;
+	int64_t *t0 = xmalloc((n + 1) * sizeof *t0);
+	for (uint32_t i = 0; i <= n; i++)
+		t0[i] = (int64_t)round(ldexp(f(fmax(ldexp((double)i, -K), umin), a), Rb));
+	Ref v = nm->v;
+	Ref idx = lw_op(L, OP_SLICE, TY_U, K, len, &v, 1, N - K, 0);
+	Ref frac = fb ? lw_op(L, OP_SLICE, TY_U, fb, len, &v, 1, N - K - fb, 0) : NOREF;
+	LVal r = interp(L, what, t0, K, idx, frac, fb, Rb, len);
+	free(t0);
+	return r;
+}
+
+/* A non-negative copy of x (x < 1 code -> 1) in s(w + 1) with N = w. */
+static Ref positive(Lower *L, LVal x, int w)
+{
+	Ref p = lw_op2(L, OP_MAX, x.w, x.len, x.r, lw_sconst(L, x.w, 1));
+	return w + 1 > x.w ? lw_op1(L, OP_EXT, w + 1, x.len, p, 0) : p;
+}
+
+LVal lw_rsqrt(Lower *L, LVal x)
+{
+	x = lw_fit(L, lw_materialize(L, x, L->W - 1), 30);
+	if (x.F & 1)
+		x = lw_val(lw_op1(L, OP_SHL, x.w + 1, x.len, x.r, 1), x.F + 1, x.w + 1, x.len);
+	int N = (x.w + 1) & ~1;
+	Norm nm;
+	normalize(L, positive(L, x, N), N, x.len, 1, &nm);
+	int Rb = L->W + 2 > 24 ? 24 : L->W + 2;
+	LVal r = norm_table(L, "rsqrt", &nm, x.len, f_rsqrt, 1.0, 0.25, Rb);
+	int w = r.w + N / 2 + 1;
+	Ref y = unshift(L, lw_op1(L, OP_EXT, w, x.len, r.r, 0), &nm, 1, w, x.len);
+	return lw_val(y, Rb + (N - x.F) / 2, w, x.len);
+}
+
+/* 1/x for x of one sign (calibration decides; x near 0 saturates). */
+LVal lw_recip(Lower *L, LVal x)
+{
+	x = lw_fit(L, lw_materialize(L, x, L->W - 1), 30);
+	int N = x.w;
+	Norm nm;
+	normalize(L, positive(L, x, N), N, x.len, 0, &nm);
+	int Rb = L->W + 2 > 24 ? 24 : L->W + 2;
+	LVal r = norm_table(L, "recip", &nm, x.len, f_recip, 1.0, 0.5, Rb);
+	int w = r.w + N + 1;
+	Ref y = unshift(L, lw_op1(L, OP_EXT, w, x.len, r.r, 0), &nm, 2, w, x.len);
+	return lw_val(y, Rb + N - x.F, w, x.len);
+}
+
+/* ---- LayerNorm -------------------------------------------------------------- */
+
+LVal lw_layernorm(Lower *L, LVal x, uint32_t g, double eps)
+{
+	x = lw_fit(L, lw_materialize(L, x, L->W - 1), 32);
+	uint32_t len = x.len, n = len / g;
+	int bg = lw_bits((double)g), wd = x.w + bg + 1;
+	Ref s = lw_op1(L, OP_SUM, x.w + bg, n, x.r, g);
+	Ref sb = lw_bcast(L, lw_val(s, x.F, x.w + bg, n), g);
+	Ref gx = lw_op1(L, OP_CMUL, x.w + bg, len, x.r, g);
+	Ref d = lw_op2(L, OP_SUB, wd, len, gx, sb);          /* g * (x - mean), exact */
+	int wmax = (LW_MAXW - bg - 1) / 2, k = wd > wmax ? wd + 1 - wmax : 0;
+	int wdd = k ? wd - k + 1 : wd;
+	Ref dd = k ? lw_op1(L, OP_ROUNDSHR, wdd, len, d, k) : d;
+	Ref sq = lw_op2(L, OP_MUL, 2 * wdd, len, dd, dd);
+	int ws = 2 * wdd + bg;
+	Ref S = lw_op1(L, OP_SUM, ws, n, sq, g);
+	double E = ldexp(eps * (double)g * g * g, 2 * x.F - 2 * k);
+	if (E >= 0.5) {
+		int64_t e = E > ldexp(1.0, 60) ? (int64_t)1 << 60 : (int64_t)round(E);
+		S = lw_op2(L, OP_ADD, ws + 1, n, S, lw_sconst(L, lw_bits((double)e) + 1, e));
+		ws++;
+	}
+	int N = ws & 1 ? ws - 1 : ws;           /* S >= 0 fits N bits, N even */
+	Norm nm;
+	if (N + 1 != ws)
+		S = lw_op1(L, OP_EXT, N + 1, n, S, 0);
+	normalize(L, S, N, n, 1, &nm);
+	int wr = L->W + 3 < 14 ? 14 : L->W + 3 > 24 ? 24 : L->W + 3;
+	int Rb = wr - 2 - lw_bits(2 * sqrt((double)g));
+	LVal r = norm_table(L, "rsqrt", &nm, n, f_rsqrt, sqrt((double)g), 0.25, Rb);
+	Ref rb = lw_bcast(L, r, g);
+	Norm nb = nm;                           /* the stage conditions, per lane */
+	for (int i = 0; i < nm.n; i++)
+		nb.c[i] = lw_bcast_ref(L, nm.c[i], TY_U, 1, n, g);
+	int wsh = N / 2 + 2;
+	Ref dsh = unshift(L, wsh > wdd ? lw_op1(L, OP_EXT, wsh, len, dd, 0) : dd, &nb, 1,
+	                  wsh > wdd ? wsh : wdd, len);
+	int wy = (wsh > wdd ? wsh : wdd) + r.w;
+	Ref y = lw_op2(L, OP_MUL, wy, len, dsh, rb);
+	return lw_val(y, Rb + N / 2, wy, len);
+}
+
+/* ---- softmax and attention ---------------------------------------------------- */
+
+/* softmax over groups of g lanes; mask (u1 per lane, or NOREF) drops lanes.
+ * Result at binary point Fp in W bits. */
+LVal lw_softmax(Lower *L, LVal x, uint32_t g, Ref mask, int Fp)
+{
+	x = lw_fit(L, lw_materialize(L, x, L->W - 1), 40);
+	uint32_t len = x.len, n = len / g;
+	if (mask != NOREF) {
+		Ref a[3] = {mask, x.r, lw_sconst(L, x.w, ty_min(TY_S, x.w))};
+		x.r = lw_op(L, OP_SELECT, TY_S, x.w, len, a, 3, 0, 0);
+	}
+	Ref mx = lw_op1(L, OP_RMAX, x.w, n, x.r, g);
+	Ref t = lw_op2(L, OP_SUB, x.w + 1, len, x.r, lw_bcast_ref(L, mx, TY_S, x.w, n, g));
+	int Fe = L->W - 1, we = Fe + 2, bg = lw_bits((double)g - 1);
+	LVal e = table_fn(L, "exp", lw_val(t, x.F, x.w + 1, len), f_exp, -(Fe + 2) * 0.6931471805599453,
+	                  0, Fe, we);
+	if (mask != NOREF) {
+		Ref a[3] = {mask, e.r, lw_sconst(L, we, 0)};
+		e.r = lw_op(L, OP_SELECT, TY_S, we, len, a, 3, 0, 0);
+	}
+	Ref s = lw_op1(L, OP_SUM, we + bg, n, e.r, g);     /* >= 2^Fe: the max lane */
+	int N = we + bg - 1;
+	Norm nm;
+	normalize(L, s, N, n, 0, &nm);
+	int wr = L->W + 3 < 14 ? 14 : L->W + 3 > 24 ? 24 : L->W + 3;
+	wr = wr > LW_MAXW - N - 2 ? LW_MAXW - N - 2 : wr;
+	LVal r = norm_table(L, "recip", &nm, n, f_recip, 1.0, 0.5, wr - 2);
+	Norm nb = nm;
+	for (int i = 0; i < nm.n; i++)
+		nb.c[i] = lw_bcast_ref(L, nm.c[i], TY_U, 1, n, g);
+	Ref esh = unshift(L, lw_op1(L, OP_EXT, N + 2, len, e.r, 0), &nb, 2, N + 2, len);
+	Ref rb = lw_bcast(L, r, g);
+	Ref p = lw_op2(L, OP_MUL, N + 2 + r.w, len, esh, rb);
+	return lw_requant(L, lw_val(p, N + wr - 2, N + 2 + r.w, len), Fp, L->W);
+}
+
+/* extract(x, lo) of len lanes, cached in c[key] */
+static Ref slice_of(Lower *L, LVal x, uint32_t lo, uint32_t len, Ref *c)
+{
+	if (*c == NOREF)
+		*c = lw_op1(L, OP_EXTRACT, x.w, len, x.r, lo);
+	return *c;
+}
+
+static Ref attn_mask(Lower *L, uint32_t H, uint32_t T)
+{
+	int64_t *m = xmalloc((size_t)T * H * T * sizeof *m);
+	for (uint32_t t = 0; t < T; t++)
+		for (uint32_t h = 0; h < H; h++)
+			for (uint32_t s = 0; s < T; s++)
+				m[((size_t)t * H + h) * T + s] = s <= t;
+	uint32_t id = lw_itensor(L, "mask", T * H * T, 1, m);
+	free(m);
+	return lw_op(L, OP_VCONST, TY_U, 1, T * H * T, NULL, 0, 0, id);
+}
+
+/* scores (t, h, s) = q[t,h,:] . k[s,h,:] / sqrt(dh), as mul + sum */
+static LVal attn_scores(Lower *L, LVal q, LVal k, uint32_t H, uint32_t T, int causal)
+{
+	uint32_t dh = q.len / (H * T), n = T * H * T;
+	Ref *qa = xmalloc(n * sizeof *qa), *ka = xmalloc(n * sizeof *ka);
+	Ref *qc = xmalloc(T * H * sizeof *qc), *kc = xmalloc(T * H * sizeof *kc);
+	for (uint32_t i = 0; i < T * H; i++)
+		qc[i] = kc[i] = NOREF;
+	Ref zq = lw_op(L, OP_CONST, TY_S, q.w, dh, NULL, 0, 0, 0);
+	Ref zk = lw_op(L, OP_CONST, TY_S, k.w, dh, NULL, 0, 0, 0);
+	for (uint32_t t = 0; t < T; t++)
+		for (uint32_t h = 0; h < H; h++)
+			for (uint32_t s = 0; s < T; s++) {
+				uint32_t i = (t * H + h) * T + s;
+				int off = causal && s > t;
+				qa[i] = off ? zq : slice_of(L, q, (t * H + h) * dh, dh, &qc[t * H + h]);
+				ka[i] = off ? zk : slice_of(L, k, (s * H + h) * dh, dh, &kc[s * H + h]);
+			}
+	Ref Q = lw_op(L, OP_CONCAT, TY_S, q.w, n * dh, qa, n, 0, 0);
+	Ref K = lw_op(L, OP_CONCAT, TY_S, k.w, n * dh, ka, n, 0, 0);
+	Ref qk = lw_op2(L, OP_MUL, q.w + k.w, n * dh, Q, K);
+	int ws = q.w + k.w + lw_bits((double)dh - 1);
+	LVal S = lw_val(lw_op1(L, OP_SUM, ws, n, qk, dh), q.F + k.F, ws, n);
+	free(qa);
+	free(ka);
+	free(qc);
+	free(kc);
+	double l2 = log2((double)dh) / 2;
+	if (l2 == floor(l2)) {
+		S.F += (int)l2;
+		return S;
+	}
+	return lw_scale(L, S, 1.0 / sqrt((double)dh));
+}
+
+/* out[t,h,:] = sum over s of p[t,h,s] * v[s,h,:] */
+static LVal attn_pv(Lower *L, LVal P, LVal v, uint32_t H, uint32_t T, int causal)
+{
+	uint32_t dh = v.len / (H * T), n = T * T * H, hd = H * dh;
+	Ref *pe = xmalloc(n * sizeof *pe), *va = xmalloc(T * T * sizeof *va);
+	Ref *vc = xmalloc(T * sizeof *vc), zv = lw_op(L, OP_CONST, TY_S, v.w, hd, NULL, 0, 0, 0);
+	for (uint32_t s = 0; s < T; s++)
+		vc[s] = NOREF;
+	for (uint32_t t = 0; t < T; t++)
+		for (uint32_t s = 0; s < T; s++) {
+			for (uint32_t h = 0; h < H; h++)
+				pe[(t * T + s) * H + h] =
+				    lw_op1(L, OP_EXTRACT, P.w, 1, P.r, (t * H + h) * T + s);
+			va[t * T + s] = causal && s > t ? zv : slice_of(L, v, s * hd, hd, &vc[s]);
+		}
+	Ref Pp = lw_op(L, OP_CONCAT, TY_S, P.w, n, pe, n, 0, 0);
+	Ref Pb = lw_bcast_ref(L, Pp, TY_S, P.w, n, dh);
+	Ref V = lw_op(L, OP_CONCAT, TY_S, v.w, n * dh, va, T * T, 0, 0);
+	int wp = P.w + v.w, wo = wp + lw_bits((double)T - 1);
+	Ref pv = lw_op2(L, OP_MUL, wp, n * dh, Pb, V);
+	Ref *out = pe;   /* reused: T outputs */
+	for (uint32_t t = 0; t < T; t++) {
+		Ref acc = NOREF;
+		for (uint32_t s = 0; s < T && !(causal && s > t); s++) {
+			Ref x = lw_op1(L, OP_EXTRACT, wp, hd, pv, (t * T + s) * hd);
+			acc = acc == NOREF ? lw_op1(L, OP_EXT, wo, hd, x, 0) : lw_op2(L, OP_ADD, wo, hd, acc, x);
+		}
+		out[t] = acc;
+	}
+	Ref y = T > 1 ? lw_op(L, OP_CONCAT, TY_S, wo, T * hd, out, T, 0, 0) : out[0];
+	free(pe);
+	free(va);
+	free(vc);
+	return lw_val(y, P.F + v.F, wo, T * hd);
+}
+
+LVal lw_attn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t T, int causal)
+{
+	q = lw_fit(L, lw_materialize(L, q, L->W - 1), 28);
+	k = lw_fit(L, lw_materialize(L, k, L->W - 1), 28);
+	v = lw_fit(L, lw_materialize(L, v, L->W - 1), 28);
+	LVal S = attn_scores(L, q, k, H, T, causal);
+	Ref mask = causal ? attn_mask(L, H, T) : NOREF;
+	LVal P = lw_softmax(L, S, T, mask, L->W - 2);
+	return attn_pv(L, P, v, H, T, causal);
+}

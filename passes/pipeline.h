@@ -1,0 +1,34 @@
+/*
+ * pipeline.h -- the pipeline pass's delay model and its analysis, shared
+ * with the Verilog backend (which needs the latency and checks balance).
+ *
+ * Delay model (docs/hardware.md): each node costs pipe_levels() "adder
+ * levels" -- one level is one carry-propagate adder of the design's usual
+ * width.  pipeline_analyze() walks a (possibly pipelined) module and
+ * reports its latency, its registers and whether every node's operands come
+ * from the same clock cycle.
+ */
+#ifndef JEPAC_PIPELINE_H
+#define JEPAC_PIPELINE_H
+
+#include "ir.h"
+
+typedef struct PipeInfo {
+	Ref bad;             /* NOREF, or the first node whose operands arrive in different cycles */
+	uint32_t latency;    /* clock cycles from the input ports to the output ports */
+	uint32_t regs;       /* reg nodes */
+	uint64_t reg_bits;   /* their bits (width * lanes) */
+	uint32_t max_levels; /* most adder levels on a path between registers or ports */
+	uint32_t fa_path;    /* estimated critical path in full-adder bit levels (ripple model) */
+} PipeInfo;
+
+/* Adder levels of node r by the delay model (0 = wiring). */
+unsigned pipe_levels(const Module *m, Ref r);
+/* Topological order following every operand, registers included.  Returns
+ * the number of live nodes placed in order[], or -1 if a register closes a
+ * cycle (a feedback loop is not a feed-forward pipeline). */
+int64_t pipe_order(const Module *m, Ref *order);
+/* Fills *pi.  Returns 0, or -1 on a feedback cycle. */
+int pipeline_analyze(const Module *m, PipeInfo *pi);
+
+#endif
