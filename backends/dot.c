@@ -22,14 +22,19 @@
 
 #define DOT_MAX_NODES 20000
 
-/* Writes s as the inside of a DOT string ("..." without the quotes). */
+/* Writes s as the inside of a DOT string ("..." without the quotes):
+ * printable ASCII as itself, other bytes as the text \xHH, so the output
+ * is ASCII whatever the names hold. */
 static void dot_str(FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, f);
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c >= 0x20 && c < 0x7f)
+			fputc(c, f);
+		else
+			fprintf(f, "\\\\x%02x", c);
 	}
 }
 

@@ -4,7 +4,11 @@
  *
  * Weights are counted by a census taken before any pass runs
  * (stats_census): strength reduction turns matrices into adders, so the
- * weight matrices are no longer visible at the end.  Everything else is
+ * weight matrices are no longer visible at the end.  A matrix applied to k
+ * vectors (k tokens: one matvec over k*cols lanes) is k copies of logic in
+ * a fully unrolled circuit: "weight_uses" counts weights x k, and
+ * adders_per_nonzero_weight_use divides by that, while
+ * adders_per_nonzero_weight divides by the distinct nonzero weights.  Everything else is
  * measured on the final module, per named region and in total:
  *
  *   adders        two-input add/sub lanes (shifts and negations are free,
@@ -35,6 +39,7 @@
 
 typedef struct Cost {
 	uint64_t weights, nonzero;
+	uint64_t uses, nonzero_uses;  /* weights x the vectors they are applied to */
 	uint64_t nodes, adders, negs, fa_bits, var_mults, const_mults;
 	uint64_t registers, register_bits, luts, lut_bits;
 	uint32_t depth, latency;
@@ -59,7 +64,7 @@ void stats_census(const Module *m, EmitOpts *o)
 {
 	o->t_start = now_seconds();
 	o->census_n = m->nstrs;
-	o->census = xcalloc(2 * (size_t)m->nstrs, sizeof *o->census);
+	o->census = xcalloc(4 * (size_t)m->nstrs, sizeof *o->census);
 	uint64_t *nzcache = xcalloc(m->ntensors + 1, sizeof *nzcache);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
@@ -68,8 +73,12 @@ void stats_census(const Module *m, EmitOpts *o)
 		const Tensor *t = ir_tget(m, n->aux);
 		if (!nzcache[n->aux])
 			nzcache[n->aux] = tensor_nonzero(t) + 1;
-		o->census[2 * n->region] += t->n;
-		o->census[2 * n->region + 1] += nzcache[n->aux] - 1;
+		uint64_t groups = ir_get(m, ir_arg(m, n, 0))->len / t->dims[1];
+		uint64_t *c = &o->census[4 * (size_t)n->region];
+		c[0] += t->n;
+		c[1] += nzcache[n->aux] - 1;
+		c[2] += t->n * groups;
+		c[3] += (nzcache[n->aux] - 1) * groups;
 	}
 	free(nzcache);
 }
@@ -218,10 +227,15 @@ static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 	}
 	if (o->census)
 		for (uint32_t s = 0; s < o->census_n && s < m->nstrs; s++) {
-			reg[s].weights = o->census[2 * s];
-			reg[s].nonzero = o->census[2 * s + 1];
-			tot->weights += reg[s].weights;
-			tot->nonzero += reg[s].nonzero;
+			const uint64_t *c = &o->census[4 * (size_t)s];
+			reg[s].weights = c[0];
+			reg[s].nonzero = c[1];
+			reg[s].uses = c[2];
+			reg[s].nonzero_uses = c[3];
+			tot->weights += c[0];
+			tot->nonzero += c[1];
+			tot->uses += c[2];
+			tot->nonzero_uses += c[3];
 		}
 	free(tz);
 	free(depth);
@@ -233,6 +247,8 @@ static void json_cost(cJSON *obj, const Cost *c)
 {
 	cJSON_AddNumberToObject(obj, "weights", (double)c->weights);
 	cJSON_AddNumberToObject(obj, "nonzero_weights", (double)c->nonzero);
+	cJSON_AddNumberToObject(obj, "weight_uses", (double)c->uses);
+	cJSON_AddNumberToObject(obj, "nonzero_weight_uses", (double)c->nonzero_uses);
 	cJSON_AddNumberToObject(obj, "nodes", (double)c->nodes);
 	cJSON_AddNumberToObject(obj, "adders", (double)c->adders);
 	cJSON_AddNumberToObject(obj, "negations", (double)c->negs);
@@ -247,6 +263,8 @@ static void json_cost(cJSON *obj, const Cost *c)
 	if (c->nonzero) {
 		cJSON_AddNumberToObject(obj, "adders_per_nonzero_weight", (double)c->adders / c->nonzero);
 		cJSON_AddNumberToObject(obj, "fa_bits_per_nonzero_weight", (double)c->fa_bits / c->nonzero);
+		cJSON_AddNumberToObject(obj, "adders_per_nonzero_weight_use",
+		                        (double)c->adders / c->nonzero_uses);
 	}
 }
 
@@ -292,8 +310,9 @@ void stats_summary(const Module *m, const EmitOpts *o, FILE *f)
 	Cost *reg = xcalloc(m->nstrs + 1, sizeof *reg), tot = {0};
 	measure(m, o, reg, &tot);
 	fprintf(f, "stats: %llu nodes, %u tensors\n", (unsigned long long)tot.nodes, m->ntensors);
-	fprintf(f, "  weights %llu (nonzero %llu)\n", (unsigned long long)tot.weights,
-	        (unsigned long long)tot.nonzero);
+	fprintf(f, "  weights %llu (nonzero %llu; %llu nonzero weight uses)\n",
+	        (unsigned long long)tot.weights, (unsigned long long)tot.nonzero,
+	        (unsigned long long)tot.nonzero_uses);
 	fprintf(f, "  adders %llu (%.3f per nonzero weight), negations %llu, fa_bits %llu, depth %u\n",
 	        (unsigned long long)tot.adders, tot.nonzero ? (double)tot.adders / tot.nonzero : 0.0,
 	        (unsigned long long)tot.negs, (unsigned long long)tot.fa_bits, tot.depth);

@@ -108,6 +108,12 @@ static void check_module(VW *w)
 		fatal(w->file, "the operands of node %%%u arrive in different clock cycles "
 		      "(unbalanced pipeline; run the pipeline pass)", pi.bad);
 	w->latency = pi.latency;
+	w->pi = pi;
+}
+
+static void header_stats(VW *w)
+{
+	PipeInfo pi = w->pi;
 	fprintf(w->f, "// latency %u cycles; %u registers (%llu bits); at most %u adder levels "
 	        "between registers\n", pi.latency, pi.regs, (unsigned long long)pi.reg_bits,
 	        pi.max_levels);
@@ -417,8 +423,9 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	w.file = o && o->input_name ? o->input_name : "<input>";
 	const char *name = ir_strget(m, m->name);
 	w.top = sanitize("", *name ? name : "jepac_top");
-	header(&w);
 	check_module(&w);
+	header(&w);
+	header_stats(&w);
 	assign_regions(&w);
 	partition(&w);
 	port_names(&w);

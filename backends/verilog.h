@@ -12,6 +12,7 @@
 #define JEPAC_VERILOG_H
 
 #include "backends.h"
+#include "pipeline.h"
 
 typedef struct VW {
 	const Module *m;
@@ -27,6 +28,7 @@ typedef struct VW {
 	uint64_t *imp;         /* sorted unique (region << 32 | node) imports */
 	size_t nimp;
 	uint32_t latency;      /* from pipeline_analyze */
+	PipeInfo pi;           /* its whole report */
 	char **iname, **oname; /* per port (by order): sanitized bus names */
 } VW;
 

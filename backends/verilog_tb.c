@@ -10,7 +10,9 @@
  * 16-bit LFSR, so the same vectors are also checked with bubbles.
  *
  * Timing: inputs change 1 ns after a rising edge; outputs are sampled at
- * the falling edge, after the registers have settled.  rst is held for two
+ * the next rising edge (before the registers take their new values, the
+ * usual synchronous sampling; it also avoids a combinational-update issue
+ * seen with Verilator 5.006 when sampling at the falling edge).  rst is held for two
  * clocks.  The run ends latency + 2 clocks after the last vector.
  */
 #include "verilog.h"
@@ -32,8 +34,10 @@ static void tb_decls(VW *w)
 			continue;
 		const Node *v = n->op == OP_INPUT ? n : ir_get(m, ir_arg(m, n, 0));
 		unsigned long long b = (unsigned long long)v->len * v->width;
-		if (n->op == OP_INPUT)
-			fprintf(w->f, "\treg [%llu:0] %s = %llu'h0;\n", b - 1, w->iname[i++], b);
+		if (n->op == OP_INPUT) {
+			fprintf(w->f, "\treg [%llu:0] %s = %llu'h0;\n", b - 1, w->iname[i], b);
+			fprintf(w->f, "\treg [%llu:0] t_%s;\n", b - 1, w->iname[i++]);
+		}
 		else
 			fprintf(w->f, "\twire [%llu:0] %s;\n", b - 1, w->oname[o++]);
 	}
@@ -60,12 +64,16 @@ static void tb_read(VW *w)
 			continue;
 		const char *p = w->iname[i];
 		if (i++ == 0)
-			fprintf(w->f, "\t\t\t\t\t%s[%u:0] = vi[%u:0];\n", p, n->width - 1, n->width - 1);
+			fprintf(w->f, "\t\t\t\t\tt_%s[%u:0] = vi[%u:0];\n", p, n->width - 1, n->width - 1);
 		fprintf(w->f, "\t\t\t\t\tfor (i = %d; i < %u; i = i + 1) begin\n"
 		        "\t\t\t\t\t\tr = $fscanf(fin, \"%%d\", vi);\n"
-		        "\t\t\t\t\t\t%s[i*%u +: %u] = vi[%u:0];\n\t\t\t\t\tend\n",
+		        "\t\t\t\t\t\tt_%s[i*%u +: %u] = vi[%u:0];\n\t\t\t\t\tend\n",
 		        i == 1, n->len, p, n->width, n->width, n->width - 1);
 	}
+	/* Nonblocking: with blocking writes from this timed process Verilator
+	 * 5.006 did not re-evaluate the design's combinational logic. */
+	for (i = 0; i < ir_ninputs(m); i++)
+		fprintf(w->f, "\t\t\t\t\t%s <= t_%s;\n", w->iname[i], w->iname[i]);
 }
 
 static void tb_driver(VW *w)
@@ -79,14 +87,14 @@ static void tb_driver(VW *w)
 	      "\t\telse\n\t\t\tfout = 32'h8000_0001;\n"
 	      "\t\tif (!$value$plusargs(\"gaps=%d\", gaps))\n\t\t\tgaps = 0;\n"
 	      "\t\tidle = 0;\n\t\tdone = 0;\n\t\tnin = 0;\n\t\tnout = 0;\n"
-	      "\t\t@(posedge clk);\n\t\t@(posedge clk);\n\t\t#1 rst = 1'b0;\n"
+	      "\t\t@(posedge clk);\n\t\t@(posedge clk);\n\t\t#1 rst <= 1'b0;\n"
 	      "\t\twhile (done == 0) begin\n"
-	      "\t\t\tif (idle > 0) begin\n\t\t\t\tin_valid = 1'b0;\n\t\t\t\tidle = idle - 1;\n"
+	      "\t\t\tif (idle > 0) begin\n\t\t\t\tin_valid <= 1'b0;\n\t\t\t\tidle = idle - 1;\n"
 	      "\t\t\tend else begin\n\t\t\t\tr = $fscanf(fin, \"%d\", vi);\n"
-	      "\t\t\t\tif (r != 1) begin\n\t\t\t\t\tdone = 1;\n\t\t\t\t\tin_valid = 1'b0;\n"
+	      "\t\t\t\tif (r != 1) begin\n\t\t\t\t\tdone = 1;\n\t\t\t\t\tin_valid <= 1'b0;\n"
 	      "\t\t\t\tend else begin\n", w->f);
 	tb_read(w);
-	fprintf(w->f, "\t\t\t\t\tin_valid = 1'b1;\n\t\t\t\t\tnin = nin + 1;\n"
+	fprintf(w->f, "\t\t\t\t\tin_valid <= 1'b1;\n\t\t\t\t\tnin = nin + 1;\n"
 	        "\t\t\t\t\tif (gaps > 0) begin\n\t\t\t\t\t\tidle = {16'h0, lfsr} %% (gaps + 1);\n"
 	        "\t\t\t\t\t\tlfsr = {lfsr[14:0], lfsr[15] ^ lfsr[13] ^ lfsr[12] ^ lfsr[10]};\n"
 	        "\t\t\t\t\tend\n\t\t\t\tend\n\t\t\tend\n\t\t\t@(posedge clk);\n\t\t\t#1;\n\t\tend\n"
@@ -100,7 +108,7 @@ static void tb_monitor(VW *w)
 {
 	const Module *m = w->m;
 	uint32_t o = 0;
-	fputs("\n\talways @(negedge clk)\n\t\tif (out_valid === 1'b1 && rst == 1'b0) begin\n", w->f);
+	fputs("\n\talways @(posedge clk)\n\t\tif (out_valid === 1'b1 && rst == 1'b0) begin\n", w->f);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
 		if (!live(m, r) || n->op != OP_OUTPUT)
@@ -113,10 +121,12 @@ static void tb_monitor(VW *w)
 		else
 			fputs("\t\t\t\tvo = 64'h0;\n", w->f);
 		fprintf(w->f, "\t\t\t\tvo[%u:0] = %s[i*%u +: %u];\n", v->width - 1, p, v->width, v->width);
+		/* signed lanes print as signed, unsigned ones (u64 too) as unsigned */
+		const char *val = v->ty == TY_S ? "$signed(vo)" : "vo";
 		if (o++ == 0)
-			fputs("\t\t\t\tif (i == 0)\n\t\t\t\t\t$fwrite(fout, \"%0d\", $signed(vo));\n"
-			      "\t\t\t\telse\n\t", w->f);
-		fputs("\t\t\t\t$fwrite(fout, \" %0d\", $signed(vo));\n\t\t\tend\n", w->f);
+			fprintf(w->f, "\t\t\t\tif (i == 0)\n\t\t\t\t\t$fwrite(fout, \"%%0d\", %s);\n"
+			        "\t\t\t\telse\n\t", val);
+		fprintf(w->f, "\t\t\t\t$fwrite(fout, \" %%0d\", %s);\n\t\t\tend\n", val);
 	}
 	fputs("\t\t\t$fwrite(fout, \"\\n\");\n\t\t\tnout = nout + 1;\n\t\tend\nendmodule\n", w->f);
 }

@@ -39,30 +39,40 @@ char *read_file(const char *path, size_t *n)
 	return buf;
 }
 
+/* The first bytes of a file, without reading the rest ("-": none). */
+static size_t sniff(const char *path, unsigned char *buf, size_t n)
+{
+	if (strcmp(path, "-") == 0)
+		return 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fatal(path, "cannot open: %s", strerror(errno));
+	size_t got = fread(buf, 1, n, f);
+	fclose(f);
+	return got;
+}
+
+static Module *from_checkpoint(Checkpoint *ck, const char *quant, const LoadOpts *o)
+{
+	if (quant)
+		ck_quantize(ck, quant);
+	Module *m = lewm_build(ck, o);
+	ck_free(ck);
+	return m;
+}
+
 Module *frontend_load(const char *path, const LoadOpts *o)
 {
-	(void)o;
+	unsigned char head[9];
+	size_t k = sniff(path, head, sizeof head);
+	if (k >= 4 && memcmp(head, "LQ40", 4) == 0)
+		return from_checkpoint(lq40_read(path), o ? o->quant : NULL, o);
+	if (k >= 9 && head[8] == '{')
+		return from_checkpoint(st_read(path, o ? o->config : NULL),
+		                       o && o->quant ? o->quant : "q4-pred", o);
 	size_t n;
 	char *buf = read_file(path, &n);
-	Module *m;
-	if (n >= 4 && memcmp(buf, "LQ40", 4) == 0) {
-		free(buf);
-		Checkpoint *ck = lq40_read(path);
-		if (o && o->quant)
-			ck_quantize(ck, o->quant);
-		m = lewm_build(ck, o);
-		ck_free(ck);
-		return m;
-	} else if (n >= 9 && buf[8] == '{') {
-		free(buf);
-		Checkpoint *ck = st_read(path, o ? o->config : NULL);
-		ck_quantize(ck, o && o->quant ? o->quant : "q4-pred");
-		m = lewm_build(ck, o);
-		ck_free(ck);
-		return m;
-	} else {
-		m = ir_parse(buf, n, strcmp(path, "-") == 0 ? "<stdin>" : path);
-	}
+	Module *m = ir_parse(buf, n, strcmp(path, "-") == 0 ? "<stdin>" : path);
 	free(buf);
 	return m;
 }

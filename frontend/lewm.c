@@ -347,6 +347,14 @@ static uint32_t need_dim(Builder *b, long v, const char *what)
 	return (uint32_t)v;
 }
 
+/* Every value must fit in 32-bit lane counts; a huge config is an error. */
+static void check_lanes(Builder *b, uint64_t n, const char *what)
+{
+	if (n > (1ull << 31))
+		fatal(b->ck->path, "config: %s needs %llu lanes (more than 2^31)", what,
+		      (unsigned long long)n);
+}
+
 static void pred_dims(Builder *b, Pred *p)
 {
 	const LewmConfig *c = b->cfg;
@@ -375,6 +383,9 @@ static void pred_dims(Builder *b, Pred *p)
 	p->dh = p->inner / p->H;
 	t = p->depth ? tneed(b, "predictor.transformer.layers.0.mlp.net.1.weight") : NULL;
 	p->mlp = need_dim(b, c->pred_mlp > 0 ? c->pred_mlp : t ? (long)ck_rows(t) : 1, "predictor mlp_dim");
+	uint64_t w = 6ull * p->d > 3ull * p->inner ? 6ull * p->d : 3ull * p->inner;
+	w = w > p->mlp ? w : p->mlp;
+	check_lanes(b, (uint64_t)p->T * (w > p->din ? w : p->din), "the predictor");
 }
 
 /* One field (0..5: shift/scale/gate msa, shift/scale/gate mlp) of the adaLN
@@ -489,6 +500,7 @@ static Ref action_encoder(Builder *b, Ref act, uint32_t T, uint32_t *emb)
 	uint32_t E = need_dim(b, c->action_emb > 0 ? c->action_emb : (long)ck_rows(w2), "action_encoder emb_dim");
 	uint32_t hid = need_dim(b, c->action_mlp_scale > 0 ? (long)c->action_mlp_scale * E : (long)ck_rows(w0),
 	                        "action_encoder mlp_scale");
+	check_lanes(b, (uint64_t)T * (hid > A ? hid : A), "the action encoder");
 	if (vlen(b, act) != T * A)
 		die("action_encoder: %u lanes for %u x %u", vlen(b, act), T, A);
 	region(b, "action_encoder.patch_embed");
@@ -606,7 +618,8 @@ static void enc_dims(Builder *b, Enc *e)
 	long side = lround(sqrt((double)(pos->n / e->hid) - 1.0));
 	e->img = need_dim(b, c->image_size > 0 ? c->image_size : side * e->P, "encoder image_size");
 	if (e->img % e->P || e->img > 4096)
-		fatal(b->ck->path, "config: image_size %u is not a multiple of patch_size %u", e->img, e->P);
+		fatal(b->ck->path, "config: image_size %u is not a multiple of patch_size %u (or above 4096)",
+		      e->img, e->P);
 	e->np = (e->img / e->P) * (e->img / e->P);
 	long L = c->enc_layers;
 	if (L <= 0)
@@ -619,6 +632,8 @@ static void enc_dims(Builder *b, Enc *e)
 	CkTensor *up = e->L ? tneed(b, "%s.weight", enc_prefix(b, nm, sizeof nm, 0, EN_UP)) : NULL;
 	e->inter = need_dim(b, c->enc_inter > 0 ? c->enc_inter : up ? (long)ck_rows(up) : 1,
 	                    "encoder intermediate_size");
+	uint64_t w = e->hid > e->inter ? e->hid : e->inter, patch = (uint64_t)e->C * e->P * e->P;
+	check_lanes(b, (uint64_t)(e->np + 1) * (w > patch ? w : patch), "the encoder");
 }
 
 /* The image [C][img][img] as np patch vectors [C][P][P], patches row-major. */

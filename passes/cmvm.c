@@ -202,9 +202,31 @@ void cmvm_finish_rows(Cmvm *p, CmvmRow *rows)
 	free(q2);
 }
 
+void cmvm_finish_tree(Cmvm *p, CmvmRow *rows, const uint32_t *order,
+                      const uint32_t *parent, const int8_t *psign)
+{
+	uint32_t maxn = 2;
+	for (uint32_t r = 0; r < p->nrows; r++)
+		if (rows[r].n + 1 > maxn)
+			maxn = rows[r].n + 1;
+	DepthKey *key = xmalloc(maxn * sizeof *key);
+	CmvmTerm *q2 = xmalloc(maxn * sizeof *q2);
+	for (uint32_t k = 0; k < p->nrows; k++) {
+		uint32_t r = order[k];
+		if (parent[r] != UINT32_MAX && p->out[parent[r]].sign) {
+			CmvmTerm t = p->out[parent[r]];
+			t.sign = (int8_t)(t.sign * psign[r]);
+			cmvm_row_push(&rows[r], t);
+		}
+		p->out[r] = rows[r].n ? row_tree(p, &rows[r], key, q2) : (CmvmTerm){0, 0, 0};
+	}
+	free(key);
+	free(q2);
+}
+
 /* ---- solvers ------------------------------------------------------------ */
 
-static int csd_digits(int64_t v)
+int cmvm_csd_digits(int64_t v)
 {
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 	int n = 0;
@@ -262,7 +284,7 @@ static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
 			int64_t v = w[r * stride + c];
 			if (!v)
 				continue;
-			if (level == CMVM_ODD && csd_digits(v) > 1)
+			if (level == CMVM_ODD && cmvm_csd_digits(v) > 1)
 				odd_term(p, &memo, &row[r], v, c);
 			else
 				cmvm_csd_terms(&row[r], v, c, 0);
@@ -274,16 +296,19 @@ static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
  * rows * t^2 / 2 pair updates for t terms per row: a chunk may hold
  * max(24, sqrt(2^19 / rows)) terms per row, so small matrices are solved
  * whole and big ones cost O(24) updates per weight. */
+#ifndef CHUNK_MIN
+#define CHUNK_MIN 24
+#endif
 static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
                           size_t stride, uint32_t c0)
 {
 	double per_row = __builtin_sqrt((double)(1u << 19) / (rows ? rows : 1));
-	double limit = (per_row > 24 ? per_row : 24) * rows, sum = 0;
+	double limit = (per_row > CHUNK_MIN ? per_row : CHUNK_MIN) * rows, sum = 0;
 	uint32_t c = c0;
 	for (; c < cols; c++) {
 		double t = 0;
 		for (uint32_t r = 0; r < rows; r++)
-			t += csd_digits(w[r * stride + c]);
+			t += cmvm_csd_digits(w[r * stride + c]);
 		if (c > c0 && sum + t > limit)
 			break;
 		sum += t;
@@ -291,36 +316,110 @@ static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
 	return c;
 }
 
-void cmvm_solve(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
-                size_t stride, int level)
+static void solve_init(Cmvm *p, uint32_t rows, uint32_t cols)
 {
 	memset(p, 0, sizeof *p);
 	p->nin = cols;
 	p->nrows = rows;
 	p->out = xcalloc(rows ? rows : 1, sizeof *p->out);
 	p->depth = xcalloc(cols + 1, sizeof *p->depth);
-	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
-	if (level < CMVM_SHARE)
-		build_terms(p, row, w, stride, 0, cols, level);
-	CmvmRow *part = level < CMVM_SHARE ? NULL : xcalloc(rows ? rows : 1, sizeof *part);
-	for (uint32_t c0 = 0, c1; part && c0 < cols; c0 = c1) {
+}
+
+static void free_rows(CmvmRow *row, uint32_t rows)
+{
+	for (uint32_t r = 0; r < rows; r++)
+		free(row[r].t);
+	free(row);
+}
+
+/* Greedy sharing chunk by chunk; the rows' remaining terms in row[]. */
+static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, int mode)
+{
+	uint32_t rows = p->nrows, cols = p->nin;
+	CmvmRow *part = xcalloc(rows ? rows : 1, sizeof *part);
+	for (uint32_t c0 = 0, c1; c0 < cols; c0 = c1) {
 		c1 = chunk_end(w, rows, cols, stride, c0);
 		build_terms(p, part, w, stride, c0, c1, CMVM_PLAIN);
-		cmvm_greedy(p, part, rows);
+		cmvm_greedy(p, part, rows, mode);
 		for (uint32_t r = 0; r < rows; r++) {
 			for (uint32_t i = 0; i < part[r].n; i++)
 				cmvm_row_push(&row[r], part[r].t[i]);
 			part[r].n = 0;
 		}
 	}
-	cmvm_finish_rows(p, row);
-	for (uint32_t r = 0; r < rows; r++) {
-		free(row[r].t);
-		if (part)
-			free(part[r].t);
+	free_rows(part, rows);
+}
+
+/* One greedy run (mode), optionally on the MST-factored rows. */
+static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                        size_t stride, int mode, int mst)
+{
+	solve_init(p, rows, cols);
+	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
+	int32_t *d = mst ? xmalloc(((size_t)rows * cols + 1) * sizeof *d) : NULL;
+	uint32_t *order = mst ? xmalloc((rows + 1) * 2 * sizeof *order) : NULL;
+	int8_t *psign = mst ? xmalloc(rows + 1) : NULL;
+	if (mst && cmvm_mst(w, rows, cols, stride, d, order, order + rows, psign)) {
+		share_terms(p, row, d, cols, mode);
+		cmvm_finish_tree(p, row, order, order + rows, psign);
+	} else {
+		share_terms(p, row, w, stride, mode);
+		cmvm_finish_rows(p, row);
 	}
-	free(row);
-	free(part);
+	free(d);
+	free(order);
+	free(psign);
+	free_rows(row, rows);
+}
+
+/* Restarts are affordable below RESTART_WEIGHTS weights: every (mode, mst)
+ * combination is solved and the fewest adders (then least depth) kept.
+ * Bigger matrices get one run: CMVM_TIE_DEEP, with row factoring while
+ * rows^2 * cols <= MST_WORK (Prim's distances dominate). */
+#ifndef RESTART_WEIGHTS
+#define RESTART_WEIGHTS 4096
+#endif
+#define MST_WORK (1ull << 26)
+
+static int better(const Cmvm *a, const Cmvm *b)
+{
+	uint32_t x = cmvm_adders(a), y = cmvm_adders(b);
+	return x != y ? x < y : cmvm_depth(a) < cmvm_depth(b);
+}
+
+static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                       size_t stride)
+{
+	if ((uint64_t)rows * cols > RESTART_WEIGHTS) {
+		int mst = (uint64_t)rows * rows * cols <= MST_WORK;
+		solve_share(p, w, rows, cols, stride, CMVM_TIE_DEEP, mst);
+		return;
+	}
+	solve_share(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0);
+	for (int k = 1; k < 6; k++) {
+		Cmvm q;
+		solve_share(&q, w, rows, cols, stride, k % 3, k / 3);
+		if (better(&q, p)) {
+			cmvm_free(p);
+			*p = q;
+		} else {
+			cmvm_free(&q);
+		}
+	}
+}
+
+void cmvm_solve(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                size_t stride, int level)
+{
+	if (level >= CMVM_SHARE) {
+		solve_best(p, w, rows, cols, stride);
+		return;
+	}
+	solve_init(p, rows, cols);
+	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
+	build_terms(p, row, w, stride, 0, cols, level);
+	cmvm_finish_rows(p, row);
+	free_rows(row, rows);
 }
 
 void cmvm_solve_const(Cmvm *p, int64_t v)

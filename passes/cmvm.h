@@ -31,6 +31,8 @@
 #include "ir.h"
 
 enum { CMVM_PLAIN = 0, CMVM_ODD = 1, CMVM_SHARE = 2 };
+/* Tie-break / scoring modes of the greedy (cmvm_greedy.c). */
+enum { CMVM_TIE_SHALLOW = 0, CMVM_TIE_DEEP = 1, CMVM_TIE_WMC = 2 };
 
 typedef struct CmvmOp {
 	uint32_t a, b;       /* operand variables */
@@ -95,7 +97,21 @@ void cmvm_finish_rows(Cmvm *p, CmvmRow *rows);
 /* Appends the CSD digits of v << shift on variable var to row. */
 void cmvm_csd_terms(CmvmRow *row, int64_t v, uint32_t var, int shift);
 /* Greedy pair extraction over the terms of rows (cmvm_greedy.c). */
-void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows);
+void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode);
+/* As cmvm_finish_rows, but rows are finished in order[] and row r then
+ * also adds psign[r] * (row parent[r]'s result) (parent UINT32_MAX: none;
+ * every parent precedes its children in order). */
+void cmvm_finish_tree(Cmvm *p, CmvmRow *rows, const uint32_t *order,
+                      const uint32_t *parent, const int8_t *psign);
+/* Number of non-zero CSD digits of v. */
+int cmvm_csd_digits(int64_t v);
+/* cmvm_mst.c: row factoring (da4ml's first stage).  A minimum spanning
+ * tree over the rows plus the zero row, edge weight = CSD digits of
+ * w_i - w_j or w_i + w_j (the cheaper; psign = -1 or +1), rooted at zero.
+ * Writes d (rows x cols, dense) = w_r - psign[r] * w_parent[r], Prim order
+ * and parents; returns 0 (nothing written) if some |w| >= 2^29. */
+int cmvm_mst(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
+             int32_t *d, uint32_t *order, uint32_t *parent, int8_t *psign);
 
 /* Open-addressing map from non-zero 64-bit keys to 32-bit values. */
 typedef struct CmvmMap {

@@ -47,6 +47,10 @@ typedef struct Greedy {
 	uint32_t caphead, top;
 	uint32_t *stamp;      /* per row */
 	uint32_t curstamp;
+	int mode;             /* CMVM_TIE_* */
+	uint8_t *wid;         /* bits of every variable (8-bit signed inputs) */
+	int64_t *lo, *hi;     /* value interval of every variable */
+	uint32_t capvar, maxwid;
 } Greedy;
 
 static uint64_t pair_key(CmvmTerm x, CmvmTerm y)
@@ -148,13 +152,48 @@ static void pair_dec(Greedy *g, CmvmTerm x, CmvmTerm y)
 	bucket_link(g, *slot);
 }
 
-/* Cost of a pattern for tie-breaking: depth first, then shift distance. */
+/* Cost of a pattern for tie-breaking (smaller is better): CMVM_TIE_SHALLOW
+ * prefers the smaller max operand depth, CMVM_TIE_DEEP the larger; then the
+ * smaller shift distance. */
 static uint32_t pattern_cost(const Greedy *g, uint64_t key)
 {
 	uint32_t a = (uint32_t)(key >> 40), b = (uint32_t)(key >> 16) & 0xffffff;
 	int d = (int)((key >> 1) & 0x7f) - 64;
 	uint32_t da = g->p->depth[a], db = g->p->depth[b];
-	return (da > db ? da : db) << 8 | (uint32_t)(d < 0 ? -d : d);
+	uint32_t dm = da > db ? da : db;
+	if (g->mode == CMVM_TIE_DEEP)
+		dm = 0xffff - dm;
+	return dm << 8 | (uint32_t)(d < 0 ? -d : d);
+}
+
+/* da4ml's "weighted most common" score: count times the overlap bits of
+ * the operands (the narrower operand's width), so pairs of wide sub-sums
+ * win over pairs of raw inputs of the same count. */
+static uint64_t pattern_wmc(const Greedy *g, uint32_t id)
+{
+	uint64_t key = g->key[id];
+	uint32_t a = (uint32_t)(key >> 40), b = (uint32_t)(key >> 16) & 0xffffff;
+	uint32_t w = g->wid[a] < g->wid[b] ? g->wid[a] : g->wid[b];
+	return ((uint64_t)g->cnt[id] * w) << 16 | (0xffff - (pattern_cost(g, key) & 0xffff));
+}
+
+/* Best pattern by wmc score: buckets from the top down, at most 64 per
+ * bucket, stopping when no lower bucket can beat the best. */
+static uint32_t pick_wmc(Greedy *g)
+{
+	uint32_t best = NONE;
+	uint64_t bests = 0;
+	for (uint32_t c = g->top; c >= 2; c--) {
+		if (((uint64_t)c * g->maxwid) << 16 < bests)
+			break;
+		uint32_t k = 0;
+		for (uint32_t id = g->head[c]; id != NONE && k < 64; id = g->next[id], k++) {
+			uint64_t s = pattern_wmc(g, id);
+			if (s > bests)
+				best = id, bests = s;
+		}
+	}
+	return best;
 }
 
 static uint32_t pick(Greedy *g)
@@ -163,6 +202,8 @@ static uint32_t pick(Greedy *g)
 		g->top--;
 	if (g->top < 2)
 		return NONE;
+	if (g->mode == CMVM_TIE_WMC)
+		return pick_wmc(g);
 	uint32_t best = NONE, bestcost = UINT32_MAX, k = 0;
 	for (uint32_t id = g->head[g->top]; id != NONE && k < 16; id = g->next[id], k++) {
 		uint32_t c = pattern_cost(g, g->key[id]);
@@ -170,6 +211,45 @@ static uint32_t pick(Greedy *g)
 			best = id, bestcost = c;
 	}
 	return best;
+}
+
+static int bits64(int64_t lo, int64_t hi)
+{
+	int w = 1;
+	while (w < 62 && (lo < -((int64_t)1 << (w - 1)) || hi > ((int64_t)1 << (w - 1)) - 1))
+		w++;
+	return w;
+}
+
+static int64_t sat_shl(int64_t v, int s)
+{
+	const int64_t lim = (int64_t)1 << 52;
+	for (; s > 0; s--)
+		v = v > lim ? lim : v < -lim ? -lim : v * 2;
+	return v;
+}
+
+/* Records the interval and width of variable v (inputs: 8-bit signed). */
+static void var_width(Greedy *g, uint32_t v)
+{
+	if (v >= g->capvar) {
+		g->capvar = 2 * v + 64;
+		g->wid = xrealloc(g->wid, g->capvar);
+		g->lo = xrealloc(g->lo, g->capvar * sizeof *g->lo);
+		g->hi = xrealloc(g->hi, g->capvar * sizeof *g->hi);
+	}
+	if (v < g->p->nin) {
+		g->lo[v] = -128, g->hi[v] = 127;
+	} else {
+		const CmvmOp *o = &g->p->ops[v - g->p->nin];
+		int64_t alo = sat_shl(g->lo[o->a], o->sa), ahi = sat_shl(g->hi[o->a], o->sa);
+		int64_t blo = sat_shl(g->lo[o->b], o->sb), bhi = sat_shl(g->hi[o->b], o->sb);
+		g->lo[v] = o->neg ? alo - bhi : alo + blo;
+		g->hi[v] = o->neg ? ahi - blo : ahi + bhi;
+	}
+	g->wid[v] = (uint8_t)bits64(g->lo[v], g->hi[v]);
+	if (g->wid[v] > g->maxwid)
+		g->maxwid = g->wid[v];
 }
 
 /* Replaces terms i and j of row r (an instance of the pattern) by t. */
@@ -216,6 +296,8 @@ static void extract(Greedy *g, uint32_t id)
 	uint32_t a = (uint32_t)(key >> 40), b = (uint32_t)(key >> 16) & 0xffffff;
 	int d = (int)((key >> 1) & 0x7f) - 64, neg = (int)(key & 1);
 	uint32_t v = cmvm_op(g->p, a, d < 0 ? -d : 0, b, d > 0 ? d : 0, neg);
+	if (g->mode == CMVM_TIE_WMC)
+		var_width(g, v);
 	g->curstamp++;
 	for (uint32_t o = g->occ[id]; o != NONE; o = g->onext[o]) {
 		uint32_t r = g->orow[o], i, j;
@@ -238,14 +320,19 @@ static void greedy_free(Greedy *g)
 	free(g->key), free(g->cnt), free(g->prev), free(g->next);
 	free(g->occ), free(g->last), free(g->orow), free(g->onext);
 	free(g->head), free(g->stamp);
+	free(g->wid), free(g->lo), free(g->hi);
 }
 
-void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows)
+void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode)
 {
 	Greedy g;
 	memset(&g, 0, sizeof g);
 	g.p = p;
 	g.rows = rows;
+	g.mode = mode;
+	if (mode == CMVM_TIE_WMC)
+		for (uint32_t v = 0; v < p->nin + p->nops; v++)
+			var_width(&g, v);
 	cmvm_map_init(&g.map, 1024);
 	g.caphead = 64;
 	g.head = xmalloc(g.caphead * sizeof *g.head);

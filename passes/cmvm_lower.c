@@ -24,7 +24,7 @@ typedef struct Lower {
 	Node n;              /* copy of the node being replaced */
 	Ref x;               /* its value operand */
 	Ref *lanes;          /* output lanes, n.len */
-	uint32_t nadd;       /* adders created */
+	uint32_t depth;      /* max adder depth of the solutions */
 } Lower;
 
 static Ref lane(Lower *L, uint32_t i)
@@ -55,6 +55,7 @@ static void lower_matvec(Lower *L, const Tensor *t)
 	uint32_t k = ir_get(L->m, L->x)->len / cols;
 	Cmvm p;
 	cmvm_solve(&p, t->codes, rows, cols, cols, L->level);
+	L->depth = cmvm_depth(&p);
 	for (uint32_t j = 0; j < k; j++)
 		lower_matrix(L, t->codes, rows, cols, cols, &p, j * cols, (size_t)j * rows, 1);
 	cmvm_free(&p);
@@ -68,6 +69,8 @@ static void lower_bmatvec(Lower *L, const Tensor *t)
 		uint32_t c0 = b * Q4_BLOCK, bc = cols - c0 < Q4_BLOCK ? cols - c0 : Q4_BLOCK;
 		Cmvm p;
 		cmvm_solve(&p, t->codes + c0, rows, bc, cols, L->level);
+		if (cmvm_depth(&p) > L->depth)
+			L->depth = cmvm_depth(&p);
 		for (uint32_t j = 0; j < k; j++)
 			lower_matrix(L, t->codes + c0, rows, bc, cols, &p, j * cols + c0,
 			             (size_t)j * rows * nb + b, nb);
@@ -119,11 +122,31 @@ static int kind_of(const Module *m, const Node *n)
 	return k && tensor_has_codes(ir_tget(m, n->aux)) ? k : 0;
 }
 
+/* One log line per replaced matvec / bmatvec / vcmul: op, tensor, shape, instances (lanes /
+ * rows), adders and negations created, non-zero weights, adder depth. */
+static void log_node(Lower *L, FILE *log, const char *name, uint32_t n0)
+{
+	Module *m = L->m;
+	uint32_t add = 0;
+	for (Ref r = n0; r < m->nnodes; r++) {
+		int op = ir_get(m, r)->op;
+		add += op == OP_ADD || op == OP_SUB || op == OP_NEG;
+	}
+	const Tensor *t = ir_tget(m, L->n.aux);
+	size_t nz = 0;
+	for (size_t i = 0; i < t->n; i++)
+		nz += t->codes[i] != 0;
+	fprintf(log, "%s:   %s %s %ux%u lanes %u: %u adders, %zu nonzero, depth %u\n", name,
+	        op_info[L->n.op].name, m->strs[t->name], t->dims[0], t->dims[1], L->n.len,
+	        add, nz, L->depth);
+}
+
 /* Replaces node r; returns its replacement. */
 static Ref lower_node(Lower *L, Ref r, int kind)
 {
 	Module *m = L->m;
 	L->n = *ir_get(m, r);
+	L->depth = 0;
 	L->x = ir_arg(m, &L->n, 0);
 	m->cur_region = L->n.region;
 	if (kind == CMVM_K_CMUL)
@@ -154,7 +177,10 @@ uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *n
 			map = xmalloc((size_t)n0 * sizeof *map);
 			memset(map, 0xff, (size_t)n0 * sizeof *map);
 		}
+		uint32_t nn = m->nnodes;
 		map[r] = lower_node(&L, r, kind);
+		if (log && kind != CMVM_K_CMUL)
+			log_node(&L, log, name, nn);
 		done++;
 	}
 	m->cur_region = region;

@@ -208,25 +208,41 @@ Ref lw_bcast(Lower *L, LVal x, uint32_t g)
 	return lw_bcast_ref(L, x.r, TY_S, x.w, x.len, g);
 }
 
-/* Integer mantissas m[i] ~ c[i] * 2^e with |m| < 2^(bits-1); returns e. */
+/*
+ * Integer constants m[i] ~ c[i] * 2^e (e returned): each c[i] keeps `bits`
+ * significant bits of its own (a floating mantissa: m[i] = mantissa *
+ * 2^(e - e_i), trailing zeros are free shifts after strength reduction),
+ * within |m| < 2^30 (int32 tensors) -- so a value 2^19 below the largest
+ * still has all its bits.  Common factors of 2 are removed.
+ */
 static int mantissas(const double *c, size_t n, int bits, int64_t *m)
 {
 	double big = 0;
-	for (size_t i = 0; i < n; i++)
-		big = fabs(c[i]) > big ? fabs(c[i]) : big;
-	if (!(big > 0))
-		big = 1;
-	int e = bits - 1 - (int)ceil(log2(big * 1.0000001));
-	for (;;) {
-		int odd = 0;
-		for (size_t i = 0; i < n; i++) {
-			m[i] = code_of(c[i], e);
-			odd |= (int)(m[i] & 1);
+	int E = -1000;
+	for (size_t i = 0; i < n; i++) {
+		big = fmax(big, fabs(c[i]));
+		if (c[i] != 0 && isfinite(c[i])) {
+			int ei = bits - 1 - (int)ceil(log2(fabs(c[i]) * 1.0000001));
+			E = ei > E ? ei : E;
 		}
-		if (odd || e <= -60)
-			return e;
-		e--;     /* every mantissa even: a smaller constant, same value */
 	}
+	if (!(big > 0) || !isfinite(big))
+		big = 1, E = 0;
+	int cap = 30 - (int)ceil(log2(big * 1.0000001));
+	E = E > cap ? cap : E;
+	for (size_t i = 0; i < n; i++) {
+		int ei = c[i] != 0 ? bits - 1 - (int)ceil(log2(fabs(c[i]) * 1.0000001)) : E;
+		ei = ei > E ? E : ei;
+		m[i] = code_of(c[i], ei) * ((int64_t)1 << (E - ei > 40 ? 40 : E - ei));
+	}
+	for (int odd = 0; !odd && E > -60;) {
+		for (size_t i = 0; i < n && !odd; i++)
+			odd = (int)(m[i] & 1);
+		for (size_t i = 0; i < n && !odd; i++)
+			m[i] /= 2;
+		E -= !odd;   /* every constant even: halve them all, same value */
+	}
+	return E;
 }
 
 /* x repeated to len lanes (len a multiple of x.len). */
@@ -409,10 +425,22 @@ static void calibrate(Lower *L, const uint8_t *isc)
 
 /* ---- linear layers -------------------------------------------------------- */
 
-/* Row scales s[r] as mantissas (tensor) * 2^-e; *e returned. */
+/* Scales s[] as mantissas (tensor) * 2^-e; *e returned.  Records the
+ * worst relative error of a scale and of a scale vs the matrix's largest. */
 static uint32_t scale_tensor(Lower *L, const double *s, size_t n, int *e, int64_t *m)
 {
 	*e = mantissas(s, n, LW_SCALE_BITS, m);
+	double big = 0;
+	for (size_t i = 0; i < n; i++)
+		big = fmax(big, fabs(s[i]));
+	for (size_t i = 0; i < n; i++) {
+		double err = fabs(ldexp((double)m[i], -*e) - s[i]);
+		if (s[i] != 0)
+			L->scale_rel = fmax(L->scale_rel, err / fabs(s[i]));
+		if (big > 0)
+			L->scale_big = fmax(L->scale_big, err / big);
+	}
+	L->nscales += n;
 	return lw_itensor(L, "scales", (uint32_t)n, 1, m);
 }
 
@@ -573,8 +601,9 @@ static LVal lower_mul(Lower *L, LVal x, LVal y, uint32_t len)
 	return lw_val(lw_op2(L, OP_MUL, x.w + y.w, len, x.r, y.r), x.F + y.F, x.w + y.w, len);
 }
 
-static LVal lower_div(Lower *L, LVal x, LVal y, uint32_t len)
+static LVal lower_div(Lower *L, const Node *n, LVal x, LVal y)
 {
+	uint32_t len = n->len;
 	if (y.cv) {
 		double *c = xmalloc(y.len * sizeof *c);
 		for (uint32_t i = 0; i < y.len; i++)
@@ -582,6 +611,15 @@ static LVal lower_div(Lower *L, LVal x, LVal y, uint32_t len)
 		LVal r = vscale(L, lw_materialize(L, x, L->W - 1), c, y.len);
 		free(c);
 		return r;
+	}
+	Ref d = ir_arg(L->m, n, 1);
+	if (L->lo[d] < 0 && L->hi[d] > 0)
+		fatal(ir_strget(L->m, L->m->name), "cannot lower a div whose divisor changes sign "
+		      "(calibrated range %g..%g)", L->lo[d], L->hi[d]);
+	if (L->hi[d] <= 0) {      /* x / y = -(x / -y) */
+		y = lw_val(lw_op1(L, OP_NEG, y.w + 1, y.len, y.r, 0), y.F, y.w + 1, y.len);
+		x = lw_materialize(L, x, L->W - 1);
+		x = lw_val(lw_op1(L, OP_NEG, x.w + 1, x.len, x.r, 0), x.F, x.w + 1, x.len);
 	}
 	return lower_mul(L, x, lw_recip(L, y), len);
 }
@@ -647,7 +685,7 @@ static LVal lower_real(Lower *L, Ref r, const Node *n)
 		return lw_val(lw_op1(L, OP_NEG, x.w + 1, n->len, x.r, 0), x.F, x.w + 1, n->len);
 	}
 	case OP_MUL: return lower_mul(L, arg(L, n, 0), arg(L, n, 1), n->len);
-	case OP_DIV: return lower_div(L, arg(L, n, 0), arg(L, n, 1), n->len);
+	case OP_DIV: return lower_div(L, n, arg(L, n, 0), arg(L, n, 1));
 	case OP_SELECT:
 		return lower_select(L, n, arg(L, n, 0).r, arg(L, n, 1), arg(L, n, 2));
 	case OP_CONCAT: return lower_concat(L, n, r);
@@ -835,8 +873,10 @@ int pass_lower(Module *m, const PassOpts *o)
 	ir_compact(m);
 	drop_unused_tensors(m);
 	if (o->log)
-		fprintf(o->log, "lower: %u float nodes -> %u integer nodes, act_bits %d\n", L.n0,
-		        m->nnodes, L.W);
+		fprintf(o->log, "lower: %u float nodes -> %u integer nodes, act_bits %d; %llu "
+		        "weight scales as %d-bit mantissas: max error %.3g relative, %.3g of "
+		        "the matrix's largest scale\n", L.n0, m->nnodes, L.W,
+		        (unsigned long long)L.nscales, LW_SCALE_BITS, L.scale_rel, L.scale_big);
 	for (uint32_t i = 0; i < n; i++)
 		free(L.cvals[i]);
 	free(L.cvals);

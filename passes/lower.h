@@ -37,6 +37,9 @@ typedef struct Lower {
 	double **cvals;     /* per node: values of a constant node, or NULL */
 	uint32_t *uses;
 	uint32_t ntens;     /* counter for names of new tensors */
+	double scale_rel;   /* worst relative error of a quantised weight scale */
+	double scale_big;   /* ... relative to its matrix's largest scale */
+	uint64_t nscales;
 } Lower;
 
 /* lower.c: building blocks */

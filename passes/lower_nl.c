@@ -220,7 +220,7 @@ LVal lw_rsqrt(Lower *L, LVal x)
 	return lw_val(y, Rb + (N - x.F) / 2, w, x.len);
 }
 
-/* 1/x for x of one sign (calibration decides; x near 0 saturates). */
+/* 1/x for x > 0 (codes below 1 count as 1: the result saturates there). */
 LVal lw_recip(Lower *L, LVal x)
 {
 	x = lw_fit(L, lw_materialize(L, x, L->W - 1), 30);

@@ -14,11 +14,11 @@ static const PassInfo table[] = {
 };
 
 static const char *const o0[] = {"lower", NULL};
-static const char *const o1[] = {"lower", "fold", "zero-elim", "strength-reduce", "cse", "width", "dce", NULL};
+static const char *const o1[] = {"lower", "fold", "zero-elim", "strength-reduce", "cse", "width", "dce", "pipeline", NULL};
 /* cse runs before strength-reduce (it solves the matrices with sharing) and
  * again after it (hash-consing of the rest). */
 static const char *const o2[] = {"lower", "fold", "zero-elim", "cse", "strength-reduce", "cse", "width",
-                                 "balance", "dce", NULL};
+                                 "balance", "dce", "pipeline", NULL};
 
 const PassInfo *pass_find(const char *name)
 {

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backends.h"
@@ -441,10 +442,25 @@ static void run_vectors(const Module *m, const Options *o)
 
 /* ---- output ----------------------------------------------------------- */
 
+/* -o names an existing non-regular file (/dev/null, a FIFO) or a symlink
+ * (/dev/stdout): write to it directly, since renaming over it would replace
+ * the device node or the link itself. */
+static int is_special(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 static FILE *open_output(const Options *o)
 {
 	if (!o->output || strcmp(o->output, "-") == 0)
 		return stdout;
+	if (is_special(o->output)) {
+		FILE *f = fopen(o->output, "w");
+		if (!f)
+			fatal(o->output, "cannot open: %s", strerror(errno));
+		return f;
+	}
 	size_t n = strlen(o->output);
 	tmp_out = xmalloc(n + 16);
 	snprintf(tmp_out, n + 16, "%s.tmp.XXXXXX", o->output);
@@ -454,6 +470,9 @@ static FILE *open_output(const Options *o)
 		tmp_out = NULL;
 		fatal(o->output, "cannot create: %s", strerror(errno));
 	}
+	mode_t mask = umask(0);   /* mkstemp makes 0600; give the usual 0666 & ~umask */
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
 	FILE *f = fdopen(fd, "w");
 	if (!f)
 		fatal(o->output, "cannot open: %s", strerror(errno));
@@ -463,12 +482,15 @@ static FILE *open_output(const Options *o)
 static void close_output(FILE *f, const Options *o)
 {
 	if (f == stdout) {
-		if (fflush(stdout) != 0)
+		if (fflush(stdout) != 0 || ferror(stdout))
 			fatal("<stdout>", "write error");
 		return;
 	}
-	if (fclose(f) != 0)
+	int err = ferror(f);
+	if (fclose(f) != 0 || err)
 		fatal(o->output, "write error");
+	if (!tmp_out)   /* a device written in place */
+		return;
 	if (rename(tmp_out, o->output) != 0)
 		fatal(o->output, "cannot rename temporary file: %s", strerror(errno));
 	free(tmp_out);

@@ -3,11 +3,11 @@
 
 Checks `jepac --run --float` against the equations of shared/lewm.md:
 
-  ref_lewm.py check DIR --top=TOP [--quant=none|q4-pred] [--all-tokens]
+  ref_lewm.py check DIR --top=TOP[,TOP...] [--quant=none|q4-pred|full] [--all-tokens]
                         [--n=5] [--seed=1] [--tol=1e-4] [--jepac=jepac]
                         [--model=FILE] [--no-bn]
       reads DIR/model.safetensors + DIR/config.json with its own numpy
-      reader, draws N random input vectors, runs jepac on them and the
+      reader; for each top, draws N random input vectors, runs jepac and the
       reference here (float64), prints the largest relative error
       max|a-b| / max(1e-6, max|b|) over the vectors, exits 1 above --tol.
       --model gives jepac another file of the same weights (an LQ40 export;
@@ -20,7 +20,8 @@ Checks `jepac --run --float` against the equations of shared/lewm.md:
 The reference uses torch's own conv1d, conv2d, layer_norm, batch_norm and
 gelu, so it shares no code with jepac.  --quant=q4-pred applies the LQ40
 exporter's Q4 rules (shared/lq40.md) to the five predictor matrices of each
-block before evaluating, as jepac does.
+block before evaluating, as jepac does; --quant=full also its INT8 rules to
+the six matrices of each encoder layer.
 """
 import argparse
 import json
@@ -114,6 +115,19 @@ def q4_dequant(w):
     return (q * scale[:, :, None].astype(np.float64)).reshape(out, nb * 32)[:, :n]
 
 
+ENC_MATS = ["attention.attention.query", "attention.attention.key", "attention.attention.value",
+            "attention.output.dense", "intermediate.dense", "output.dense"]
+
+
+def i8_dequant(w):
+    w = w.astype(np.float32)
+    m = np.abs(w).max(axis=1)
+    scale = np.where(m != 0, m / np.float32(127), np.float32(1)).astype(np.float32)
+    x = (w * (np.float32(1) / scale)[:, None]).astype(np.float32).astype(np.float64)
+    q = np.clip(np.sign(x) * np.floor(np.abs(x) + 0.5), -128, 127)
+    return q * scale[:, None].astype(np.float64)
+
+
 def quantize(P, c, mode):
     if mode == "none":
         return
@@ -122,6 +136,10 @@ def quantize(P, c, mode):
             k = "predictor.transformer.layers.%d.%s.weight" % (i, m)
             if k in P:
                 P[k] = q4_dequant(P[k])
+    for i in range(c["enc_layers"] if mode == "full" else 0):
+        for m in ENC_MATS:
+            k = "encoder.encoder.layer.%d.%s.weight" % (i, m)
+            P[k] = i8_dequant(P[k])
 
 
 # ---- the model ---------------------------------------------------------------
@@ -250,6 +268,15 @@ def check(a):
     with open(os.path.join(d, "config.json")) as f:
         c = config(json.load(f))
     quantize(P, c, a.quant)
+    status = 0
+    for top in a.top.split(","):
+        a.top = top
+        status |= check_top(a, P, c)
+    return status
+
+
+def check_top(a, P, c):
+    d = a.dir
     rng = np.random.default_rng(a.seed)
     shapes = top_inputs(P, c, a.top, rng)
     vecs = [[rng.uniform(-1, 1, s) if a.top == "encoder" else rng.standard_normal(s)
@@ -373,7 +400,7 @@ def main():
     c = sub.add_parser("check")
     c.add_argument("dir")
     c.add_argument("--top", default="predict-step")
-    c.add_argument("--quant", default="none", choices=["none", "q4-pred"])
+    c.add_argument("--quant", default="none", choices=["none", "q4-pred", "full"])
     c.add_argument("--all-tokens", action="store_true")
     c.add_argument("--no-bn", action="store_true", help="BatchNorm as identity (LQ40)")
     c.add_argument("--model", help="file jepac reads (default DIR/model.safetensors)")
