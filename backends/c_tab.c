@@ -126,7 +126,7 @@ void cg_write_bytes(FILE *f, const uint8_t *p, size_t n)
 
 static int32_t choose_bias(const Tensor *t)
 {
-	int32_t lo = INT32_MAX, hi = INT32_MIN;
+	int64_t lo = INT32_MAX, hi = INT32_MIN;
 	for (size_t i = 0; i < t->n; i++) {
 		lo = t->codes[i] < lo ? t->codes[i] : lo;
 		hi = t->codes[i] > hi ? t->codes[i] : hi;
@@ -134,11 +134,11 @@ static int32_t choose_bias(const Tensor *t)
 	if (t->n == 0)
 		return 64;
 	if (hi - lo < 28)            /* '@' .. '[' */
-		return 64 - lo;
+		return (int32_t)(64 - lo);
 	if (hi - lo < 34)            /* ']' .. '~' */
-		return 93 - lo;
+		return (int32_t)(93 - lo);
 	if (hi - lo < 256)
-		return -lo;
+		return (int32_t)-lo;
 	return INT32_MIN;
 }
 

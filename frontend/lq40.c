@@ -409,15 +409,18 @@ static void get_encoder(Checkpoint *ck, Cursor *c, const Header *h, int full)
 
 static void get_predictor(Checkpoint *ck, Cursor *c, const Header *h)
 {
+	/* pos_embedding is added before input_proj: its width is the predictor's
+	 * input size, the latent size (= predictor_hidden without input_proj) */
+	int pin = h->latent_dim > 0 ? h->latent_dim : h->pred_hidden;
 	size_t at, len = get_F_any(ck, c, "predictor.pos_embedding", &at);
-	if (!len || len % h->pred_hidden)
+	if (!len || len % (size_t)pin)
 		fatal(c->path, "record 'predictor.pos_embedding' at byte offset %zu: %zu values, "
-		      "not a positive multiple of predictor_hidden %d", at, len, h->pred_hidden);
+		      "not a positive multiple of latent_dim %d", at, len, pin);
 	CkTensor *t = ck_need(ck, "predictor.pos_embedding");
 	t->ndim = 3;
 	t->shape[0] = 1;
-	t->shape[1] = (uint32_t)(len / h->pred_hidden);
-	t->shape[2] = h->pred_hidden;
+	t->shape[1] = (uint32_t)(len / (size_t)pin);
+	t->shape[2] = (uint32_t)pin;
 	ck->cfg.num_frames = (int)t->shape[1];
 	for (int i = 0; i < h->pred_layers; i++)
 		get_layer(ck, c, pred_layer, 13, "predictor.transformer.layers.%d.", i, 0,

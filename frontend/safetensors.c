@@ -271,7 +271,9 @@ static void exp_encoder(ExpList *l, const LewmConfig *c)
 static void exp_predictor(ExpList *l, const LewmConfig *c)
 {
 	uint32_t h = c->pred_hidden, inner = c->pred_heads * c->pred_dim_head;
-	exp_add(l, 3, 1, c->num_frames, h, 0, "predictor.pos_embedding", 0);
+	/* added to the embeddings before input_proj: [1][T][input_dim] */
+	exp_add(l, 3, 1, c->num_frames, c->pred_input_dim ? c->pred_input_dim : (int)h, 0,
+	        "predictor.pos_embedding", 0);
 	for (int i = 0; i < c->pred_depth; i++) {
 		exp_linear(l, "predictor.transformer.layers.%d.adaLN_modulation.1", i, 6 * h, h);
 		exp_linear(l, "predictor.transformer.layers.%d.attn.norm", i, h, 0);

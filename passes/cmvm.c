@@ -390,7 +390,7 @@ static int better(const Cmvm *a, const Cmvm *b)
 static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                        size_t stride)
 {
-	if ((uint64_t)rows * cols > RESTART_WEIGHTS) {
+	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
 		int mst = (uint64_t)rows * rows * cols <= MST_WORK;
 		solve_share(p, w, rows, cols, stride, CMVM_TIE_DEEP, mst);
 		return;

@@ -25,6 +25,7 @@ typedef struct Lower {
 	Ref x;               /* its value operand */
 	Ref *lanes;          /* output lanes, n.len */
 	uint32_t depth;      /* max adder depth of the solutions */
+	uint32_t tid;        /* tensor of the replaced node (for the log) */
 } Lower;
 
 static Ref lane(Lower *L, uint32_t i)
@@ -111,6 +112,77 @@ static Ref lower_cmul(Lower *L)
 	return out;
 }
 
+/* vcmul @T, x followed by sum g: lane j of the sum is the 1 x g constant
+ * dot product of codes T[(j*g + b) % n] with lanes j*g + b of x; solved
+ * once per distinct code offset (j*g) % n (n % g == 0) and instantiated. */
+static void lower_vcsum(Lower *L, const Tensor *t, uint32_t g)
+{
+	uint32_t groups = L->n.len, nsol = (uint32_t)(t->n / g);
+	Cmvm *sol = xcalloc(nsol ? nsol : 1, sizeof *sol);
+	uint8_t *done = xcalloc(nsol ? nsol : 1, 1);
+	for (uint32_t j = 0; j < groups; j++) {
+		uint32_t s = (uint32_t)(((size_t)j * g % t->n) / g);
+		if (!done[s]) {
+			cmvm_solve(&sol[s], t->codes + (size_t)s * g, 1, g, g, L->level);
+			done[s] = 1;
+			if (cmvm_depth(&sol[s]) > L->depth)
+				L->depth = cmvm_depth(&sol[s]);
+		}
+		lower_matrix(L, NULL, 1, g, 0, &sol[s], j * g, j, 1);
+	}
+	for (uint32_t s = 0; s < nsol; s++)
+		if (done[s])
+			cmvm_free(&sol[s]);
+	free(sol);
+	free(done);
+}
+
+/* Whether vcmul v (sole operand of `sum g` node s) can be fused: codes in
+ * groups (n % g == 0) and no product can wrap at the vcmul's width, so the
+ * sum of exact products wrapped at the sum's width is the same value. */
+static int fusable(const Module *m, const Node *v, const Node *s)
+{
+	if (s->imm < 2 || s->ty == TY_F)
+		return 0;
+	const Tensor *t = ir_tget(m, v->aux);
+	if (t->n % (uint64_t)s->imm)
+		return 0;
+	const Node *x = ir_get(m, ir_arg(m, v, 0));
+	__int128 lo = ty_min(x->ty, x->width), hi = ty_max(x->ty, x->width);
+	__int128 vlo = ty_min(v->ty, v->width), vhi = ty_max(v->ty, v->width);
+	for (size_t i = 0; i < t->n; i++) {
+		__int128 a = lo * t->codes[i], b = hi * t->codes[i];
+		if (a < vlo || a > vhi || b < vlo || b > vhi)
+			return 0;
+	}
+	return 1;
+}
+
+/* fuse[v] = the sum node that absorbs vcmul v (NOREF: none). */
+static Ref *find_fused(const Module *m, uint32_t n0)
+{
+	uint32_t *uses = xcalloc(n0 + 1, sizeof *uses);
+	Ref *fuse = xmalloc((n0 + 1) * sizeof *fuse);
+	memset(fuse, 0xff, (n0 + 1) * sizeof *fuse);
+	for (Ref r = 0; r < n0; r++) {
+		const Node *n = ir_get(m, r);
+		for (uint32_t i = 0; i < n->nargs; i++)
+			uses[ir_arg(m, n, i)]++;
+	}
+	for (Ref r = 0; r < n0; r++) {
+		const Node *s = ir_get(m, r);
+		if (s->op != OP_SUM || (s->flags & NF_DEAD))
+			continue;
+		Ref v = ir_arg(m, s, 0);
+		const Node *vn = ir_get(m, v);
+		if (vn->op == OP_VCMUL && !(vn->flags & NF_DEAD) && vn->ty != TY_F && uses[v] == 1 &&
+		    tensor_has_codes(ir_tget(m, vn->aux)) && fusable(m, vn, s))
+			fuse[v] = r;
+	}
+	free(uses);
+	return fuse;
+}
+
 static int kind_of(const Module *m, const Node *n)
 {
 	if (n->ty == TY_F || (n->flags & NF_DEAD))
@@ -132,12 +204,12 @@ static void log_node(Lower *L, FILE *log, const char *name, uint32_t n0)
 		int op = ir_get(m, r)->op;
 		add += op == OP_ADD || op == OP_SUB || op == OP_NEG;
 	}
-	const Tensor *t = ir_tget(m, L->n.aux);
+	const Tensor *t = ir_tget(m, L->tid);
 	size_t nz = 0;
 	for (size_t i = 0; i < t->n; i++)
 		nz += t->codes[i] != 0;
-	fprintf(log, "%s:   %s %s %ux%u lanes %u: %u adders, %zu nonzero, depth %u\n", name,
-	        op_info[L->n.op].name, m->strs[t->name], t->dims[0], t->dims[1], L->n.len,
+	fprintf(log, "%s:   %s%s %s %ux%u lanes %u: %u adders, %zu nonzero, depth %u\n", name,
+	        L->n.op == OP_SUM ? "vcmul+" : "", op_info[L->n.op].name, m->strs[t->name], t->dims[0], t->dims[1], L->n.len,
 	        add, nz, L->depth);
 }
 
@@ -151,7 +223,19 @@ static Ref lower_node(Lower *L, Ref r, int kind)
 	m->cur_region = L->n.region;
 	if (kind == CMVM_K_CMUL)
 		return lower_cmul(L);
+	if (kind == CMVM_K_VCSUM) {   /* r is the sum; its operand the vcmul */
+		const Node *v = ir_get(m, L->x);
+		const Tensor *t = ir_tget(m, v->aux);
+		L->tid = v->aux;
+		L->x = ir_arg(m, v, 0);
+		L->lanes = xmalloc((size_t)L->n.len * sizeof *L->lanes);
+		lower_vcsum(L, t, (uint32_t)L->n.imm);
+		Ref c = ir_node(m, OP_CONCAT, L->n.ty, L->n.width, L->n.len, L->lanes, L->n.len, 0, 0);
+		free(L->lanes);
+		return c;
+	}
 	const Tensor *t = ir_tget(m, L->n.aux);
+	L->tid = L->n.aux;
 	L->lanes = xmalloc((size_t)L->n.len * sizeof *L->lanes);
 	if (kind == CMVM_K_VCMUL)
 		lower_vcmul(L, t);
@@ -168,9 +252,14 @@ uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *n
 {
 	uint32_t n0 = m->nnodes, done = 0, region = m->cur_region;
 	Ref *map = NULL;
-	Lower L = {m, level, {0}, NOREF, NULL, 0};
+	Lower L = {m, level, {0}, NOREF, NULL, 0, 0};
+	Ref *fuse = ops & CMVM_K_VCSUM ? find_fused(m, n0) : NULL;
 	for (Ref r = 0; r < n0; r++) {
 		int kind = kind_of(m, ir_get(m, r));
+		if (fuse && kind == CMVM_K_VCMUL && fuse[r] != NOREF)
+			continue;   /* done with its sum */
+		if (fuse && ir_get(m, r)->op == OP_SUM && fuse[ir_arg(m, ir_get(m, r), 0)] == r)
+			kind = CMVM_K_VCSUM;
 		if (!(kind & (int)ops))
 			continue;
 		if (!map) {
@@ -184,6 +273,11 @@ uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *n
 		done++;
 	}
 	m->cur_region = region;
+	if (map && fuse)
+		for (Ref r = 0; r < n0; r++)
+			if (fuse[r] != NOREF && map[fuse[r]] != NOREF)
+				ir_kill(m, r);
+	free(fuse);
 	if (!map) {
 		if (log)
 			fprintf(log, "%s: no constant multiplications\n", name);

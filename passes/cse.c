@@ -109,7 +109,7 @@ static uint32_t hashcons(Module *m)
 int pass_cse(Module *m, const PassOpts *o)
 {
 	FILE *log = o ? o->log : NULL;
-	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC, CMVM_SHARE, log, "cse");
+	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC | CMVM_K_VCSUM, CMVM_SHARE, log, "cse");
 	uint32_t merged = hashcons(m);
 	if (log)
 		fprintf(log, "cse: merged %u identical nodes\n", merged);

@@ -190,16 +190,40 @@ LVal lw_materialize(Lower *L, LVal x, int F)
 	return x.cv ? lw_intconst(L, x.cv, x.len, F) : x;
 }
 
+uint32_t lw_cached(const Lower *L, const char *key)
+{
+	for (uint32_t i = 0; i < L->ncache; i++)
+		if (strcmp(L->cache[i].key, key) == 0)
+			return L->cache[i].id;
+	return NOREF;
+}
+
+uint32_t lw_cache(Lower *L, const char *key, uint32_t id)
+{
+	if (L->ncache == L->capcache) {
+		L->capcache = L->capcache ? 2 * L->capcache : 16;
+		L->cache = xrealloc(L->cache, L->capcache * sizeof *L->cache);
+	}
+	snprintf(L->cache[L->ncache].key, sizeof L->cache[0].key, "%s", key);
+	L->cache[L->ncache++].id = id;
+	return id;
+}
+
 /* y[j*g + i] = x[j]: a matvec by a g x 1 matrix of ones (free wiring). */
 Ref lw_bcast_ref(Lower *L, Ref x, int ty, int w, uint32_t len, uint32_t g)
 {
 	if (g == 1)
 		return x;
-	int64_t *ones = xmalloc(g * sizeof *ones);
-	for (uint32_t i = 0; i < g; i++)
-		ones[i] = 1;
-	uint32_t t = lw_itensor(L, "ones", g, 1, ones);
-	free(ones);
+	char key[64];
+	snprintf(key, sizeof key, "ones.%u", g);
+	uint32_t t = lw_cached(L, key);
+	if (t == NOREF) {
+		int64_t *ones = xmalloc(g * sizeof *ones);
+		for (uint32_t i = 0; i < g; i++)
+			ones[i] = 1;
+		t = lw_cache(L, key, lw_itensor(L, "ones", g, 1, ones));
+		free(ones);
+	}
 	return lw_op(L, OP_MATVEC, ty, w, len * g, &x, 1, 0, t);
 }
 
@@ -887,6 +911,7 @@ int pass_lower(Module *m, const PassOpts *o)
 	free(L.lo);
 	free(L.hi);
 	free(L.uses);
+	free(L.cache);
 	free(isc);
 	return 1;
 }

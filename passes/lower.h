@@ -25,6 +25,11 @@ typedef struct LVal {
 	const double *cv;   /* constant: len real values (owned by Lower) */
 } LVal;
 
+typedef struct LCache {
+	char key[48];       /* what the tensor is, e.g. "ones.192" */
+	uint32_t id;
+} LCache;
+
 typedef struct Lower {
 	Module *m;
 	const PassOpts *o;
@@ -40,6 +45,8 @@ typedef struct Lower {
 	double scale_rel;   /* worst relative error of a quantised weight scale */
 	double scale_big;   /* ... relative to its matrix's largest scale */
 	uint64_t nscales;
+	LCache *cache;      /* shape-only tensors made so far */
+	uint32_t ncache, capcache;
 } Lower;
 
 /* lower.c: building blocks */
@@ -47,6 +54,8 @@ Ref lw_op(Lower *L, int op, int ty, int w, uint32_t len, const Ref *a, uint32_t 
           int64_t imm, uint32_t aux);
 Ref lw_op1(Lower *L, int op, int w, uint32_t len, Ref x, int64_t imm);
 Ref lw_op2(Lower *L, int op, int w, uint32_t len, Ref x, Ref y);
+uint32_t lw_cached(const Lower *L, const char *key);    /* tensor id or NOREF */
+uint32_t lw_cache(Lower *L, const char *key, uint32_t id); /* returns id */
 uint32_t lw_itensor(Lower *L, const char *what, uint32_t rows, uint32_t cols,
                     const int64_t *codes);
 int lw_bits(double bound);                  /* bits of an unsigned bound */

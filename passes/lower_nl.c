@@ -2,6 +2,9 @@
  * lower_nl.c -- fixed-point lowering of the nonlinear ops (see lower.c for
  * the pass and docs/fixed-point.md for the measured errors).
  *
+ * Tensors that only depend on shapes (ones, masks, block sums) are made once
+ * per pass (lw_cached).
+ *
  * Two table techniques, both built from lut + integer ops:
  *  - table_fn: f(x) over a clamped domain [lo, hi] of x's codes.  A domain
  *    of at most max(2^K, 256) codes gets one exact table entry per code; a
@@ -324,12 +327,17 @@ static Ref slice_of(Lower *L, LVal x, uint32_t lo, uint32_t len, Ref *c)
 
 static Ref attn_mask(Lower *L, uint32_t H, uint32_t T)
 {
+	char key[64];
+	snprintf(key, sizeof key, "mask.%u.%u", H, T);
+	uint32_t id = lw_cached(L, key);
+	if (id != NOREF)
+		return lw_op(L, OP_VCONST, TY_U, 1, T * H * T, NULL, 0, 0, id);
 	int64_t *m = xmalloc((size_t)T * H * T * sizeof *m);
 	for (uint32_t t = 0; t < T; t++)
 		for (uint32_t h = 0; h < H; h++)
 			for (uint32_t s = 0; s < T; s++)
 				m[((size_t)t * H + h) * T + s] = s <= t;
-	uint32_t id = lw_itensor(L, "mask", T * H * T, 1, m);
+	id = lw_cache(L, key, lw_itensor(L, "mask", T * H * T, 1, m));
 	free(m);
 	return lw_op(L, OP_VCONST, TY_U, 1, T * H * T, NULL, 0, 0, id);
 }
@@ -369,40 +377,47 @@ static LVal attn_scores(Lower *L, LVal q, LVal k, uint32_t H, uint32_t T, int ca
 	return lw_scale(L, S, 1.0 / sqrt((double)dh));
 }
 
-/* out[t,h,:] = sum over s of p[t,h,s] * v[s,h,:] */
+/* [dh][T*dh] with W[d][s*dh + d] = 1: sums T blocks of dh lanes (cached). */
+static uint32_t block_sum_tensor(Lower *L, uint32_t dh, uint32_t T)
+{
+	char key[64];
+	snprintf(key, sizeof key, "blocksum.%u.%u", dh, T);
+	uint32_t id = lw_cached(L, key);
+	if (id != NOREF)
+		return id;
+	int64_t *w = xcalloc((size_t)dh * T * dh, sizeof *w);
+	for (uint32_t d = 0; d < dh; d++)
+		for (uint32_t s = 0; s < T; s++)
+			w[(size_t)d * T * dh + s * dh + d] = 1;
+	id = lw_itensor(L, "blocksum", dh, T * dh, w);
+	ir_tget(L->m, id)->ndim = 2;
+	free(w);
+	return lw_cache(L, key, id);
+}
+
+/* out[t,h,:] = sum over s of p[t,h,s] * v[s,h,:]: lanes (t, h, s, d), p
+ * repeated dh times (matvec by ones), v's slices arranged by concat, the sum
+ * over s a matvec by [I I ... I] per (t, h) group. */
 static LVal attn_pv(Lower *L, LVal P, LVal v, uint32_t H, uint32_t T, int causal)
 {
-	uint32_t dh = v.len / (H * T), n = T * T * H, hd = H * dh;
-	Ref *pe = xmalloc(n * sizeof *pe), *va = xmalloc(T * T * sizeof *va);
-	Ref *vc = xmalloc(T * sizeof *vc), zv = lw_op(L, OP_CONST, TY_S, v.w, hd, NULL, 0, 0, 0);
-	for (uint32_t s = 0; s < T; s++)
-		vc[s] = NOREF;
+	uint32_t dh = v.len / (H * T), n = T * H * T;
+	Ref *va = xmalloc(n * sizeof *va), *vc = xmalloc(T * H * sizeof *vc);
+	Ref zv = lw_op(L, OP_CONST, TY_S, v.w, dh, NULL, 0, 0, 0);
+	for (uint32_t i = 0; i < T * H; i++)
+		vc[i] = NOREF;
 	for (uint32_t t = 0; t < T; t++)
-		for (uint32_t s = 0; s < T; s++) {
-			for (uint32_t h = 0; h < H; h++)
-				pe[(t * T + s) * H + h] =
-				    lw_op1(L, OP_EXTRACT, P.w, 1, P.r, (t * H + h) * T + s);
-			va[t * T + s] = causal && s > t ? zv : slice_of(L, v, s * hd, hd, &vc[s]);
-		}
-	Ref Pp = lw_op(L, OP_CONCAT, TY_S, P.w, n, pe, n, 0, 0);
-	Ref Pb = lw_bcast_ref(L, Pp, TY_S, P.w, n, dh);
-	Ref V = lw_op(L, OP_CONCAT, TY_S, v.w, n * dh, va, T * T, 0, 0);
+		for (uint32_t h = 0; h < H; h++)
+			for (uint32_t s = 0; s < T; s++)
+				va[(t * H + h) * T + s] = causal && s > t ? zv
+				    : slice_of(L, v, (s * H + h) * dh, dh, &vc[s * H + h]);
+	Ref V = lw_op(L, OP_CONCAT, TY_S, v.w, n * dh, va, n, 0, 0);
+	Ref Pb = lw_bcast_ref(L, P.r, TY_S, P.w, n, dh);
 	int wp = P.w + v.w, wo = wp + lw_bits((double)T - 1);
 	Ref pv = lw_op2(L, OP_MUL, wp, n * dh, Pb, V);
-	Ref *out = pe;   /* reused: T outputs */
-	for (uint32_t t = 0; t < T; t++) {
-		Ref acc = NOREF;
-		for (uint32_t s = 0; s < T && !(causal && s > t); s++) {
-			Ref x = lw_op1(L, OP_EXTRACT, wp, hd, pv, (t * T + s) * hd);
-			acc = acc == NOREF ? lw_op1(L, OP_EXT, wo, hd, x, 0) : lw_op2(L, OP_ADD, wo, hd, acc, x);
-		}
-		out[t] = acc;
-	}
-	Ref y = T > 1 ? lw_op(L, OP_CONCAT, TY_S, wo, T * hd, out, T, 0, 0) : out[0];
-	free(pe);
+	Ref y = lw_op(L, OP_MATVEC, TY_S, wo, T * H * dh, &pv, 1, 0, block_sum_tensor(L, dh, T));
 	free(va);
 	free(vc);
-	return lw_val(y, P.F + v.F, wo, T * hd);
+	return lw_val(y, P.F + v.F, wo, T * H * dh);
 }
 
 LVal lw_attn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t T, int causal)

@@ -145,7 +145,7 @@ static void gen_predictor(GenList *l, const Preset *p)
 {
 	uint32_t h = p->phid, inner = p->heads * p->dh;
 	char name[128];
-	gen(l, 'E', "predictor.pos_embedding", 3, 1, p->nf, h, 0);
+	gen(l, 'E', "predictor.pos_embedding", 3, 1, p->nf, p->pin, 0);
 	for (int i = 0; i < p->depth; i++) {
 		gen_linear(l, "predictor.transformer.layers.%d.adaLN_modulation.1", i, 6 * h, h);
 		gen_norm(l, "predictor.transformer.layers.%d.attn.norm", i, h);
