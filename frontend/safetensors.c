@@ -128,8 +128,25 @@ static void st_shape(const char *path, const cJSON *js, StEntry *e)
 	}
 }
 
+/* Tensor names are printed in one-line errors: only printable ASCII. */
+static void st_check_name(const char *path, const char *key)
+{
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			continue;
+		char shown[64];
+		size_t k = 0;
+		for (const unsigned char *q = (const unsigned char *)key; *q && k + 5 < sizeof shown; q++)
+			k += (size_t)snprintf(shown + k, sizeof shown - k,
+			                      *q >= 0x20 && *q < 0x7f ? "%c" : "\\x%02x", *q);
+		fatal(path, "tensor name '%s' has a non-printable byte at position %zu", shown,
+		      (size_t)(p - (const unsigned char *)key));
+	}
+}
+
 static void st_entry(const char *path, const cJSON *js, uint64_t dsize, uint64_t hend, StEntry *e)
 {
+	st_check_name(path, js->string);
 	e->key = js->string;
 	st_canon(e->key, e->name, sizeof e->name);
 	if (!cJSON_IsObject(js))

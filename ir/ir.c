@@ -108,9 +108,14 @@ Ref ir_node(Module *m, int op, int ty, int width, uint32_t len,
 		m->nodes = xrealloc(m->nodes, (size_t)m->capnodes * sizeof *m->nodes);
 	}
 	if (m->nargv + nargs > m->capargv) {
+		/* args may point into the pool itself: keep it valid across realloc */
+		int inside = args && m->argv && args >= m->argv && args < m->argv + m->nargv;
+		size_t at = inside ? (size_t)(args - m->argv) : 0;
 		while (m->nargv + nargs > m->capargv)
 			m->capargv = m->capargv ? m->capargv * 2 : 1024;
 		m->argv = xrealloc(m->argv, m->capargv * sizeof *m->argv);
+		if (inside)
+			args = m->argv + at;
 	}
 	if (m->nargv + nargs > UINT32_MAX)
 		die("operand pool overflow");

@@ -68,6 +68,19 @@ noreturn void fatal_at(const char *file, int line, int col, const char *fmt, ...
 noreturn void die_(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Output files written atomically: to a temporary name beside the target,
+ * renamed over it only by out_close (devices and FIFOs are written in
+ * place; NULL or "-" is stdout).  A program's jepac_cleanup() calls
+ * out_discard on the files it has open, so a failed run leaves nothing. */
+typedef struct OutFile {
+	FILE *f;
+	char *path;      /* final name; NULL for stdout */
+	char *tmp;       /* temporary name while open; NULL when written in place */
+} OutFile;
+void out_open(OutFile *o, const char *path);
+void out_close(OutFile *o);
+void out_discard(OutFile *o);
+
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
 static inline uint64_t hash_mix(uint64_t h, uint64_t v)
 {

@@ -6,9 +6,12 @@
  * user errors (fatal, fatal_at) exit with status 1 after running the
  * registered cleanup; internal bugs (die) abort.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ir.h"
 
@@ -134,4 +137,59 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ s[i]) * 0x100000001b3ull;
 	return hash_mix(h, n);
+}
+
+void out_open(OutFile *o, const char *path)
+{
+	struct stat st;
+	memset(o, 0, sizeof *o);
+	if (!path || strcmp(path, "-") == 0) {
+		o->f = stdout;
+		return;
+	}
+	o->path = xstrdup(path);
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device or FIFO: renaming over it would replace the node */
+		if (!(o->f = fopen(path, "wb")))
+			fatal(path, "cannot open: %s", strerror(errno));
+		return;
+	}
+	size_t n = strlen(path) + 16;
+	o->tmp = xmalloc(n);
+	snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
+	int fd = mkstemp(o->tmp);
+	if (fd < 0) {
+		free(o->tmp);
+		o->tmp = NULL;
+		fatal(path, "cannot create: %s", strerror(errno));
+	}
+	mode_t mask = umask(0);   /* mkstemp makes 0600; give the usual 0666 & ~umask */
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "wb")))
+		fatal(path, "cannot open: %s", strerror(errno));
+}
+
+void out_close(OutFile *o)
+{
+	const char *name = o->path ? o->path : "<stdout>";
+	int err = ferror(o->f);
+	if ((o->f == stdout ? fflush(o->f) : fclose(o->f)) != 0 || err) {
+		o->f = NULL;
+		fatal(name, "write error");
+	}
+	o->f = NULL;
+	if (o->tmp && rename(o->tmp, o->path) != 0)
+		fatal(name, "cannot rename temporary file: %s", strerror(errno));
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+}
+
+void out_discard(OutFile *o)
+{
+	if (o && o->tmp) {
+		unlink(o->tmp);
+		free(o->tmp);
+		o->tmp = NULL;
+	}
 }

@@ -229,6 +229,8 @@ void cmvm_finish_tree(Cmvm *p, CmvmRow *rows, const uint32_t *order,
 int cmvm_csd_digits(int64_t v)
 {
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	if (u < (1ull << 61))   /* NAF weight: popcount(((3u) ^ u) >> 1) */
+		return __builtin_popcountll((3 * u ^ u) >> 1);
 	int n = 0;
 	for (; u; u >>= 1)
 		if (u & 1) {
@@ -350,7 +352,11 @@ static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, 
 	free_rows(part, rows);
 }
 
-/* One greedy run (mode), optionally on the MST-factored rows. */
+/* One greedy run (mode), on the MST-factored rows if mst (tree depth
+ * bounded by MST_LEVELS if mst == 2). */
+#ifndef MST_LEVELS
+#define MST_LEVELS 3
+#endif
 static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                         size_t stride, int mode, int mst)
 {
@@ -359,7 +365,7 @@ static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 	int32_t *d = mst ? xmalloc(((size_t)rows * cols + 1) * sizeof *d) : NULL;
 	uint32_t *order = mst ? xmalloc((rows + 1) * 2 * sizeof *order) : NULL;
 	int8_t *psign = mst ? xmalloc(rows + 1) : NULL;
-	if (mst && cmvm_mst(w, rows, cols, stride, d, order, order + rows, psign)) {
+	if (mst && cmvm_mst(w, rows, cols, stride, mst == 2 ? MST_LEVELS : 0, d, order, order + rows, psign)) {
 		share_terms(p, row, d, cols, mode);
 		cmvm_finish_tree(p, row, order, order + rows, psign);
 	} else {
@@ -391,7 +397,7 @@ static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                        size_t stride)
 {
 	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
-		int mst = (uint64_t)rows * rows * cols <= MST_WORK;
+		int mst = (uint64_t)rows * rows * cols <= MST_WORK ? 2 : 0;
 		solve_share(p, w, rows, cols, stride, CMVM_TIE_DEEP, mst);
 		return;
 	}

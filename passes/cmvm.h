@@ -110,8 +110,9 @@ int cmvm_csd_digits(int64_t v);
  * tree over the rows plus the zero row, edge weight = CSD digits of
  * w_i - w_j or w_i + w_j (the cheaper; psign = -1 or +1), rooted at zero.
  * Writes d (rows x cols, dense) = w_r - psign[r] * w_parent[r], Prim order
- * and parents; returns 0 (nothing written) if some |w| >= 2^29. */
-int cmvm_mst(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
+ * and parents; returns 0 (nothing written) if some |w| >= 2^29.  maxlvl > 0
+ * bounds the tree's depth (rows at that level take no children). */
+int cmvm_mst(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride, uint32_t maxlvl,
              int32_t *d, uint32_t *order, uint32_t *parent, int8_t *psign);
 
 /* Open-addressing map from non-zero 64-bit keys to 32-bit values. */

@@ -137,9 +137,29 @@ static void lower_vcsum(Lower *L, const Tensor *t, uint32_t g)
 	free(done);
 }
 
+/* Bound on |lane i| of node x: from a bmatvec's weights and its input's
+ * type (sum of |w| over the block times max |input|), else x's type. */
+static __int128 lane_bound(const Module *m, const Node *x, size_t i)
+{
+	__int128 lo = ty_min(x->ty, x->width), hi = ty_max(x->ty, x->width);
+	__int128 b = -lo > hi ? -lo : hi;
+	if (x->op != OP_BMATVEC)
+		return b;
+	const Node *in = ir_get(m, ir_arg(m, x, 0));
+	const Tensor *t = ir_tget(m, x->aux);
+	uint32_t rows = t->dims[0], cols = t->dims[1], nb = tensor_nblocks(t);
+	__int128 ilo = ty_min(in->ty, in->width), ihi = ty_max(in->ty, in->width);
+	__int128 mx = -ilo > ihi ? -ilo : ihi, s = 0;
+	size_t r = i / nb % rows, blk = i % nb;
+	for (size_t c = blk * Q4_BLOCK; c < cols && c < (blk + 1) * Q4_BLOCK; c++)
+		s += (__int128)abs(t->codes[r * cols + c]) * mx;
+	return s < b ? s : b;
+}
+
 /* Whether vcmul v (sole operand of `sum g` node s) can be fused: codes in
  * groups (n % g == 0) and no product can wrap at the vcmul's width, so the
- * sum of exact products wrapped at the sum's width is the same value. */
+ * sum of exact products wrapped at the sum's width is the same value (or
+ * the sum is no wider than the vcmul: wrapping twice is wrapping once). */
 static int fusable(const Module *m, const Node *v, const Node *s)
 {
 	if (s->imm < 2 || s->ty == TY_F)
@@ -147,12 +167,19 @@ static int fusable(const Module *m, const Node *v, const Node *s)
 	const Tensor *t = ir_tget(m, v->aux);
 	if (t->n % (uint64_t)s->imm)
 		return 0;
+	if (s->width <= v->width)
+		return 1;
 	const Node *x = ir_get(m, ir_arg(m, v, 0));
-	__int128 lo = ty_min(x->ty, x->width), hi = ty_max(x->ty, x->width);
 	__int128 vlo = ty_min(v->ty, v->width), vhi = ty_max(v->ty, v->width);
-	for (size_t i = 0; i < t->n; i++) {
-		__int128 a = lo * t->codes[i], b = hi * t->codes[i];
-		if (a < vlo || a > vhi || b < vlo || b > vhi)
+	size_t n = t->n;     /* the bounds repeat with the codes' period ... */
+	if (x->op == OP_BMATVEC) {
+		const Tensor *w = ir_tget(m, x->aux);
+		if ((size_t)w->dims[0] * tensor_nblocks(w) != t->n)
+			n = v->len;  /* ... unless the bmatvec's period differs */
+	}
+	for (size_t i = 0; i < n && i < v->len; i++) {
+		__int128 b = lane_bound(m, x, i) * abs(t->codes[i % t->n]);
+		if (-b < vlo || b > vhi)
 			return 0;
 	}
 	return 1;

@@ -54,11 +54,14 @@ static int fits(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
 	return 1;
 }
 
-/* Prim's algorithm from the zero row; fills order, parent, psign. */
+/* Prim's algorithm from the zero row; fills order, parent, psign.  With
+ * maxlvl > 0 a row at tree level maxlvl (root's children: level 1) takes
+ * no children, which bounds the extra adder depth (da4ml's delay-
+ * constrained tree, simplified). */
 static void prim(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
-                 uint32_t *order, uint32_t *parent, int8_t *psign)
+                 uint32_t maxlvl, uint32_t *order, uint32_t *parent, int8_t *psign)
 {
-	uint32_t *best = xmalloc((rows + 1) * sizeof *best);
+	uint32_t *best = xmalloc((rows + 1) * 2 * sizeof *best), *lvl = best + rows;
 	uint8_t *in = xcalloc(rows + 1, 1), tab[2 * TAB];
 	for (int v = -TAB; v < TAB; v++)
 		tab[v + TAB] = (uint8_t)cmvm_csd_digits(v);
@@ -76,6 +79,9 @@ static void prim(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
 				u = r;
 		in[u] = 1;
 		order[k] = u;
+		lvl[u] = parent[u] == NONE ? 1 : lvl[parent[u]] + 1;
+		if (maxlvl && lvl[u] >= maxlvl)
+			continue;
 		for (uint32_t r = 0; r < rows; r++) {
 			if (in[r])
 				continue;
@@ -89,12 +95,12 @@ static void prim(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
 	free(in);
 }
 
-int cmvm_mst(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
+int cmvm_mst(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride, uint32_t maxlvl,
              int32_t *d, uint32_t *order, uint32_t *parent, int8_t *psign)
 {
 	if (!fits(w, rows, cols, stride))
 		return 0;
-	prim(w, rows, cols, stride, order, parent, psign);
+	prim(w, rows, cols, stride, maxlvl, order, parent, psign);
 	for (uint32_t r = 0; r < rows; r++)
 		for (uint32_t c = 0; c < cols; c++) {
 			int32_t v = w[r * stride + c];

@@ -7,8 +7,9 @@
  * dropped.  Integer nodes of a mixed module are kept as they are.
  *
  * 1. Calibration.  The float graph is evaluated (eval_node, the
- *    interpreter's own kernels) on LW_NCAL random input vectors drawn from
- *    N(0,1) with the seed PassOpts.seed (more vectors for small graphs);
+ *    interpreter's own kernels) on random input vectors drawn from N(0,1)
+ *    with the seed PassOpts.seed: as many as LW_CAL_WORK multiply-adds
+ *    allow, between LW_NCAL and LW_NCAL_MAX;
  *    every f64 node's bound B = max(LW_MARGIN * max |value|,
  *    LW_SIGMAS * rms value) gives its format: act_bits signed bits, binary
  *    point F = W - 1 - ceil(log2(B)).  Values beyond the format are
@@ -25,24 +26,16 @@
  *    4-bit codes, vcmul by integer block-scale mantissas, sum over blocks;
  *    I8 / requantised F32 -> matvec over codes, vcmul by row-scale
  *    mantissas.  Accumulator widths come from the bound sum |w| * max|x|.
- * Nonlinear ops (LayerNorm, softmax, attention, GELU, ...) are in
- * lower_nl.c.
+ * Files: lower.c (this: formats, elementwise ops, the driver), lower_cal.c
+ * (calibration), lower_linear.c (matvec), lower_nl.c (LayerNorm, softmax,
+ * attention, GELU, ...).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
 #include "lower.h"
 
-#define LW_NCAL 16          /* fewest calibration vectors */
-#define LW_NCAL_MAX 256     /* most calibration vectors (small graphs) */
-#define LW_CAL_WORK 2e8     /* lane operations the calibration may spend */
-#define LW_MARGIN 1.5       /* headroom over the calibrated max |value| */
-#define LW_SIGMAS 6.0       /* ... and at least this many rms values */
-#define LW_SCALE_BITS 12    /* mantissa bits of Q4 block / row scales */
-#define LW_CONST_BITS 12    /* mantissa bits of real constant multipliers */
-#define LW_WEIGHT_BITS 12   /* code bits of float weights requantised here */
 
 /* ---- building blocks ---------------------------------------------------- */
 
@@ -145,7 +138,7 @@ LVal lw_requant(Lower *L, LVal x, int F, int w)
 	return to_width(L, x, w);
 }
 
-static int64_t code_of(double c, int F)
+int64_t lw_code(double c, int F)
 {
 	double v = round(ldexp(c, F));
 	double lim = ldexp(1.0, 61);
@@ -163,7 +156,7 @@ LVal lw_intconst(Lower *L, const double *c, uint32_t len, int F)
 	int64_t *code = xmalloc(len * sizeof *code), big = 0;
 	int same = 1;
 	for (uint32_t i = 0; i < len; i++) {
-		code[i] = code_of(c[i], F);
+		code[i] = lw_code(c[i], F);
 		big = llabs(code[i]) > big ? llabs(code[i]) : big;
 		same &= code[i] == code[0];
 	}
@@ -232,43 +225,6 @@ Ref lw_bcast(Lower *L, LVal x, uint32_t g)
 	return lw_bcast_ref(L, x.r, TY_S, x.w, x.len, g);
 }
 
-/*
- * Integer constants m[i] ~ c[i] * 2^e (e returned): each c[i] keeps `bits`
- * significant bits of its own (a floating mantissa: m[i] = mantissa *
- * 2^(e - e_i), trailing zeros are free shifts after strength reduction),
- * within |m| < 2^30 (int32 tensors) -- so a value 2^19 below the largest
- * still has all its bits.  Common factors of 2 are removed.
- */
-static int mantissas(const double *c, size_t n, int bits, int64_t *m)
-{
-	double big = 0;
-	int E = -1000;
-	for (size_t i = 0; i < n; i++) {
-		big = fmax(big, fabs(c[i]));
-		if (c[i] != 0 && isfinite(c[i])) {
-			int ei = bits - 1 - (int)ceil(log2(fabs(c[i]) * 1.0000001));
-			E = ei > E ? ei : E;
-		}
-	}
-	if (!(big > 0) || !isfinite(big))
-		big = 1, E = 0;
-	int cap = 30 - (int)ceil(log2(big * 1.0000001));
-	E = E > cap ? cap : E;
-	for (size_t i = 0; i < n; i++) {
-		int ei = c[i] != 0 ? bits - 1 - (int)ceil(log2(fabs(c[i]) * 1.0000001)) : E;
-		ei = ei > E ? E : ei;
-		m[i] = code_of(c[i], ei) * ((int64_t)1 << (E - ei > 40 ? 40 : E - ei));
-	}
-	for (int odd = 0; !odd && E > -60;) {
-		for (size_t i = 0; i < n && !odd; i++)
-			odd = (int)(m[i] & 1);
-		for (size_t i = 0; i < n && !odd; i++)
-			m[i] /= 2;
-		E -= !odd;   /* every constant even: halve them all, same value */
-	}
-	return E;
-}
-
 /* x repeated to len lanes (len a multiple of x.len). */
 static LVal tile(Lower *L, LVal x, uint32_t len)
 {
@@ -287,7 +243,7 @@ static LVal tile(Lower *L, LVal x, uint32_t len)
 static LVal vscale(Lower *L, LVal x, const double *c, uint32_t n)
 {
 	int64_t *m = xmalloc(n * sizeof *m), big = 0;
-	int e = mantissas(c, n, LW_CONST_BITS, m), same = 1;
+	int e = lw_mantissas(c, n, LW_CONST_BITS, m), same = 1;
 	for (uint32_t i = 0; i < n; i++) {
 		big = llabs(m[i]) > big ? llabs(m[i]) : big;
 		same &= m[i] == m[0];
@@ -311,272 +267,6 @@ static LVal vscale(Lower *L, LVal x, const double *c, uint32_t n)
 LVal lw_scale(Lower *L, LVal x, double c)
 {
 	return vscale(L, x, &c, 1);
-}
-
-/* ---- calibration ---------------------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double rng_gauss(uint64_t *s)
-{
-	double u = ((double)(rng_next(s) >> 11) + 0.5) * 0x1p-53;
-	double v = (double)(rng_next(s) >> 11) * 0x1p-53;
-	return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
-static int is_constant_node(const Lower *L, const uint8_t *isc, Ref r)
-{
-	const Node *n = ir_get(L->m, r);
-	if (n->op == OP_CONST || n->op == OP_FCONST || n->op == OP_VCONST)
-		return 1;
-	if (n->op == OP_INPUT || n->op == OP_OUTPUT || n->op == OP_REG || !n->nargs)
-		return 0;
-	for (uint32_t i = 0; i < n->nargs; i++)
-		if (!isc[ir_arg(L->m, n, i)])
-			return 0;
-	return 1;
-}
-
-static void record(Lower *L, Ref r, const Lane *v, int first, const uint8_t *isc)
-{
-	const Node *n = ir_get(L->m, r);
-	if (n->ty != TY_F)
-		return;
-	for (uint32_t i = 0; i < n->len; i++) {
-		double x = v[i].f;
-		if (!isfinite(x))
-			continue;
-		L->lo[r] = x < L->lo[r] ? x : L->lo[r];
-		L->hi[r] = x > L->hi[r] ? x : L->hi[r];
-		L->amax[r] = fabs(x) > L->amax[r] ? fabs(x) : L->amax[r];
-		L->ss[r] += x * x;
-	}
-	L->cnt[r] += n->len;
-	if (first && isc[r]) {
-		L->cvals[r] = xmalloc(n->len * sizeof(double));
-		for (uint32_t i = 0; i < n->len; i++)
-			L->cvals[r][i] = v[i].f;
-	}
-}
-
-static void eval_one(Lower *L, EvalCtx *ec, Ref r, Lane **val, uint64_t *rng)
-{
-	const Node *n = ir_get(L->m, r);
-	val[r] = xmalloc((n->len ? n->len : 1) * sizeof(Lane));
-	if (n->op == OP_INPUT) {
-		for (uint32_t i = 0; i < n->len; i++) {
-			if (n->ty == TY_F)
-				val[r][i].f = rng_gauss(rng);
-			else
-				val[r][i].i = 0;
-		}
-	} else if (n->op == OP_REG) {
-		memcpy(val[r], val[ir_arg(L->m, n, 0)], n->len * sizeof(Lane));
-	} else {
-		const Lane **a = xmalloc((n->nargs + 1) * sizeof *a);
-		for (uint32_t i = 0; i < n->nargs; i++)
-			a[i] = val[ir_arg(L->m, n, i)];
-		eval_node(ec, r, a, val[r]);
-		free(a);
-	}
-}
-
-/* Vectors to calibrate with: LW_NCAL .. LW_NCAL_MAX within LW_CAL_WORK. */
-static int cal_vectors(const Lower *L)
-{
-	double work = 1;
-	for (Ref r = 0; r < L->n0; r++) {
-		const Node *n = ir_get(L->m, r);
-		work += n->len;
-		if (n->op == OP_MATVEC)
-			work += (double)ir_tget(L->m, n->aux)->n * n->len / ir_tget(L->m, n->aux)->dims[0];
-	}
-	double k = LW_CAL_WORK / work;
-	return k < LW_NCAL ? LW_NCAL : k > LW_NCAL_MAX ? LW_NCAL_MAX : (int)k;
-}
-
-/* The format bound of every float node from its statistics. */
-static void bounds(Lower *L)
-{
-	for (Ref r = 0; r < L->n0; r++) {
-		double rms = L->cnt[r] > 0 ? sqrt(L->ss[r] / L->cnt[r]) : 0;
-		L->amax[r] = fmax(L->amax[r] * LW_MARGIN, rms * LW_SIGMAS);
-	}
-}
-
-/* Evaluates the float graph on random vectors; fills amax/lo/hi/cvals. */
-static void calibrate(Lower *L, const uint8_t *isc)
-{
-	Module *m = L->m;
-	EvalCtx ec;
-	eval_init(&ec, m);
-	Lane **val = xcalloc(L->n0 + 1, sizeof *val);
-	uint32_t *left = xmalloc((L->n0 + 1) * sizeof *left);
-	uint64_t rng = L->o->seed * 0x2545f4914f6cdd1dull + 12345;
-	int ncal = cal_vectors(L);
-	for (int k = 0; k < ncal; k++) {
-		memcpy(left, L->uses, L->n0 * sizeof *left);
-		for (Ref r = 0; r < L->n0; r++) {
-			const Node *n = ir_get(m, r);
-			if (n->op != OP_OUTPUT) {
-				eval_one(L, &ec, r, val, &rng);
-				record(L, r, val[r], k == 0, isc);
-			}
-			for (uint32_t i = 0; i < n->nargs; i++) {
-				Ref a = ir_arg(m, n, i);
-				if (--left[a] == 0) {
-					free(val[a]);
-					val[a] = NULL;
-				}
-			}
-			if (n->op != OP_OUTPUT && L->uses[r] == 0) {
-				free(val[r]);
-				val[r] = NULL;
-			}
-		}
-	}
-	free(val);
-	free(left);
-	eval_fini(&ec);
-	bounds(L);
-}
-
-/* ---- linear layers -------------------------------------------------------- */
-
-/* Scales s[] as mantissas (tensor) * 2^-e; *e returned.  Records the
- * worst relative error of a scale and of a scale vs the matrix's largest. */
-static uint32_t scale_tensor(Lower *L, const double *s, size_t n, int *e, int64_t *m)
-{
-	*e = mantissas(s, n, LW_SCALE_BITS, m);
-	double big = 0;
-	for (size_t i = 0; i < n; i++)
-		big = fmax(big, fabs(s[i]));
-	for (size_t i = 0; i < n; i++) {
-		double err = fabs(ldexp((double)m[i], -*e) - s[i]);
-		if (s[i] != 0)
-			L->scale_rel = fmax(L->scale_rel, err / fabs(s[i]));
-		if (big > 0)
-			L->scale_big = fmax(L->scale_big, err / big);
-	}
-	L->nscales += n;
-	return lw_itensor(L, "scales", (uint32_t)n, 1, m);
-}
-
-/* Q4: bmatvec over codes, vcmul by block-scale mantissas, sum over blocks. */
-static LVal matvec_q4(Lower *L, uint32_t tid, LVal x)
-{
-	const Tensor *t = ir_tget(L->m, tid);
-	uint32_t rows = t->dims[0], cols = t->dims[1], nb = tensor_nblocks(t);
-	size_t ns = (size_t)rows * nb;
-	double *s = xmalloc(ns * sizeof *s), *babs = xcalloc(ns, sizeof *babs);
-	int64_t *m = xmalloc(ns * sizeof *m);
-	for (size_t i = 0; i < ns; i++)
-		s[i] = t->scales[i];
-	for (size_t i = 0; i < t->n; i++)
-		babs[(i / cols) * nb + (i % cols) / Q4_BLOCK] += abs(t->codes[i]);
-	int e;
-	uint32_t st = scale_tensor(L, s, ns, &e, m);
-	double bq = 0, bv = 0, bacc = 0;
-	for (uint32_t r = 0; r < rows; r++) {
-		double row = 0;
-		for (uint32_t b = 0; b < nb; b++) {
-			double a = babs[r * nb + b], am = a * (double)llabs(m[r * nb + b]);
-			bq = a > bq ? a : bq;
-			bv = am > bv ? am : bv;
-			row += am;
-		}
-		bacc = row > bacc ? row : bacc;
-	}
-	x = lw_fit(L, x, LW_MAXW - lw_bits(bacc));
-	uint32_t k = x.len / cols;
-	int wp = x.w + lw_bits(bq), wv = x.w + lw_bits(bv), wa = x.w + lw_bits(bacc);
-	Ref p = lw_op(L, OP_BMATVEC, TY_S, wp, k * rows * nb, &x.r, 1, 0, tid);
-	Ref v = lw_op(L, OP_VCMUL, TY_S, wv, k * rows * nb, &p, 1, 0, st);
-	if (nb > 1)
-		v = lw_op(L, OP_SUM, TY_S, wa, k * rows, &v, 1, nb, 0);
-	free(s);
-	free(babs);
-	free(m);
-	return lw_val(v, x.F + e, nb > 1 ? wa : wv, k * rows);
-}
-
-/* matvec over integer codes, then vcmul by row scales (NULL: none). */
-static LVal matvec_rows(Lower *L, uint32_t tid, const double *rs, int frac, LVal x)
-{
-	const Tensor *t = ir_tget(L->m, tid);
-	uint32_t rows = t->dims[0], cols = t->dims[1];
-	int64_t *m = xmalloc(rows * sizeof *m);
-	int e = 0;
-	uint32_t st = rs ? scale_tensor(L, rs, rows, &e, m) : 0;
-	t = ir_tget(L->m, tid);
-	double bm = 0, bacc = 0;
-	for (uint32_t r = 0; r < rows; r++) {
-		double a = 0;
-		for (uint32_t c = 0; c < cols; c++)
-			a += abs(t->codes[(size_t)r * cols + c]);
-		bm = a > bm ? a : bm;
-		a *= rs ? (double)llabs(m[r]) : 1;
-		bacc = a > bacc ? a : bacc;
-	}
-	x = lw_fit(L, x, LW_MAXW - lw_bits(bacc));
-	uint32_t len = x.len / cols * rows;
-	int wm = x.w + lw_bits(bm), wa = x.w + lw_bits(bacc);
-	Ref v = lw_op(L, OP_MATVEC, TY_S, wm, len, &x.r, 1, 0, tid);
-	if (rs)
-		v = lw_op(L, OP_VCMUL, TY_S, wa, len, &v, 1, 0, st);
-	free(m);
-	return lw_val(v, x.F + e + frac, rs ? wa : wm, len);
-}
-
-/* Float weights: per-row scale, LW_WEIGHT_BITS-bit codes. */
-static LVal matvec_float(Lower *L, uint32_t tid, LVal x)
-{
-	const Tensor *t = ir_tget(L->m, tid);
-	uint32_t rows = t->dims[0], cols = t->dims[1];
-	double *rs = xmalloc(rows * sizeof *rs), lim = ldexp(1.0, LW_WEIGHT_BITS - 1) - 1;
-	int64_t *codes = xmalloc(t->n * sizeof *codes);
-	for (uint32_t r = 0; r < rows; r++) {
-		double big = 0;
-		for (uint32_t c = 0; c < cols; c++)
-			big = fmax(big, fabs(t->reals[(size_t)r * cols + c]));
-		rs[r] = big / lim;
-		for (uint32_t c = 0; c < cols; c++)
-			codes[(size_t)r * cols + c] = big > 0 ? (int64_t)round(t->reals[(size_t)r * cols + c] / rs[r]) : 0;
-	}
-	char what[64];
-	snprintf(what, sizeof what, "w%d", LW_WEIGHT_BITS);
-	uint32_t ct = lw_itensor(L, what, rows, cols, codes);
-	ir_tget(L->m, ct)->ndim = 2;
-	LVal y = matvec_rows(L, ct, rs, 0, x);
-	free(rs);
-	free(codes);
-	return y;
-}
-
-static LVal lower_matvec(Lower *L, const Node *n, LVal x)
-{
-	uint32_t tid = n->aux;
-	const Tensor *t = ir_tget(L->m, tid);
-	x = lw_materialize(L, x, L->W - 1);
-	if (t->kind == TK_Q4)
-		return matvec_q4(L, tid, x);
-	if (t->kind == TK_INT)
-		return matvec_rows(L, tid, NULL, t->frac, x);
-	if (t->kind == TK_I8) {
-		double *rs = xmalloc(t->dims[0] * sizeof *rs);
-		for (uint32_t r = 0; r < t->dims[0]; r++)
-			rs[r] = t->scales[r];
-		LVal y = matvec_rows(L, tid, rs, 0, x);
-		free(rs);
-		return y;
-	}
-	return matvec_float(L, tid, x);
 }
 
 /* ---- elementwise and lane ops --------------------------------------------- */
@@ -715,7 +405,7 @@ static LVal lower_real(Lower *L, Ref r, const Node *n)
 	case OP_CONCAT: return lower_concat(L, n, r);
 	case OP_EXTRACT: case OP_SUM: case OP_RMAX: case OP_REG:
 		return lower_lanes(L, n, arg(L, n, 0));
-	case OP_MATVEC: return lower_matvec(L, n, arg(L, n, 0));
+	case OP_MATVEC: return lw_matvec(L, n, arg(L, n, 0));
 	case OP_GELU: case OP_SILU: return lw_gelu_silu(L, r, arg(L, n, 0));
 	case OP_EXP: return lw_exp(L, r, arg(L, n, 0));
 	case OP_RSQRT: return lw_rsqrt(L, arg(L, n, 0));
@@ -815,6 +505,25 @@ static void drop_unused_tensors(Module *m)
 	free(used);
 }
 
+/* Outputs last, in their order (port order is kept); integer ones copied. */
+static void lower_outputs(Lower *L)
+{
+	Module *m = L->m;
+	for (Ref r = 0; r < L->n0; r++) {
+		Node n = *ir_get(m, r);
+		if (n.op != OP_OUTPUT)
+			continue;
+		if (ir_get(m, ir_arg(m, &n, 0))->ty == TY_F) {
+			lower_ports(L, r, &n);
+			continue;
+		}
+		ir_node(m, OP_OUTPUT, n.ty, n.width, n.len, ir_args(m, &n), 1, n.imm, n.aux);
+		ir_get(m, r)->flags |= NF_DEAD;
+	}
+}
+
+/* Lowers every float node in order; integer users of lowered compares are
+ * redirected, and the float nodes die. */
 static void lower_all(Lower *L, const uint8_t *isc)
 {
 	Module *m = L->m;
@@ -824,38 +533,25 @@ static void lower_all(Lower *L, const uint8_t *isc)
 	for (Ref r = 0; r < L->n0; r++)
 		for (uint32_t i = 0; i < ir_get(m, r)->nargs; i++)
 			user[ir_arg(m, ir_get(m, r), i)] = r;
-	Ref *map = xmalloc((L->n0 + 1) * sizeof *map);
 	for (Ref r = 0; r < L->n0; r++) {
 		Node n = *ir_get(m, r);
-		map[r] = NOREF;
 		if (n.op == OP_INPUT && n.ty == TY_F)
 			lower_ports(L, r, &n);
 		else if (n.op != OP_OUTPUT && is_float_node(m, &n))
 			lower_node(L, r, isc, user);
 		else
 			L->v[r] = lw_val(r, 0, n.width, n.len);
-		if (n.op != OP_OUTPUT && n.ty != TY_F && is_float_node(m, &n))
-			map[r] = L->v[r].r;
 	}
-	/* outputs last, in their order, so port order is kept */
-	for (Ref r = 0; r < L->n0; r++) {
-		Node n = *ir_get(m, r);
-		if (n.op == OP_OUTPUT) {
-			if (ir_get(m, ir_arg(m, &n, 0))->ty == TY_F)
-				lower_ports(L, r, &n);
-			else
-				ir_node(m, OP_OUTPUT, n.ty, n.width, n.len, ir_args(m, &n), 1, n.imm, n.aux),
-				ir_get(m, r)->flags |= NF_DEAD;
-		}
-	}
-	Ref *full = xmalloc((m->nnodes + 1) * sizeof *full);
-	for (Ref r = 0; r < m->nnodes; r++)
-		full[r] = r < L->n0 ? map[r] : NOREF;
-	for (Ref r = 0; r < L->n0; r++)
-		if (ir_get(m, r)->ty == TY_F && ir_get(m, r)->op != OP_INPUT)
+	lower_outputs(L);
+	Ref *map = xmalloc((m->nnodes + 1) * sizeof *map);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		int cmp = r < L->n0 && n->op != OP_OUTPUT && n->ty != TY_F && is_float_node(m, n);
+		map[r] = cmp ? L->v[r].r : NOREF;
+		if (r < L->n0 && n->ty == TY_F && n->op != OP_INPUT)
 			ir_get(m, r)->flags |= NF_DEAD;
-	ir_rewrite(m, full);
-	free(full);
+	}
+	ir_rewrite(m, map);
 	free(map);
 	free(user);
 }
@@ -868,50 +564,70 @@ static int has_float(const Module *m)
 	return 0;
 }
 
+static void lower_init(Lower *L, Module *m, const PassOpts *o)
+{
+	uint32_t n = m->nnodes + 1;
+	memset(L, 0, sizeof *L);
+	L->m = m;
+	L->o = o;
+	L->W = o->act_bits;
+	L->n0 = m->nnodes;
+	L->v = xcalloc(n, sizeof *L->v);
+	L->amax = xcalloc(n, sizeof *L->amax);
+	L->ss = xcalloc(n, sizeof *L->ss);
+	L->cnt = xcalloc(n, sizeof *L->cnt);
+	L->lo = xmalloc(n * sizeof *L->lo);
+	L->hi = xmalloc(n * sizeof *L->hi);
+	L->cvals = xcalloc(n, sizeof *L->cvals);
+	L->uses = ir_uses(m);
+	for (uint32_t i = 0; i < n; i++)
+		L->lo[i] = INFINITY, L->hi[i] = -INFINITY;
+}
+
+static void lower_fini(Lower *L)
+{
+	for (uint32_t i = 0; i <= L->n0; i++)
+		free(L->cvals[i]);
+	free(L->cvals);
+	free(L->v);
+	free(L->amax);
+	free(L->ss);
+	free(L->cnt);
+	free(L->lo);
+	free(L->hi);
+	free(L->uses);
+	free(L->cache);
+}
+
+static void log_stats(const Lower *L, FILE *f)
+{
+	fprintf(f, "lower: %u float nodes -> %u integer nodes, act_bits %d; %llu weight scales "
+	        "as %d-bit mantissas: max error %.3g relative, %.3g of the matrix's largest "
+	        "scale\n", L->n0, L->m->nnodes, L->W, (unsigned long long)L->nscales,
+	        LW_SCALE_BITS, L->scale_rel, L->scale_big);
+	if (L->fw_n)
+		fprintf(f, "lower: %llu float weights as %d-bit codes with row scales: rms error "
+		        "%.3g of the rms weight\n", (unsigned long long)L->fw_n, LW_WEIGHT_BITS,
+		        sqrt(L->fw_err2 / fmax(L->fw_w2, 1e-300)));
+}
+
 int pass_lower(Module *m, const PassOpts *o)
 {
 	if (!has_float(m))
 		return 0;
 	ir_compact(m);
-	Lower L = {0};
-	L.m = m;
-	L.o = o;
-	L.W = o->act_bits;
-	L.n0 = m->nnodes;
-	uint32_t n = m->nnodes + 1;
-	L.v = xcalloc(n, sizeof *L.v);
-	L.amax = xcalloc(n, sizeof *L.amax);
-	L.ss = xcalloc(n, sizeof *L.ss);
-	L.cnt = xcalloc(n, sizeof *L.cnt);
-	L.lo = xmalloc(n * sizeof *L.lo);
-	L.hi = xmalloc(n * sizeof *L.hi);
-	L.cvals = xcalloc(n, sizeof *L.cvals);
-	L.uses = ir_uses(m);
-	for (uint32_t i = 0; i < n; i++)
-		L.lo[i] = INFINITY, L.hi[i] = -INFINITY;
-	uint8_t *isc = xcalloc(n, 1);
+	Lower L;
+	lower_init(&L, m, o);
+	uint8_t *isc = xcalloc(m->nnodes + 1, 1);
 	for (Ref r = 0; r < m->nnodes; r++)
-		isc[r] = (uint8_t)is_constant_node(&L, isc, r);
-	calibrate(&L, isc);
+		isc[r] = (uint8_t)lw_is_constant(&L, isc, r);
+	lw_calibrate(&L, isc);
 	lower_all(&L, isc);
 	ir_compact(m);
 	drop_unused_tensors(m);
 	if (o->log)
-		fprintf(o->log, "lower: %u float nodes -> %u integer nodes, act_bits %d; %llu "
-		        "weight scales as %d-bit mantissas: max error %.3g relative, %.3g of "
-		        "the matrix's largest scale\n", L.n0, m->nnodes, L.W,
-		        (unsigned long long)L.nscales, LW_SCALE_BITS, L.scale_rel, L.scale_big);
-	for (uint32_t i = 0; i < n; i++)
-		free(L.cvals[i]);
-	free(L.cvals);
-	free(L.v);
-	free(L.amax);
-	free(L.ss);
-	free(L.cnt);
-	free(L.lo);
-	free(L.hi);
-	free(L.uses);
-	free(L.cache);
+		log_stats(&L, o->log);
+	lower_fini(&L);
 	free(isc);
 	return 1;
 }

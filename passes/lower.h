@@ -1,7 +1,8 @@
 /*
  * lower.h -- private interface between the files of the fixed-point
- * lowering pass (lower.c: driver, calibration, formats, linear algebra;
- * lower_nl.c: nonlinear functions, LayerNorm, softmax, attention).
+ * lowering pass (lower.c: driver, formats, elementwise ops; lower_cal.c:
+ * calibration; lower_linear.c: matvec; lower_nl.c: nonlinear functions,
+ * LayerNorm, softmax, attention).
  *
  * Every lowered value is an LVal: an integer node holding signed codes of
  * `w` bits whose real value is code * 2^-F (F may be negative inside the
@@ -16,6 +17,9 @@
 
 #define LW_MAXW 62          /* widest intermediate we build (< 64: headroom) */
 #define LW_TABLE_BITS 10    /* most index bits of an interpolated table */
+#define LW_SCALE_BITS 12    /* significant bits of Q4 block / row scales */
+#define LW_CONST_BITS 12    /* significant bits of real constant multipliers */
+#define LW_WEIGHT_BITS 12   /* code bits of float weights requantised here */
 
 typedef struct LVal {
 	Ref r;              /* integer node, or NOREF for a constant */
@@ -45,6 +49,8 @@ typedef struct Lower {
 	double scale_rel;   /* worst relative error of a quantised weight scale */
 	double scale_big;   /* ... relative to its matrix's largest scale */
 	uint64_t nscales;
+	uint64_t fw_n;      /* float weights requantised, their error^2, w^2 */
+	double fw_err2, fw_w2;
 	LCache *cache;      /* shape-only tensors made so far */
 	uint32_t ncache, capcache;
 } Lower;
@@ -69,6 +75,16 @@ Ref lw_sconst(Lower *L, int w, int64_t v);  /* one-lane signed constant */
 Ref lw_bcast(Lower *L, LVal x, uint32_t g); /* each lane repeated g times */
 Ref lw_bcast_ref(Lower *L, Ref x, int ty, int w, uint32_t len, uint32_t g);
 LVal lw_scale(Lower *L, LVal x, double c);  /* x * c, exact product */
+int64_t lw_code(double c, int F);           /* round(c * 2^F), clamped */
+
+/* lower_cal.c */
+int lw_is_constant(const Lower *L, const uint8_t *isc, Ref r);
+void lw_calibrate(Lower *L, const uint8_t *isc);
+
+/* lower_linear.c */
+
+int lw_mantissas(const double *c, size_t n, int bits, int64_t *m);
+LVal lw_matvec(Lower *L, const Node *n, LVal x);
 
 /* lower_nl.c: nonlinear ops; each returns a value the caller requantises */
 LVal lw_gelu_silu(Lower *L, Ref r, LVal x);

@@ -97,8 +97,11 @@ static LVal table_fn(Lower *L, const char *what, LVal x, RealFn f, double lo, do
 	double xmin = (double)ty_min(TY_S, x.w), xmax = (double)ty_max(TY_S, x.w);
 	double dl = fmax(ceil(ldexp(lo, x.F)), xmin), dh = fmin(floor(ldexp(hi, x.F)), xmax);
 	int64_t loc = (int64_t)dl, hic = (int64_t)(dh > dl ? dh : dl);
-	Ref c = lw_op2(L, OP_MAX, x.w, x.len, x.r, lw_sconst(L, x.w, loc));
-	c = lw_op2(L, OP_MIN, x.w, x.len, c, lw_sconst(L, x.w, hic));
+	Ref c = x.r;                  /* clamp to the domain (skipped where no-op) */
+	if ((double)loc > xmin)
+		c = lw_op2(L, OP_MAX, x.w, x.len, c, lw_sconst(L, x.w, loc));
+	if ((double)hic < xmax)
+		c = lw_op2(L, OP_MIN, x.w, x.len, c, lw_sconst(L, x.w, hic));
 	Ref u = lw_op2(L, OP_SUB, x.w + 1, x.len, c, lw_sconst(L, x.w + 1, loc));
 	int B = lw_bits((double)(hic - loc));
 	B = B < 1 ? 1 : B;

@@ -67,7 +67,7 @@ static Range mul_range(Range a, Wide c0, Wide c1)
 /* Wide floor division by 2^k. */
 static Wide floor_shift(Wide v, int k)
 {
-	return v >= 0 ? v >> k : -((-v + ((Wide)1 << k) - 1) >> k);
+	return v >= 0 ? v >> k : -((-v + ((Wide)1 << k) - 1) >> k);   /* no shift of negatives */
 }
 
 static const Wide LIMIT = (Wide)1 << 100;
@@ -117,7 +117,8 @@ static Range op_range(const Module *m, const Node *n, const Range *rg)
 {
 	const Ref *a = ir_args(m, n);
 	Range x = n->nargs ? rg[a[0]] : full(n), y = n->nargs > 1 ? rg[a[1]] : x;
-	Wide k = (Wide)1 << (n->imm & 127);
+	int sh = n->imm >= 0 && n->imm < 64 ? (int)n->imm : 0;   /* shift amounts (verified) */
+	Wide k = (Wide)1 << sh;
 	switch (n->op) {
 	case OP_CONST: return (Range){n->imm, n->imm};
 	case OP_VCONST: return code_range(ir_tget(m, n->aux));
@@ -127,9 +128,8 @@ static Range op_range(const Module *m, const Node *n, const Range *rg)
 	case OP_MUL: return mul_range(x, y.lo, y.hi);
 	case OP_CMUL: return mul_range(x, n->imm, n->imm);
 	case OP_SHL: return n->imm < 62 ? (Range){x.lo * k, x.hi * k} : full(n);
-	case OP_SHR: return (Range){floor_shift(x.lo, (int)n->imm), floor_shift(x.hi, (int)n->imm)};
-	case OP_ROUNDSHR: return (Range){floor_shift(x.lo + k / 2, (int)n->imm),
-	                                 floor_shift(x.hi + k / 2, (int)n->imm)};
+	case OP_SHR: return (Range){floor_shift(x.lo, sh), floor_shift(x.hi, sh)};
+	case OP_ROUNDSHR: return (Range){floor_shift(x.lo + k / 2, sh), floor_shift(x.hi + k / 2, sh)};
 	case OP_EXT: case OP_REG: case OP_EXTRACT: case OP_RMAX: return x;
 	case OP_SAT: {
 		Range f = full(n);

@@ -2,9 +2,18 @@
 # Runs every test suite and ends with the one summary line "N passed, M failed".
 # Exit status is non-zero if anything failed or if no test ran.
 # Usage: tools/check.sh BINDIR
-BIN=$(cd "${1:-build/bin}" && pwd)
+BIN=$(cd "${1:-build/bin}" 2>/dev/null && pwd)
+if [ ! -x "$BIN/jepac" ]; then
+	echo "check.sh: no jepac in ${1:-build/bin}" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 LIT=/usr/lib/llvm-14/build/utils/lit/lit.py
+# Tests that run make themselves (Verilator --binary) must not inherit the
+# outer make's command-line variables (`make CFLAGS=... BUILD=... check`)
+# or its -j jobserver.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
 JEPAC_BIN="$BIN" /usr/bin/python3 "$LIT" -sv "$TOP/test" >"$LOG" 2>&1

@@ -25,16 +25,13 @@
 
 #define JEPAC_VERSION "0.1.0"
 
-/* The driver's only mutable global: a temporary output file to remove if
- * the run fails (util.c's fatal() calls jepac_cleanup before exiting). */
-static char *tmp_out;
+/* The driver's only mutable global: the output file, whose temporary twin
+ * is removed if the run fails (fatal() calls jepac_cleanup before exiting). */
+static OutFile out;
 
 void jepac_cleanup(void)
 {
-	if (tmp_out) {
-		unlink(tmp_out);
-		tmp_out = NULL;
-	}
+	out_discard(&out);
 }
 
 typedef struct Options {
@@ -445,61 +442,10 @@ static void run_vectors(const Module *m, const Options *o)
 /* -o names an existing non-regular file (/dev/null, a FIFO) or a symlink
  * (/dev/stdout): write to it directly, since renaming over it would replace
  * the device node or the link itself. */
-static int is_special(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
-}
-
-static FILE *open_output(const Options *o)
-{
-	if (!o->output || strcmp(o->output, "-") == 0)
-		return stdout;
-	if (is_special(o->output)) {
-		FILE *f = fopen(o->output, "w");
-		if (!f)
-			fatal(o->output, "cannot open: %s", strerror(errno));
-		return f;
-	}
-	size_t n = strlen(o->output);
-	tmp_out = xmalloc(n + 16);
-	snprintf(tmp_out, n + 16, "%s.tmp.XXXXXX", o->output);
-	int fd = mkstemp(tmp_out);
-	if (fd < 0) {
-		free(tmp_out);
-		tmp_out = NULL;
-		fatal(o->output, "cannot create: %s", strerror(errno));
-	}
-	mode_t mask = umask(0);   /* mkstemp makes 0600; give the usual 0666 & ~umask */
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	FILE *f = fdopen(fd, "w");
-	if (!f)
-		fatal(o->output, "cannot open: %s", strerror(errno));
-	return f;
-}
-
-static void close_output(FILE *f, const Options *o)
-{
-	if (f == stdout) {
-		if (fflush(stdout) != 0 || ferror(stdout))
-			fatal("<stdout>", "write error");
-		return;
-	}
-	int err = ferror(f);
-	if (fclose(f) != 0 || err)
-		fatal(o->output, "write error");
-	if (!tmp_out)   /* a device written in place */
-		return;
-	if (rename(tmp_out, o->output) != 0)
-		fatal(o->output, "cannot rename temporary file: %s", strerror(errno));
-	free(tmp_out);
-	tmp_out = NULL;
-}
-
 static void emit(const Module *m, const Options *o)
 {
-	FILE *f = open_output(o);
+	out_open(&out, o->output);
+	FILE *f = out.f;
 	if (strcmp(o->emit, "ir") == 0)
 		ir_print(m, f);
 	else if (strcmp(o->emit, "dot") == 0)
@@ -510,7 +456,7 @@ static void emit(const Module *m, const Options *o)
 		emit_verilog(m, f, &o->eopts);
 	else
 		emit_stats(m, f, &o->eopts);
-	close_output(f, o);
+	out_close(&out);
 }
 
 int main(int argc, char **argv)

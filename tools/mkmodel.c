@@ -69,15 +69,12 @@ typedef struct GenList {
 	size_t n, cap;
 } GenList;
 
-static char *tmp_files[2];
+static OutFile outs[2];   /* model.safetensors, config.json: removed on failure */
 
 void jepac_cleanup(void)
 {
 	for (int i = 0; i < 2; i++)
-		if (tmp_files[i]) {
-			unlink(tmp_files[i]);
-			tmp_files[i] = NULL;
-		}
+		out_discard(&outs[i]);
 }
 
 static void gen(GenList *l, char kind, const char *name, int ndim, uint32_t d0, uint32_t d1,
@@ -259,39 +256,15 @@ static int gen_by_name(const void *a, const void *b)
 	return strcmp(((const Gen *)a)->name, ((const Gen *)b)->name);
 }
 
-/* Opens DIR/NAME's temporary twin; slot = index into tmp_files. */
-static FILE *open_tmp(const char *dir, const char *name, int slot, char **final)
+/* Opens DIR/NAME for atomic writing in outs[slot]. */
+static FILE *open_tmp(const char *dir, const char *name, int slot)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
-	*final = xmalloc(n);
-	snprintf(*final, n, "%s/%s", dir, name);
-	tmp_files[slot] = xmalloc(n + 16);
-	snprintf(tmp_files[slot], n + 16, "%s.tmp.XXXXXX", *final);
-	int fd = mkstemp(tmp_files[slot]);
-	if (fd < 0) {
-		free(tmp_files[slot]);
-		tmp_files[slot] = NULL;
-		fatal(*final, "cannot create: %s", strerror(errno));
-	}
-	mode_t um = umask(0);
-	umask(um);
-	if (fchmod(fd, 0666 & ~um) != 0)
-		fatal(*final, "cannot chmod: %s", strerror(errno));
-	FILE *f = fdopen(fd, "wb");
-	if (!f)
-		fatal(*final, "cannot open: %s", strerror(errno));
-	return f;
-}
-
-static void close_tmp(FILE *f, int slot, char *final)
-{
-	if (ferror(f) | fclose(f))
-		fatal(final, "write error");
-	if (rename(tmp_files[slot], final) != 0)
-		fatal(final, "cannot rename temporary file: %s", strerror(errno));
-	free(tmp_files[slot]);
-	tmp_files[slot] = NULL;
-	free(final);
+	char *path = xmalloc(n);
+	snprintf(path, n, "%s/%s", dir, name);
+	out_open(&outs[slot], path);
+	free(path);
+	return outs[slot].f;
 }
 
 static char *st_header_json(GenList *l, size_t *len)
@@ -320,8 +293,7 @@ static char *st_header_json(GenList *l, size_t *len)
 
 static void write_safetensors(const char *dir, GenList *l, uint64_t seed)
 {
-	char *final;
-	FILE *f = open_tmp(dir, "model.safetensors", 0, &final);
+	FILE *f = open_tmp(dir, "model.safetensors", 0);
 	qsort(l->g, l->n, sizeof *l->g, gen_by_name);
 	size_t hlen;
 	char *h = st_header_json(l, &hlen);
@@ -351,13 +323,12 @@ static void write_safetensors(const char *dir, GenList *l, uint64_t seed)
 		free(x);
 		free(b);
 	}
-	close_tmp(f, 0, final);
+	out_close(&outs[0]);
 }
 
 static void write_config(const char *dir, const Preset *p)
 {
-	char *final;
-	FILE *f = open_tmp(dir, "config.json", 1, &final);
+	FILE *f = open_tmp(dir, "config.json", 1);
 	fprintf(f, "{\n  \"encoder\": {\"_target_\": \"transformers.ViTModel\", ");
 	if (p->size)
 		fprintf(f, "\"size\": \"%s\", ", p->size);
@@ -376,7 +347,7 @@ static void write_config(const char *dir, const Preset *p)
 	        p->eh, p->proj_h, p->pin);
 	fprintf(f, "  \"pred_proj\": {\"input_dim\": %d, \"hidden_dim\": %d, \"output_dim\": %d}\n}\n",
 	        p->pout, p->pproj_h, p->pin);
-	close_tmp(f, 1, final);
+	out_close(&outs[1]);
 }
 
 static _Noreturn void usage(int status)

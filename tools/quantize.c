@@ -23,14 +23,11 @@
 #include "checkpoint.h"
 #include "ir.h"
 
-static char *tmp_out;
+static OutFile out_file;   /* removed by jepac_cleanup if the run fails */
 
 void jepac_cleanup(void)
 {
-	if (tmp_out) {
-		unlink(tmp_out);
-		tmp_out = NULL;
-	}
+	out_discard(&out_file);
 }
 
 static Checkpoint *load(const char *path, const char *config)
@@ -95,37 +92,6 @@ static void summary(const Checkpoint *ck, int tensors)
 	}
 }
 
-static FILE *open_out(const char *out)
-{
-	size_t n = strlen(out);
-	tmp_out = xmalloc(n + 16);
-	snprintf(tmp_out, n + 16, "%s.tmp.XXXXXX", out);
-	int fd = mkstemp(tmp_out);
-	if (fd < 0) {
-		free(tmp_out);
-		tmp_out = NULL;
-		fatal(out, "cannot create: %s", strerror(errno));
-	}
-	mode_t um = umask(0);
-	umask(um);
-	if (fchmod(fd, 0666 & ~um) != 0)
-		fatal(out, "cannot chmod: %s", strerror(errno));
-	FILE *f = fdopen(fd, "wb");
-	if (!f)
-		fatal(out, "cannot open: %s", strerror(errno));
-	return f;
-}
-
-static void close_out(FILE *f, const char *out)
-{
-	if (ferror(f) | fclose(f))
-		fatal(out, "write error");
-	if (rename(tmp_out, out) != 0)
-		fatal(out, "cannot rename temporary file: %s", strerror(errno));
-	free(tmp_out);
-	tmp_out = NULL;
-}
-
 static _Noreturn void usage(int status)
 {
 	fputs("usage: jepac-quantize --mode=MODE IN [--config FILE] -o OUT.bin\n"
@@ -169,9 +135,9 @@ int main(int argc, char **argv)
 			ck_quantize(ck, mode);
 		summary(ck, tensors);
 	} else {
-		FILE *f = open_out(out);
-		lq40_write(ck, mode, f);
-		close_out(f, out);
+		out_open(&out_file, out);
+		lq40_write(ck, mode, out_file.f);
+		out_close(&out_file);
 	}
 	ck_free(ck);
 	return 0;

@@ -1,5 +1,6 @@
 """split_dumps.py -- splits a --print-after-all stderr log into one file per
-"; after PASS" dump: PREFIX.N.jir (N = 0, 1, ...).  Fails if there is none
+"; after PASS" dump: PREFIX.N.jir (N = 0, 1, ...), and the last one again
+as PREFIX.last.jir.  Fails if there is none
 or if a dump is empty.
 
 usage: split_dumps.py LOG PREFIX
@@ -19,4 +20,6 @@ if not dumps or any(not d for d in dumps):
 for i, d in enumerate(dumps):
     with open('%s.%d.jir' % (prefix, i), 'w') as f:
         f.writelines(d)
+with open('%s.last.jir' % prefix, 'w') as f:
+    f.writelines(dumps[-1])
 print('%d dumps' % len(dumps))

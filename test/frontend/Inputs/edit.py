@@ -217,6 +217,9 @@ def bad(case, d):
         elif case == 'st-dtype':
             t[W] = ['F64', t[W][1], t[W][2] * 2]
             save_st(o, t)
+        elif case == 'st-name-ctrl':
+            t['action_encoder.embed.0.weigh\n'] = t.pop('action_encoder.embed.0.weight')
+            save_st(o, t)
         elif case == 'st-i64':
             t[W] = ['I64', t[W][1], t[W][2] * 2]
             save_st(o, t)
