@@ -42,12 +42,15 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/check.sh $(BUILD)/bin
 
-# The same tests against an AddressSanitizer + UBSan build.
+# The same tests against an AddressSanitizer + UBSan build.  A sanitizer
+# report aborts (abort_on_error), so `not jepac ...` cannot mistake it for
+# the expected exit status 1.
 check-sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
-	@ASAN_OPTIONS=detect_leaks=0 sh tools/check.sh build/san/bin
+	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:abort_on_error=1 sh tools/check.sh build/san/bin
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -25,9 +25,11 @@
  * millions of scalar add/shift nodes cannot be emitted as statements.  It
  * is emitted as a byte table of records (op, type, dst, operands,
  * immediate) that jc_run() interprets in a tight loop; gcc reads tens of MB
- * of string literal in about a second.  Vector nodes (matvec on a 10M-weight
- * model, elementwise ops on vectors) are emitted as one specialised loop
- * each, in functions of at most CG_FUNC_NODES nodes, with the weights as
+ * of string literal in about a second.  Concat and extract are always
+ * copy records; elementwise vector nodes are records too when a module has
+ * more than CG_MAX_LOOPS of them (the -O0 encoder), else loops.  Matrix
+ * nodes (matvec on a 10M-weight model), lut, sum, rmax, vconst and the ports
+ * are emitted as one specialised loop each, in functions of at most CG_FUNC_NODES nodes, with the weights as
  * byte strings (one byte per code, biased into printable characters), which
  * gcc also reads quickly, unlike a braced initializer (~3 s per million
  * elements).  The schedule (Kahn's algorithm, table nodes first whenever
@@ -41,7 +43,7 @@
 
 #include "c_gen.h"
 
-enum { CG_FUNC_NODES = 48 };
+enum { CG_FUNC_NODES = 48, CG_MAX_LOOPS = 4000 };
 
 static void check_module(const Module *m, const EmitOpts *o)
 {
@@ -277,11 +279,14 @@ void emit_c(const Module *m, FILE *f, const EmitOpts *o)
 	g.order = xcalloc(nn, sizeof *g.order);
 	g.tused = xcalloc(m->ntensors + 1, 1);
 	g.tbias = xcalloc(m->ntensors + 1, sizeof *g.tbias);
+	uint32_t nvec = 0;
+	for (Ref r = 0; r < m->nnodes; r++)
+		nvec += !(ir_get(m, r)->flags & NF_DEAD) && cg_vec_elem(ir_get(m, r));
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
 		if (n->flags & NF_DEAD)
 			continue;
-		g.table[r] = (uint8_t)cg_table_node(m, n);
+		g.table[r] = (uint8_t)cg_table_node(n, nvec > CG_MAX_LOOPS);
 		if (!g.table[r] && (op_info[n->op].sig[0] == 't'))
 			g.tused[n->aux] = 1;
 	}

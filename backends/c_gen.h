@@ -40,7 +40,8 @@ typedef struct CGen {
 
 /* c_node.c */
 int cg_is_narrow(const Node *n);
-int cg_table_node(const Module *m, const Node *n);
+int cg_table_node(const Node *n, int many_vec);
+int cg_vec_elem(const Node *n);
 void cg_emit_node(CGen *g, Ref r);
 
 /* c_tab.c */

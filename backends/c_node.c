@@ -57,13 +57,19 @@ static int tab_elem(int op)
 	}
 }
 
-/* Small scalar work and wide concats go to the table. */
-int cg_table_node(const Module *m, const Node *n)
+/* Lane moves (concat, extract) and small elementwise work always go to the
+ * table; elementwise vector nodes too when there are many of them
+ * (many_vec: more than CG_MAX_LOOPS), since every loop costs gcc time. */
+int cg_table_node(const Node *n, int many_vec)
 {
-	(void)m;
-	if (n->op == OP_CONCAT)
-		return n->nargs > 4 || n->len <= 4;
-	return tab_elem(n->op) && n->len <= 4;
+	if (n->op == OP_CONCAT || n->op == OP_EXTRACT)
+		return 1;
+	return tab_elem(n->op) && (n->len <= 4 || many_vec);
+}
+
+int cg_vec_elem(const Node *n)
+{
+	return tab_elem(n->op) && n->len > 4;
 }
 
 /* Ops whose wrapped result only depends on the operands modulo 2^W. */

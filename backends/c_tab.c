@@ -11,8 +11,10 @@
  * JT<id>(i) reads code i.  Other tensors are int32_t arrays.
  *
  * Records (little-endian):  op, type (bit 7 signed, bits 0-6 width), flags
- * (bit k: operand k is u64), dst slot; then one 32-bit slot per operand;
- * then the immediate: 8 bytes for const and cmul, 1 byte (clamped to 100)
+ * (bit k: operand k is u64; bit 7: a vector record), dst slot; a vector
+ * record then has its lane count; then per operand its first slot (and,
+ * for a vector record, its lane count: lane i reads lane i % count, the
+ * broadcast rule); then the immediate: 8 bytes for const and cmul, 1 byte (clamped to 100)
  * for shift amounts.  A slot has bit 31 set for the wide pool.  jc_run()
  * computes every record modulo 2^64 from canonical operand bits and wraps
  * into the record's type exactly as the code nodes do.
@@ -66,29 +68,34 @@ static const char *const run_text =
 "static void jc_run(const unsigned char *p, const unsigned char *end, int32_t *N, int64_t *W)\n"
 "{\n\twhile (p < end) {\n"
 "\t\tunsigned op = p[0], ty = p[1], fl = p[2], na = JC_NARGS[op], k = 0;\n"
-"\t\tuint32_t d = jc_le32(p + 3);\n\t\tuint64_t a = 0, b = 0, c = 0, v = 0;\n\t\tp += 7;\n"
-"\t\tif (na > 0)\n\t\t\ta = jc_get(N, W, jc_le32(p));\n"
-"\t\tif (na > 1)\n\t\t\tb = jc_get(N, W, jc_le32(p + 4));\n"
-"\t\tif (na > 2)\n\t\t\tc = jc_get(N, W, jc_le32(p + 8));\n\t\tp += 4 * na;\n"
+"\t\tuint32_t d = jc_le32(p + 3), len = 1, s[3] = {0, 0, 0}, l[3] = {1, 1, 1}, j[3] = {0, 0, 0};\n"
+"\t\tuint64_t x[3] = {0, 0, 0}, imm = 0, v;\n\t\tp += 7;\n"
+"\t\tif (fl & 128) {\n\t\t\tlen = jc_le32(p);\n\t\t\tp += 4;\n\t\t}\n"
+"\t\tfor (unsigned q = 0; q < na; q++) {\n\t\t\ts[q] = jc_le32(p);\n\t\t\tp += 4;\n"
+"\t\t\tif (fl & 128) {\n\t\t\t\tl[q] = jc_le32(p);\n\t\t\t\tp += 4;\n\t\t\t}\n\t\t}\n"
 "\t\tif (JC_IMM[op] == 1) {\n\t\t\tk = *p++;\n\t\t} else if (JC_IMM[op] == 8) {\n"
-"\t\t\tb = (uint64_t)jc_le32(p) | (uint64_t)jc_le32(p + 4) << 32;\n\t\t\tp += 8;\n\t\t}\n"
-"\t\tswitch (op) {\n"
-"\t\tcase 0: v = b; break;\n\t\tcase 1: v = a; break;\n"
-"\t\tcase 2: v = a + b; break;\n\t\tcase 3: v = a - b; break;\n"
-"\t\tcase 4: case 6: v = a * b; break;\n\t\tcase 5: v = 0 - a; break;\n"
-"\t\tcase 7: v = k >= 64 ? 0 : a << k; break;\n"
-"\t\tcase 8: v = jc_shr(a, fl & 1, k); break;\n\t\tcase 9: v = jc_rshr(a, fl & 1, k); break;\n"
-"\t\tcase 10: v = k >= 64 ? 0 : a >> k; break;\n\t\tcase 11: v = jc_sat(a, fl & 1, ty); break;\n"
-"\t\tcase 12: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) == 0; break;\n"
-"\t\tcase 13: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) != 0; break;\n"
-"\t\tcase 14: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) < 0; break;\n"
-"\t\tcase 15: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) <= 0; break;\n"
-"\t\tcase 16: v = a ? b : c; break;\n"
-"\t\tcase 17: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) < 0 ? b : a; break;\n"
-"\t\tdefault: v = jc_cmp(b, fl >> 1 & 1, a, fl & 1) < 0 ? b : a; break;\n\t\t}\n"
-"\t\tv = ty >> 7 ? jc_sx(v, ty & 127) : v & (UINT64_MAX >> (64 - (ty & 127)));\n"
-"\t\tif (d >> 31)\n\t\t\tW[d & 0x7fffffffu] = jc_s64(v);\n\t\telse\n\t\t\tN[d] = (int32_t)jc_s64(v);\n"
-"\t}\n}\n\n";
+"\t\t\timm = (uint64_t)jc_le32(p) | (uint64_t)jc_le32(p + 4) << 32;\n\t\t\tp += 8;\n\t\t}\n"
+"\t\tfor (uint32_t i = 0; i < len; i++) {\n"
+"\t\t\tfor (unsigned q = 0; q < na; q++) {\n\t\t\t\tx[q] = jc_get(N, W, s[q] + j[q]);\n"
+"\t\t\t\tif (++j[q] == l[q])\n\t\t\t\t\tj[q] = 0;\n\t\t\t}\n"
+"\t\t\tuint64_t a = x[0], b = op == 6 ? imm : x[1], c = x[2];\n"
+"\t\t\tswitch (op) {\n"
+"\t\t\tcase 0: v = imm; break;\n\t\t\tcase 1: v = a; break;\n"
+"\t\t\tcase 2: v = a + b; break;\n\t\t\tcase 3: v = a - b; break;\n"
+"\t\t\tcase 4: case 6: v = a * b; break;\n\t\t\tcase 5: v = 0 - a; break;\n"
+"\t\t\tcase 7: v = k >= 64 ? 0 : a << k; break;\n"
+"\t\t\tcase 8: v = jc_shr(a, fl & 1, k); break;\n\t\t\tcase 9: v = jc_rshr(a, fl & 1, k); break;\n"
+"\t\t\tcase 10: v = k >= 64 ? 0 : a >> k; break;\n\t\t\tcase 11: v = jc_sat(a, fl & 1, ty); break;\n"
+"\t\t\tcase 12: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) == 0; break;\n"
+"\t\t\tcase 13: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) != 0; break;\n"
+"\t\t\tcase 14: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) < 0; break;\n"
+"\t\t\tcase 15: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) <= 0; break;\n"
+"\t\t\tcase 16: v = a ? b : c; break;\n"
+"\t\t\tcase 17: v = jc_cmp(a, fl & 1, b, fl >> 1 & 1) < 0 ? b : a; break;\n"
+"\t\t\tdefault: v = jc_cmp(b, fl >> 1 & 1, a, fl & 1) < 0 ? b : a; break;\n\t\t\t}\n"
+"\t\t\tv = ty >> 7 ? jc_sx(v, ty & 127) : v & (UINT64_MAX >> (64 - (ty & 127)));\n"
+"\t\t\tif (d >> 31)\n\t\t\t\tW[(d & 0x7fffffffu) + i] = jc_s64(v);\n\t\t\telse\n\t\t\t\tN[d + i] = (int32_t)jc_s64(v);\n"
+"\t\t}\n\t}\n}\n\n";
 
 void cg_emit_runtime(FILE *f)
 {
@@ -233,18 +240,28 @@ static int rec_op(int op)
 	}
 }
 
-/* One record: lane `lane` of node r from operand lanes src[0..na). */
-static void record(CGen *g, Ref r, uint32_t lane, int op, const Ref *args,
-                   const uint32_t *lanes, uint32_t na)
+/* One record: lanes dlane .. dlane+len-1 of node r from operands args
+ * (lane i reads lane lanes[k] + i % alen[k] of args[k]).  A record with
+ * len 1 and single-lane operands is written without lengths (flag 128 off). */
+static void record(CGen *g, Ref r, uint32_t dlane, uint32_t len, int op, const Ref *args,
+                   const uint32_t *lanes, const uint32_t *alen, uint32_t na)
 {
 	const Node *n = ir_get(g->m, r);
-	uint8_t h[3] = {(uint8_t)op, (uint8_t)((n->ty == TY_S ? 128 : 0) | n->width), 0};
+	int vec = len != 1;
+	for (uint32_t k = 0; k < na; k++)
+		vec |= alen[k] != 1;
+	uint8_t h[3] = {(uint8_t)op, (uint8_t)((n->ty == TY_S ? 128 : 0) | n->width), vec ? 128 : 0};
 	for (uint32_t k = 0; k < na; k++)
 		h[2] |= (uint8_t)(big(ir_get(g->m, args[k])) << k);
 	put(g, h, 3);
-	put_le(g, slot_ref(g, r, lane), 4);
-	for (uint32_t k = 0; k < na; k++)
+	put_le(g, slot_ref(g, r, dlane), 4);
+	if (vec)
+		put_le(g, len, 4);
+	for (uint32_t k = 0; k < na; k++) {
 		put_le(g, slot_ref(g, args[k], lanes[k]), 4);
+		if (vec)
+			put_le(g, alen[k], 4);
+	}
 	if (op == JC_CONST || op == JC_CMUL) {
 		put_le(g, (uint64_t)n->imm, 8);
 	} else if (op == JC_SHL || op == JC_SHR || op == JC_RSHR || op == JC_SLICE) {
@@ -258,27 +275,27 @@ void cg_tab_node(CGen *g, Ref r)
 {
 	const Module *m = g->m;
 	const Node *n = ir_get(m, r);
-	int op = rec_op(n->op);
 	Ref args[3];
-	uint32_t lanes[3];
-	if (n->op == OP_CONCAT) {
+	uint32_t lanes[3] = {0, 0, 0}, alen[3];
+	if (n->op == OP_CONCAT) {   /* one copy record per operand */
 		uint32_t off = 0;
 		for (uint32_t k = 0; k < n->nargs && off < n->len; k++) {
 			Ref a = ir_arg(m, n, k);
-			for (uint32_t j = 0; j < ir_get(m, a)->len && off < n->len; j++, off++)
-				record(g, r, off, JC_COPY, &a, &j, 1);
+			uint32_t la = ir_get(m, a)->len;
+			la = la < n->len - off ? la : n->len - off;
+			record(g, r, off, la, JC_COPY, &a, lanes, &la, 1);
+			off += la;
 		}
 		return;
 	}
 	uint32_t na = n->op == OP_CONST ? 0 : n->op == OP_EXTRACT ? 1 : n->nargs;
-	for (uint32_t i = 0; i < n->len; i++) {
-		for (uint32_t k = 0; k < na; k++) {
-			args[k] = ir_arg(m, n, k);
-			uint32_t la = ir_get(m, args[k])->len;
-			lanes[k] = n->op == OP_EXTRACT ? (uint32_t)n->imm + i : i % la;
-		}
-		record(g, r, i, op, args, lanes, na);
+	for (uint32_t k = 0; k < na; k++) {
+		args[k] = ir_arg(m, n, k);
+		alen[k] = ir_get(m, args[k])->len;
 	}
+	if (n->op == OP_EXTRACT)
+		lanes[0] = (uint32_t)n->imm, alen[0] = n->len;
+	record(g, r, 0, n->len, rec_op(n->op), args, lanes, alen, na);
 }
 
 /* ---- main() ---------------------------------------------------------------- */

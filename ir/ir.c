@@ -270,10 +270,11 @@ uint32_t *ir_uses(const Module *m)
  * Topological order by iterative depth-first search: input ports come
  * first in their declaration order, then nodes are visited in
  * index order and each emits its operands first, so an order that is
- * already topological is kept unchanged.  Operands of a reg are not
- * followed (a register may close a cycle).
+ * already topological is kept unchanged.  Registers are ordered after their
+ * operands too when the graph has no feedback loop; with one, operands of a
+ * reg are not followed (the register closes the cycle).
  */
-static uint32_t topo_order(const Module *m, Ref *order)
+static uint32_t topo_order(const Module *m, Ref *order, int through_regs)
 {
 	enum { UNSEEN, OPEN, DONE };
 	uint8_t *state = xcalloc(m->nnodes ? m->nnodes : 1, 1);
@@ -295,13 +296,17 @@ static uint32_t topo_order(const Module *m, Ref *order)
 		while (sp) {
 			Ref r = stack[sp - 1];
 			const Node *n = &m->nodes[r];
-			uint32_t lim = n->op == OP_REG ? 0 : n->nargs;
+			uint32_t lim = n->op == OP_REG && !through_regs ? 0 : n->nargs;
 			if (next[r] < lim) {
 				Ref a = ir_arg(m, n, next[r]++);
 				if (state[a] == UNSEEN && !(m->nodes[a].flags & NF_DEAD)) {
 					state[a] = OPEN;
 					stack[sp++] = a;
 				} else if (state[a] == OPEN) {
+					if (through_regs) {   /* a loop through a register */
+						k = UINT32_MAX;
+						goto out;
+					}
 					die("combinational cycle through node %u", a);
 				}
 				continue;
@@ -311,6 +316,7 @@ static uint32_t topo_order(const Module *m, Ref *order)
 			sp--;
 		}
 	}
+out:
 	free(state);
 	free(stack);
 	free(next);
@@ -320,7 +326,9 @@ static uint32_t topo_order(const Module *m, Ref *order)
 void ir_compact(Module *m)
 {
 	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
-	uint32_t k = topo_order(m, order);
+	uint32_t k = topo_order(m, order, 1);
+	if (k == UINT32_MAX)   /* register feedback: registers may come before their operands */
+		k = topo_order(m, order, 0);
 	Ref *newid = xmalloc((m->nnodes + 1) * sizeof *newid);
 	for (Ref r = 0; r < m->nnodes; r++)
 		newid[r] = NOREF;

@@ -20,8 +20,19 @@
  * variables the outputs need are emitted; `shl` nodes are shared per
  * (variable, shift).
  *
+ * Sharing (CMVM_SHARE, solve_best).  Matrices of <= RESTART_WEIGHTS
+ * weights (and >= 2 rows) are solved 6 times -- greedy scoring mode
+ * SHALLOW / DEEP / WMC, each without and with row factoring (cmvm_mst.c,
+ * unbounded tree depth) -- and the solution with the fewest adders, then
+ * the least depth, is kept; no randomness, so results are deterministic.
+ * Bigger matrices get one DEEP run, with row factoring bounded to
+ * MST_LEVELS tree levels while rows^2 * cols <= MST_WORK.  Rows with a
+ * parent are finished in Prim order (cmvm_finish_tree), adding the
+ * parent's result as one more term.
+ *
  * Complexity: CSD and odd multiples O(rows * cols); row trees
- * O(t log t) per row; emission O(ops + rows).
+ * O(t log t) per row; emission O(ops + rows); sharing: see cmvm_greedy.c
+ * and cmvm_mst.c (column chunks bound the greedy's work per weight).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,14 +51,12 @@ void cmvm_map_init(CmvmMap *h, uint32_t cap)
 		c *= 2;
 	h->cap = c;
 	h->n = 0;
-	h->keys = xcalloc(c, sizeof *h->keys);
-	h->vals = xmalloc((size_t)c * sizeof *h->vals);
+	h->slot = xcalloc(c, sizeof *h->slot);
 }
 
 void cmvm_map_free(CmvmMap *h)
 {
-	free(h->keys);
-	free(h->vals);
+	free(h->slot);
 	memset(h, 0, sizeof *h);
 }
 
@@ -62,12 +71,11 @@ static void map_grow(CmvmMap *h)
 	CmvmMap g;
 	cmvm_map_init(&g, h->cap);
 	for (uint32_t i = 0; i < h->cap; i++)
-		if (h->keys[i]) {
-			uint32_t s = map_slot(&g, h->keys[i]);
-			while (g.keys[s])
+		if (h->slot[i].key) {
+			uint32_t s = map_slot(&g, h->slot[i].key);
+			while (g.slot[s].key)
 				s = (s + 1) & (g.cap - 1);
-			g.keys[s] = h->keys[i];
-			g.vals[s] = h->vals[i];
+			g.slot[s] = h->slot[i];
 		}
 	g.n = h->n;
 	cmvm_map_free(h);
@@ -79,23 +87,23 @@ uint32_t *cmvm_map_get(CmvmMap *h, uint64_t key, uint32_t val_if_new, int *isnew
 	if (2 * (h->n + 1) > h->cap)
 		map_grow(h);
 	uint32_t s = map_slot(h, key);
-	while (h->keys[s] && h->keys[s] != key)
+	while (h->slot[s].key && h->slot[s].key != key)
 		s = (s + 1) & (h->cap - 1);
-	*isnew = !h->keys[s];
+	*isnew = !h->slot[s].key;
 	if (*isnew) {
-		h->keys[s] = key;
-		h->vals[s] = val_if_new;
+		h->slot[s].key = key;
+		h->slot[s].val = val_if_new;
 		h->n++;
 	}
-	return &h->vals[s];
+	return &h->slot[s].val;
 }
 
 uint32_t *cmvm_map_find(const CmvmMap *h, uint64_t key)
 {
 	uint32_t s = map_slot(h, key);
-	for (; h->keys[s]; s = (s + 1) & (h->cap - 1))
-		if (h->keys[s] == key)
-			return &h->vals[s];
+	for (; h->slot[s].key; s = (s + 1) & (h->cap - 1))
+		if (h->slot[s].key == key)
+			return &h->slot[s].val;
 	return NULL;
 }
 
@@ -355,7 +363,7 @@ static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, 
 /* One greedy run (mode), on the MST-factored rows if mst (tree depth
  * bounded by MST_LEVELS if mst == 2). */
 #ifndef MST_LEVELS
-#define MST_LEVELS 3
+#define MST_LEVELS 4
 #endif
 static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                         size_t stride, int mode, int mst)
@@ -386,6 +394,9 @@ static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 #define RESTART_WEIGHTS 4096
 #endif
 #define MST_WORK (1ull << 26)
+#ifndef BIG_MODE
+#define BIG_MODE CMVM_TIE_DEEP
+#endif
 
 static int better(const Cmvm *a, const Cmvm *b)
 {
@@ -398,7 +409,7 @@ static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 {
 	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
 		int mst = (uint64_t)rows * rows * cols <= MST_WORK ? 2 : 0;
-		solve_share(p, w, rows, cols, stride, CMVM_TIE_DEEP, mst);
+		solve_share(p, w, rows, cols, stride, BIG_MODE, mst);
 		return;
 	}
 	solve_share(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0);
@@ -474,6 +485,17 @@ static I128 clamp128(I128 v)
 	return v > I128_LIM ? I128_LIM : v < -I128_LIM ? -I128_LIM : v;
 }
 
+/* v << s, saturated to +-I128_LIM (no shift of a negative value: UB). */
+static I128 shl128(I128 v, int s)
+{
+	I128 lim = s >= 100 ? 0 : I128_LIM >> s;
+	if (v > lim)
+		return I128_LIM;
+	if (v < -lim)
+		return -I128_LIM;
+	return v * ((I128)1 << s);
+}
+
 static int bits_for(I128 lo, I128 hi)
 {
 	int w = 1;
@@ -487,8 +509,8 @@ static void var_intervals(const Cmvm *p, I128 *lo, I128 *hi)
 {
 	for (uint32_t i = 0; i < p->nops; i++) {
 		const CmvmOp *o = &p->ops[i];
-		I128 alo = clamp128(lo[o->a] << o->sa), ahi = clamp128(hi[o->a] << o->sa);
-		I128 blo = clamp128(lo[o->b] << o->sb), bhi = clamp128(hi[o->b] << o->sb);
+		I128 alo = shl128(lo[o->a], o->sa), ahi = shl128(hi[o->a], o->sa);
+		I128 blo = shl128(lo[o->b], o->sb), bhi = shl128(hi[o->b], o->sb);
 		uint32_t v = p->nin + i;
 		lo[v] = clamp128(o->neg ? alo - bhi : alo + blo);
 		hi[v] = clamp128(o->neg ? ahi - blo : ahi + bhi);
@@ -537,7 +559,7 @@ static Ref emit_shl(Emit *e, uint32_t var, int s)
 	int isnew;
 	uint32_t *slot = cmvm_map_get(&e->shl, ((uint64_t)var << 8 | (uint64_t)s) + 1, 0, &isnew);
 	if (isnew) {
-		int w = cap_width(e, clamp128(e->lo[var] << s), clamp128(e->hi[var] << s));
+		int w = cap_width(e, shl128(e->lo[var], s), shl128(e->hi[var], s));
 		Ref a = e->ref[var];
 		*slot = ir_node(e->m, OP_SHL, TY_S, w, e->len, &a, 1, s, 0);
 	}

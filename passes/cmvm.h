@@ -22,8 +22,14 @@
  *   CMVM_ODD    per-input shared odd multiples: m * x_c for each odd
  *               |w| / 2^k with >= 2 CSD digits is built once per column
  *               and reused by every row (~1 adder per non-zero weight);
- *   CMVM_SHARE  greedy extraction of the most frequent pair of signed,
- *               shifted terms across rows (cmvm_greedy.c), then row trees.
+ *   CMVM_SHARE  da4ml's two stages: optional row factoring (cmvm_mst.c:
+ *               each row = +-parent row + a difference row, parents from a
+ *               minimum spanning tree over CSD distances), then greedy
+ *               extraction of the most frequent pair of signed, shifted
+ *               terms across rows (cmvm_greedy.c), then row trees.  Small
+ *               matrices (<= 4096 weights, >= 2 rows) are solved with 6
+ *               deterministic restarts (3 scoring modes x factoring on/off)
+ *               and the fewest adders kept.
  */
 #ifndef JEPAC_CMVM_H
 #define JEPAC_CMVM_H
@@ -81,7 +87,8 @@ void cmvm_emit(Module *m, const Cmvm *p, const Ref *in, uint32_t len,
 
 /* cmvm_lower.c: replaces every integer op of the kinds in `ops` (bit mask
  * of CMVM_K_*) by its adder graph at `level`; returns the number replaced.
- * Logs "NAME: ..." to log when non-NULL.  Leaves the module compacted. */
+ * Logs "NAME: ..." to log when non-NULL.  Replaced nodes are killed; the
+ * caller runs ir_compact. */
 enum { CMVM_K_CMUL = 1, CMVM_K_VCMUL = 2, CMVM_K_MATVEC = 4, CMVM_K_BMATVEC = 8,
        CMVM_K_VCSUM = 16 /* vcmul whose only user is a sum: one dot product per group */ };
 uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *name);
@@ -115,10 +122,14 @@ int cmvm_csd_digits(int64_t v);
 int cmvm_mst(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride, uint32_t maxlvl,
              int32_t *d, uint32_t *order, uint32_t *parent, int8_t *psign);
 
-/* Open-addressing map from non-zero 64-bit keys to 32-bit values. */
+/* Open-addressing map from non-zero 64-bit keys to 32-bit values (key and
+ * value side by side: one cache line per probe). */
+typedef struct CmvmSlot {
+	uint64_t key;        /* 0 = empty */
+	uint32_t val;
+} CmvmSlot;
 typedef struct CmvmMap {
-	uint64_t *keys;      /* 0 = empty */
-	uint32_t *vals;
+	CmvmSlot *slot;
 	uint32_t cap, n;     /* cap is a power of two */
 } CmvmMap;
 void cmvm_map_init(CmvmMap *h, uint32_t cap);

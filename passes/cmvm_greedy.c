@@ -22,9 +22,14 @@
  *     only rows that contain it.
  * Removing two terms from a row of t terms and adding one costs 3t count
  * updates, so the whole run is O(sum over rows of t^2) map operations.
- * Ties in the top bucket (first 16 entries) go to the shallower, narrower
- * adder (smaller max operand depth, then smaller |d|); no choice depends on
- * pointer values or hash order.
+ * Scoring modes (cmvm.h CMVM_TIE_*): SHALLOW -- the top bucket's first 16
+ * entries, ties to the smaller max operand depth, then smaller |d|; DEEP --
+ * ties to the larger depth (longer shared chains; the default for big
+ * matrices, ~0.5% fewer adders on Q4 blocks); WMC -- da4ml's "weighted most
+ * common": count x the narrower operand's width (8-bit signed inputs,
+ * intervals tracked per variable), buckets scanned from the top down (64
+ * entries each) until count x the widest width cannot beat the best.  No
+ * choice depends on pointer values or hash order.
  */
 #include <stdlib.h>
 #include <string.h>

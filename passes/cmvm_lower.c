@@ -9,9 +9,14 @@
  * `cmul x, N` stays vector-wide (shl/add/sub on the whole vector).  A matvec
  * is solved once and instantiated per group of k; a bmatvec is solved per
  * 32-column block; vcmul lanes are single constants (solutions cached per
- * distinct code).  New nodes take the replaced node's region.
+ * distinct code).  With CMVM_K_VCSUM a vcmul whose only user is `sum g`
+ * (block scales times block partial sums) is replaced together with the
+ * sum by one 1 x g dot product per output lane, if no product can wrap at
+ * the vcmul's width (bounds from a bmatvec operand's weights) or the sum is
+ * no wider than the vcmul.  New nodes take the replaced node's region.
  *
  * Requires: a valid module.  Preserves: the value of every output, exactly.
+ * Replaced nodes are killed, not removed: the caller compacts the module.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -221,23 +226,29 @@ static int kind_of(const Module *m, const Node *n)
 	return k && tensor_has_codes(ir_tget(m, n->aux)) ? k : 0;
 }
 
-/* One log line per replaced matvec / bmatvec / vcmul: op, tensor, shape, instances (lanes /
- * rows), adders and negations created, non-zero weights, adder depth. */
+/* One log line per replaced matvec / bmatvec / vcmul (/ fused vcmul+sum):
+ * op, tensor, shape, lanes, adders and negations created (lanes counted),
+ * non-zero weights, adder depth, fa_bits (sum of adder widths before the
+ * width pass narrows them). */
 static void log_node(Lower *L, FILE *log, const char *name, uint32_t n0)
 {
 	Module *m = L->m;
-	uint32_t add = 0;
+	uint64_t add = 0, fa = 0;
 	for (Ref r = n0; r < m->nnodes; r++) {
-		int op = ir_get(m, r)->op;
-		add += op == OP_ADD || op == OP_SUB || op == OP_NEG;
+		const Node *n = ir_get(m, r);
+		if (n->op == OP_ADD || n->op == OP_SUB || n->op == OP_NEG) {
+			add += n->len;
+			fa += (uint64_t)n->len * n->width;
+		}
 	}
 	const Tensor *t = ir_tget(m, L->tid);
 	size_t nz = 0;
 	for (size_t i = 0; i < t->n; i++)
 		nz += t->codes[i] != 0;
-	fprintf(log, "%s:   %s%s %s %ux%u lanes %u: %u adders, %zu nonzero, depth %u\n", name,
-	        L->n.op == OP_SUM ? "vcmul+" : "", op_info[L->n.op].name, m->strs[t->name], t->dims[0], t->dims[1], L->n.len,
-	        add, nz, L->depth);
+	fprintf(log, "%s:   %s%s %s %ux%u lanes %u: %llu adders, %zu nonzero, depth %u, "
+	        "fa_bits %llu\n", name, L->n.op == OP_SUM ? "vcmul+" : "", op_info[L->n.op].name,
+	        m->strs[t->name], t->dims[0], t->dims[1], L->n.len, (unsigned long long)add, nz,
+	        L->depth, (unsigned long long)fa);
 }
 
 /* Replaces node r; returns its replacement. */
@@ -275,24 +286,43 @@ static Ref lower_node(Lower *L, Ref r, int kind)
 	return c;
 }
 
+/* Points every user of a replaced node r < n0 at map[r] and kills the
+ * replaced nodes and the vcmuls fused into them; returns the number of
+ * add / sub / neg nodes created (nodes >= n0). */
+static uint32_t replace_all(Module *m, const Ref *map, const Ref *fuse, uint32_t n0)
+{
+	Ref *full = xmalloc((size_t)m->nnodes * sizeof *full);
+	memset(full, 0xff, (size_t)m->nnodes * sizeof *full);
+	memcpy(full, map, (size_t)n0 * sizeof *map);
+	ir_rewrite(m, full);
+	for (Ref r = 0; r < n0; r++)
+		if (map[r] != NOREF || (fuse && fuse[r] != NOREF && map[fuse[r]] != NOREF))
+			ir_kill(m, r);
+	uint32_t adders = 0;
+	for (Ref r = n0; r < m->nnodes; r++) {
+		int op = ir_get(m, r)->op;
+		adders += op == OP_ADD || op == OP_SUB || op == OP_NEG;
+	}
+	free(full);
+	return adders;
+}
+
 uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *name)
 {
 	uint32_t n0 = m->nnodes, done = 0, region = m->cur_region;
-	Ref *map = NULL;
+	Ref *map = xmalloc(((size_t)n0 + 1) * sizeof *map);
+	memset(map, 0xff, ((size_t)n0 + 1) * sizeof *map);
 	Lower L = {m, level, {0}, NOREF, NULL, 0, 0};
 	Ref *fuse = ops & CMVM_K_VCSUM ? find_fused(m, n0) : NULL;
 	for (Ref r = 0; r < n0; r++) {
-		int kind = kind_of(m, ir_get(m, r));
+		const Node *n = ir_get(m, r);
+		int kind = kind_of(m, n);
 		if (fuse && kind == CMVM_K_VCMUL && fuse[r] != NOREF)
 			continue;   /* done with its sum */
-		if (fuse && ir_get(m, r)->op == OP_SUM && fuse[ir_arg(m, ir_get(m, r), 0)] == r)
+		if (fuse && n->op == OP_SUM && fuse[ir_arg(m, n, 0)] == r)
 			kind = CMVM_K_VCSUM;
 		if (!(kind & (int)ops))
 			continue;
-		if (!map) {
-			map = xmalloc((size_t)n0 * sizeof *map);
-			memset(map, 0xff, (size_t)n0 * sizeof *map);
-		}
 		uint32_t nn = m->nnodes;
 		map[r] = lower_node(&L, r, kind);
 		if (log && kind != CMVM_K_CMUL)
@@ -300,32 +330,12 @@ uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *n
 		done++;
 	}
 	m->cur_region = region;
-	if (map && fuse)
-		for (Ref r = 0; r < n0; r++)
-			if (fuse[r] != NOREF && map[fuse[r]] != NOREF)
-				ir_kill(m, r);
+	uint32_t adders = done ? replace_all(m, map, fuse, n0) : 0;
 	free(fuse);
-	if (!map) {
-		if (log)
-			fprintf(log, "%s: no constant multiplications\n", name);
-		return 0;
-	}
-	Ref *full = xmalloc((size_t)m->nnodes * sizeof *full);
-	memset(full, 0xff, (size_t)m->nnodes * sizeof *full);
-	memcpy(full, map, (size_t)n0 * sizeof *map);
-	ir_rewrite(m, full);
-	for (Ref r = 0; r < n0; r++)
-		if (map[r] != NOREF)
-			ir_kill(m, r);
-	uint32_t adders = 0;
-	for (Ref r = n0; r < m->nnodes; r++) {
-		int op = ir_get(m, r)->op;
-		adders += op == OP_ADD || op == OP_SUB || op == OP_NEG;
-	}
 	free(map);
-	free(full);
-	ir_compact(m);
-	if (log)
+	if (log && !done)
+		fprintf(log, "%s: no constant multiplications\n", name);
+	else if (log)
 		fprintf(log, "%s: %u constant multiplications -> %u adders (level %d)\n",
 		        name, done, adders, level);
 	return done;

@@ -97,10 +97,8 @@ static uint32_t hashcons(Module *m)
 			merged++;
 		}
 	}
-	if (merged) {
+	if (merged)
 		ir_rewrite(m, map);
-		ir_compact(m);
-	}
 	free(table);
 	free(map);
 	return merged;
@@ -110,7 +108,9 @@ int pass_cse(Module *m, const PassOpts *o)
 {
 	FILE *log = o ? o->log : NULL;
 	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC | CMVM_K_VCSUM, CMVM_SHARE, log, "cse");
-	uint32_t merged = hashcons(m);
+	uint32_t merged = hashcons(m);   /* (skips the nodes cmvm_lower killed) */
+	if (k || merged)
+		ir_compact(m);                /* once for both steps */
 	if (log)
 		fprintf(log, "cse: merged %u identical nodes\n", merged);
 	return k || merged;

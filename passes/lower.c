@@ -8,11 +8,9 @@
  *
  * 1. Calibration.  The float graph is evaluated (eval_node, the
  *    interpreter's own kernels) on random input vectors drawn from N(0,1)
- *    with the seed PassOpts.seed: as many as LW_CAL_WORK multiply-adds
- *    allow, between LW_NCAL and LW_NCAL_MAX;
- *    every f64 node's bound B = max(LW_MARGIN * max |value|,
- *    LW_SIGMAS * rms value) gives its format: act_bits signed bits, binary
- *    point F = W - 1 - ceil(log2(B)).  Values beyond the format are
+ *    with the seed PassOpts.seed (lower_cal.c); every f64 node's bound
+ *    B = max(1.5 * max |value|, 6 * rms value) gives its format: act_bits
+ *    signed bits, binary point F = W - 1 - ceil(log2(B)).  Values beyond the format are
  *    saturated (`sat`), never wrapped.
  * 2. Lowering, in topological order.  Each float node becomes an LVal
  *    (integer node + binary point).  Every op first computes its result
@@ -22,10 +20,10 @@
  *    is added before the rounding point.  Real constants stay symbolic
  *    until a consumer picks their format: x*c becomes cmul/vcmul by an
  *    integer mantissa, x+c an add of an integer constant at x's point.
- * 3. Linear layers keep their integer weights exact: Q4 -> bmatvec over the
- *    4-bit codes, vcmul by integer block-scale mantissas, sum over blocks;
- *    I8 / requantised F32 -> matvec over codes, vcmul by row-scale
- *    mantissas.  Accumulator widths come from the bound sum |w| * max|x|.
+ * 3. Linear layers keep their integer weights exact (lower_linear.c): Q4 ->
+ *    bmatvec over the 4-bit codes, vcmul by integer block-scale constants,
+ *    sum over blocks; I8 / requantised F32 -> matvec over codes, vcmul by
+ *    row-scale constants.  Accumulator widths come from sum |w| * max|x|.
  * Files: lower.c (this: formats, elementwise ops, the driver), lower_cal.c
  * (calibration), lower_linear.c (matvec), lower_nl.c (LayerNorm, softmax,
  * attention, GELU, ...).
@@ -35,7 +33,6 @@
 #include <string.h>
 
 #include "lower.h"
-
 
 /* ---- building blocks ---------------------------------------------------- */
 
@@ -243,7 +240,7 @@ static LVal tile(Lower *L, LVal x, uint32_t len)
 static LVal vscale(Lower *L, LVal x, const double *c, uint32_t n)
 {
 	int64_t *m = xmalloc(n * sizeof *m), big = 0;
-	int e = lw_mantissas(c, n, LW_CONST_BITS, m), same = 1;
+	int e = lw_mantissas(c, n, L->cbits, m), same = 1;
 	for (uint32_t i = 0; i < n; i++) {
 		big = llabs(m[i]) > big ? llabs(m[i]) : big;
 		same &= m[i] == m[0];
@@ -513,11 +510,13 @@ static void lower_outputs(Lower *L)
 		Node n = *ir_get(m, r);
 		if (n.op != OP_OUTPUT)
 			continue;
+		m->cur_region = n.region;
 		if (ir_get(m, ir_arg(m, &n, 0))->ty == TY_F) {
 			lower_ports(L, r, &n);
 			continue;
 		}
-		ir_node(m, OP_OUTPUT, n.ty, n.width, n.len, ir_args(m, &n), 1, n.imm, n.aux);
+		Ref a = ir_arg(m, &n, 0);
+		ir_node(m, OP_OUTPUT, n.ty, n.width, n.len, &a, 1, n.imm, n.aux);
 		ir_get(m, r)->flags |= NF_DEAD;
 	}
 }
@@ -535,6 +534,7 @@ static void lower_all(Lower *L, const uint8_t *isc)
 			user[ir_arg(m, ir_get(m, r), i)] = r;
 	for (Ref r = 0; r < L->n0; r++) {
 		Node n = *ir_get(m, r);
+		m->cur_region = n.region;   /* lowered nodes keep their region */
 		if (n.op == OP_INPUT && n.ty == TY_F)
 			lower_ports(L, r, &n);
 		else if (n.op != OP_OUTPUT && is_float_node(m, &n))
@@ -571,6 +571,8 @@ static void lower_init(Lower *L, Module *m, const PassOpts *o)
 	L->m = m;
 	L->o = o;
 	L->W = o->act_bits;
+	L->cbits = L->W - 4 < LW_CBITS_MIN ? LW_CBITS_MIN : L->W - 4 > LW_CBITS_MAX ? LW_CBITS_MAX
+	         : L->W - 4;
 	L->n0 = m->nnodes;
 	L->v = xcalloc(n, sizeof *L->v);
 	L->amax = xcalloc(n, sizeof *L->amax);
@@ -604,10 +606,10 @@ static void log_stats(const Lower *L, FILE *f)
 	fprintf(f, "lower: %u float nodes -> %u integer nodes, act_bits %d; %llu weight scales "
 	        "as %d-bit mantissas: max error %.3g relative, %.3g of the matrix's largest "
 	        "scale\n", L->n0, L->m->nnodes, L->W, (unsigned long long)L->nscales,
-	        LW_SCALE_BITS, L->scale_rel, L->scale_big);
+	        L->cbits, L->scale_rel, L->scale_big);
 	if (L->fw_n)
 		fprintf(f, "lower: %llu float weights as %d-bit codes with row scales: rms error "
-		        "%.3g of the rms weight\n", (unsigned long long)L->fw_n, LW_WEIGHT_BITS,
+		        "%.3g of the rms weight\n", (unsigned long long)L->fw_n, L->cbits,
 		        sqrt(L->fw_err2 / fmax(L->fw_w2, 1e-300)));
 }
 
@@ -615,7 +617,12 @@ int pass_lower(Module *m, const PassOpts *o)
 {
 	if (!has_float(m))
 		return 0;
-	ir_compact(m);
+	ir_compact(m);   /* operands first, registers included, unless there is a loop */
+	for (Ref r = 0; r < m->nnodes; r++)
+		for (uint32_t i = 0; i < ir_get(m, r)->nargs; i++)
+			if (ir_arg(m, ir_get(m, r), i) >= r)
+				fatal(ir_strget(m, m->name), "cannot lower a float graph with a feedback "
+				      "loop through a register (node %u)", r);
 	Lower L;
 	lower_init(&L, m, o);
 	uint8_t *isc = xcalloc(m->nnodes + 1, 1);
@@ -623,6 +630,7 @@ int pass_lower(Module *m, const PassOpts *o)
 		isc[r] = (uint8_t)lw_is_constant(&L, isc, r);
 	lw_calibrate(&L, isc);
 	lower_all(&L, isc);
+	m->cur_region = 0;
 	ir_compact(m);
 	drop_unused_tensors(m);
 	if (o->log)

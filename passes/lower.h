@@ -17,9 +17,8 @@
 
 #define LW_MAXW 62          /* widest intermediate we build (< 64: headroom) */
 #define LW_TABLE_BITS 10    /* most index bits of an interpolated table */
-#define LW_SCALE_BITS 12    /* significant bits of Q4 block / row scales */
-#define LW_CONST_BITS 12    /* significant bits of real constant multipliers */
-#define LW_WEIGHT_BITS 12   /* code bits of float weights requantised here */
+#define LW_CBITS_MIN 12     /* bits of scales, constants, float weight codes ... */
+#define LW_CBITS_MAX 20     /* ... act_bits - 4 within these bounds */
 
 typedef struct LVal {
 	Ref r;              /* integer node, or NOREF for a constant */
@@ -38,6 +37,8 @@ typedef struct Lower {
 	Module *m;
 	const PassOpts *o;
 	int W;              /* act_bits */
+	int cbits;          /* significant bits of weight scales, real constant
+	                       multipliers, and codes of requantised float weights */
 	uint32_t n0;        /* nodes of the float graph */
 	LVal *v;            /* per float node: its lowered value */
 	double *amax;       /* per float node: max |value|, then its format bound */

@@ -4,9 +4,10 @@
  * integer constant multiplications (vcmul), so strength reduction can later
  * remove every multiplier.
  *   q4:  bmatvec over the 4-bit codes of the same tensor -> vcmul by the
- *        block scales as 12-bit floating mantissas -> sum over blocks;
+ *        block scales as cbits-bit floating mantissas -> sum over blocks;
  *   i8:  matvec over the codes -> vcmul by the row scales;
- *   f32: requantised to LW_WEIGHT_BITS-bit codes with row scales, then i8;
+ *   f32: requantised to cbits-bit codes with row scales, then as i8
+ *        (cbits = act_bits - 4 within 12..20, also the scales' precision);
  *   int: matvec over the codes, binary point + frac.
  * Everything is exact: widths come from the bound sum |w| * max |x|; the
  * caller adds the bias and rounds once.
@@ -21,8 +22,8 @@
  * Integer constants m[i] ~ c[i] * 2^e (e returned): each c[i] keeps `bits`
  * significant bits of its own (a floating mantissa: m[i] = mantissa *
  * 2^(e - e_i), trailing zeros are free shifts after strength reduction),
- * within |m| < 2^30 (int32 tensors) -- so a value 2^19 below the largest
- * still has all its bits.  Common factors of 2 are removed.
+ * within |m| < 2^30 (int32 tensors) -- so a value 2^(31 - bits) below the
+ * largest still has all its bits.  Common factors of 2 are removed.
  */
 int lw_mantissas(const double *c, size_t n, int bits, int64_t *m)
 {
@@ -58,7 +59,7 @@ int lw_mantissas(const double *c, size_t n, int bits, int64_t *m)
  * worst relative error of a scale and of a scale vs the matrix's largest. */
 static uint32_t scale_tensor(Lower *L, const double *s, size_t n, int *e, int64_t *m)
 {
-	*e = lw_mantissas(s, n, LW_SCALE_BITS, m);
+	*e = lw_mantissas(s, n, L->cbits, m);
 	double big = 0;
 	for (size_t i = 0; i < n; i++)
 		big = fmax(big, fabs(s[i]));
@@ -139,12 +140,12 @@ static LVal matvec_rows(Lower *L, uint32_t tid, const double *rs, int frac, LVal
 	return lw_val(v, x.F + e + frac, rs ? wa : wm, len);
 }
 
-/* Float weights: per-row scale, LW_WEIGHT_BITS-bit codes. */
+/* Float weights: per-row scale, cbits-bit codes. */
 static LVal matvec_float(Lower *L, uint32_t tid, LVal x)
 {
 	const Tensor *t = ir_tget(L->m, tid);
 	uint32_t rows = t->dims[0], cols = t->dims[1];
-	double *rs = xmalloc(rows * sizeof *rs), lim = ldexp(1.0, LW_WEIGHT_BITS - 1) - 1;
+	double *rs = xmalloc(rows * sizeof *rs), lim = ldexp(1.0, L->cbits - 1) - 1;
 	int64_t *codes = xmalloc(t->n * sizeof *codes);
 	for (uint32_t r = 0; r < rows; r++) {
 		double big = 0;
@@ -161,7 +162,7 @@ static LVal matvec_float(Lower *L, uint32_t tid, LVal x)
 	}
 	L->fw_n += t->n;
 	char what[64];
-	snprintf(what, sizeof what, "w%d", LW_WEIGHT_BITS);
+	snprintf(what, sizeof what, "w%d", L->cbits);
 	uint32_t ct = lw_itensor(L, what, rows, cols, codes);
 	ir_tget(L->m, ct)->ndim = 2;
 	LVal y = matvec_rows(L, ct, rs, 0, x);

@@ -9,9 +9,10 @@
  *  - table_fn: f(x) over a clamped domain [lo, hi] of x's codes.  A domain
  *    of at most max(2^K, 256) codes gets one exact table entry per code; a
  *    wider one is cut into 2^K equal segments (K = lw_table_bits: (W+3)/2
- *    clamped to 5..10) with linear
- *    interpolation: y = T[i] + roundshr(D[i] * frac, fb).  Used for GELU,
- *    SiLU (with pass-through y = x above the domain) and exp.
+ *    clamped to 5..10 for a domain of length 16, +-1 per factor 2 of the
+ *    domain's length, within 4..10) with linear interpolation:
+ *    y = T[i] + roundshr(D[i] * frac, fb).  Used for GELU and SiLU (as
+ *    relu(x) + an even correction of |x|) and exp.
  *  - normalisation: a non-negative v is shifted left by the stages
  *    32, 16, 8, 4, 2 (, 1) when its top bits are zero (lt + select), so it
  *    lands in [2^(N-2), 2^N) (even shifts, for rsqrt) or [2^(N-1), 2^N)
@@ -20,9 +21,9 @@
  *    The numerator is bounded (|d| <= sqrt(S), e <= sum e), so the shifted
  *    numerator never overflows.
  * LayerNorm works on d = g*x - sum(x) (exact, no division by g), softmax on
- * x - max with a causal mask, attention builds q.k and p.v as `mul` + `sum`
- * over lane arrangements made of extract / concat (and a matvec by ones to
- * repeat lanes).
+ * x - max with a causal mask, attention builds q.k and p.v as `mul` over
+ * lanes ordered (t, h, s, d) made of extract / concat (and a matvec by ones
+ * to repeat lanes), summed by `sum` (over d) and a 0/1 matvec (over s).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -32,16 +33,17 @@
 
 typedef double (*RealFn)(double, double);
 
-/* Index bits of a table: interpolation error ~ h^2 must stay below the
- * output's LSB, so the segment count grows with act_bits (2K ~ W + 3). */
+/* Index bits of a table over a domain of length 16: interpolation error
+ * ~ h^2 must stay below the output's LSB, so the segment count grows with
+ * act_bits (2K ~ W + 3); table_fn scales it with the domain's length. */
 static int lw_table_bits(const Lower *L)
 {
 	int k = (L->W + 3) / 2;
 	return k < 5 ? 5 : k > LW_TABLE_BITS ? LW_TABLE_BITS : k;
 }
 
-static double f_gelu(double x, double a) { (void)a; return x * (1.0 + erf(x / sqrt(2.0))) / 2.0; }
-static double f_silu(double x, double a) { (void)a; return x / (1.0 + exp(-x)); }
+static double f_gelu(double t, double a) { (void)a; return -t * erfc(t / sqrt(2.0)) / 2.0; }
+static double f_silu(double t, double a) { (void)a; return -t / (1.0 + exp(t)); }
 static double f_exp(double x, double a) { (void)a; return exp(x); }
 static double f_rsqrt(double u, double a) { return a / sqrt(u); }
 static double f_recip(double u, double a) { return a / u; }
@@ -97,6 +99,8 @@ static LVal table_fn(Lower *L, const char *what, LVal x, RealFn f, double lo, do
 	double xmin = (double)ty_min(TY_S, x.w), xmax = (double)ty_max(TY_S, x.w);
 	double dl = fmax(ceil(ldexp(lo, x.F)), xmin), dh = fmin(floor(ldexp(hi, x.F)), xmax);
 	int64_t loc = (int64_t)dl, hic = (int64_t)(dh > dl ? dh : dl);
+	if (hic - loc > 1 && ((hic - loc) & (hic - loc - 1)) == 0)
+		hic--;                    /* a domain of 2^k + 1 codes would need k + 1 bits */
 	Ref c = x.r;                  /* clamp to the domain (skipped where no-op) */
 	if ((double)loc > xmin)
 		c = lw_op2(L, OP_MAX, x.w, x.len, c, lw_sconst(L, x.w, loc));
@@ -105,7 +109,10 @@ static LVal table_fn(Lower *L, const char *what, LVal x, RealFn f, double lo, do
 	Ref u = lw_op2(L, OP_SUB, x.w + 1, x.len, c, lw_sconst(L, x.w + 1, loc));
 	int B = lw_bits((double)(hic - loc));
 	B = B < 1 ? 1 : B;
-	int K = B <= lw_table_bits(L) || B <= 8 ? B : lw_table_bits(L), s = B - K;
+	int K = lw_table_bits(L) + (int)ceil(log2(fmax(hi - lo, 1e-9) / 16));
+	K = K < 4 ? 4 : K > LW_TABLE_BITS ? LW_TABLE_BITS : K;
+	K = B <= K || B <= 8 ? B : K;
+	int s = B - K;
 	int fb = s < 16 ? s : 16;
 	uint32_t n = 1u << K;
 	int64_t *t0 = xmalloc((n + 1) * sizeof *t0);
@@ -118,24 +125,28 @@ static LVal table_fn(Lower *L, const char *what, LVal x, RealFn f, double lo, do
 	return lw_requant(L, y, Fy, wy);
 }
 
+/*
+ * GELU(x) = relu(x) + g(|x|), g(t) = -t Phi(-t); SiLU(x) = relu(x) + h(|x|),
+ * h(t) = -t / (1 + e^t): both corrections are even and small (|g| < 0.17,
+ * |h| < 0.28), so the table covers t >= 0 only, with narrow entries.  Beyond
+ * the domain (t > 8 for GELU: |g| < 5e-15; t > 24 for SiLU: |h| < 1e-9) the
+ * table's last value stands.
+ */
 LVal lw_gelu_silu(Lower *L, Ref r, LVal x)
 {
 	int gelu = ir_get(L->m, r)->op == OP_GELU;
 	int Fy = lw_fmt(L, L->amax[r]), wy = L->W + 1;
 	x = lw_fit(L, lw_materialize(L, x, L->W - 1), 40);
-	double span = gelu ? 8 : 20, xr = ldexp(1.0, x.w - 1 - x.F);
-	double hi = fmin(span, xr);
-	LVal y = table_fn(L, gelu ? "gelu" : "silu", x, gelu ? f_gelu : f_silu, -hi, hi, Fy, wy);
-	if (hi < xr) {
-		/* above the table: gelu(x) = silu(x) = x (error < 1e-8) */
-		int64_t hic = (int64_t)floor(ldexp(hi, x.F));
-		Ref a[2] = {lw_sconst(L, x.w, hic), x.r};
-		Ref c = lw_op(L, OP_LT, TY_U, 1, x.len, a, 2, 0, 0);
-		LVal xp = lw_requant(L, x, Fy, wy);
-		Ref s[3] = {c, xp.r, y.r};
-		y = lw_val(lw_op(L, OP_SELECT, TY_S, wy, x.len, s, 3, 0, 0), Fy, wy, x.len);
-	}
-	return y;
+	double hi = fmin(gelu ? 8 : 24, ldexp(1.0, x.w - 1 - x.F));
+	Ref lt[2] = {x.r, lw_sconst(L, x.w, 0)};
+	Ref sel[3] = {lw_op(L, OP_LT, TY_U, 1, x.len, lt, 2, 0, 0),
+	              lw_op1(L, OP_NEG, x.w + 1, x.len, x.r, 0), x.r};
+	LVal a = lw_val(lw_op(L, OP_SELECT, TY_S, x.w + 1, x.len, sel, 3, 0, 0), x.F, x.w + 1, x.len);
+	LVal g = table_fn(L, gelu ? "gelu" : "silu", a, gelu ? f_gelu : f_silu, 0, hi, Fy, wy);
+	LVal relu = lw_val(lw_op2(L, OP_MAX, x.w, x.len, x.r, lt[1]), x.F, x.w, x.len);
+	relu = lw_requant(L, relu, Fy, wy);
+	int w = (g.w > relu.w ? g.w : relu.w) + 1;
+	return lw_val(lw_op2(L, OP_ADD, w, x.len, relu.r, g.r), Fy, w, x.len);
 }
 
 LVal lw_exp(Lower *L, Ref r, LVal x)

@@ -17,12 +17,12 @@
 #   --ref FILE       take the reference outputs from `jepac --run` of FILE
 #                    instead of INPUT (the negative test: a different module)
 #   --sanitize       compile with -fsanitize=undefined (-O1)
-#   --cflags "..."   extra gcc flags
+#   --cflags "..."   extra gcc flags; --opt -O1 sets the level (default -O2)
 #   --vectors FILE   use these input vectors instead of jepac-vectors
 #   --keep DIR       keep the C file, binary and outputs in DIR
 # Tools are found in $JEPAC_BIN or on PATH.
 set -eu
-raw=""; count=32; seed=1; ref=""; san=0; cflags=""; vecs=""; keep=""
+raw=""; optl="-O2"; count=32; seed=1; ref=""; san=0; cflags=""; vecs=""; keep=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--raw) raw="--raw" ;;
@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--ref) ref="$2"; shift ;;
 	--sanitize) san=1 ;;
 	--cflags) cflags="$2"; shift ;;
+	--opt) optl="$2"; shift ;;
 	--vectors) vecs="$2"; shift ;;
 	--keep) keep="$2"; shift ;;
 	--) shift; break ;;
@@ -50,7 +51,7 @@ fi
 if [ "$san" = 1 ]; then
 	opt="-O1 -fsanitize=undefined -fno-sanitize-recover=all"
 else
-	opt="-O2"
+	opt="$optl"
 fi
 gcc -std=c11 $opt -Wall -Wextra -Werror $cflags "$T/model.c" -o "$T/model"
 if [ -n "$vecs" ]; then
