@@ -397,6 +397,9 @@ static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 #ifndef BIG_MODE
 #define BIG_MODE CMVM_TIE_DEEP
 #endif
+#ifndef ROW_MODE
+#define ROW_MODE CMVM_TIE_SHALLOW   /* 1-row dot products: DEEP makes chains */
+#endif
 
 static int better(const Cmvm *a, const Cmvm *b)
 {
@@ -408,8 +411,8 @@ static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                        size_t stride)
 {
 	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
-		int mst = (uint64_t)rows * rows * cols <= MST_WORK ? 2 : 0;
-		solve_share(p, w, rows, cols, stride, BIG_MODE, mst);
+		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? 2 : 0;
+		solve_share(p, w, rows, cols, stride, rows > 1 ? BIG_MODE : ROW_MODE, mst);
 		return;
 	}
 	solve_share(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0);

@@ -16,7 +16,7 @@ LIT=/usr/lib/llvm-14/build/utils/lit/lit.py
 unset MAKEFLAGS MFLAGS MAKELEVEL
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
-JEPAC_BIN="$BIN" /usr/bin/python3 "$LIT" -sv "$TOP/test" >"$LOG" 2>&1
+JEPAC_BIN="$BIN" /usr/bin/python3 "$LIT" -sv --time-tests "$TOP/test" >"$LOG" 2>&1
 cat "$LOG" | grep -v '^PASS:' || true
 count() { sed -n "s/^ *$1 *: *\([0-9]*\).*/\1/p" "$LOG" | head -n 1; }
 pass=$(count Passed); pass=${pass:-0}
