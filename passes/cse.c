@@ -68,12 +68,15 @@ static void canon(Module *m, Node *n)
 	}
 }
 
+/* The table holds (hash tag << 32 | ref), so a probe touches the candidate
+ * node only when the upper hash bits agree: about one cache miss per node. */
 static uint32_t hashcons(Module *m)
 {
 	uint32_t cap = 16, merged = 0;
 	while (cap < 2 * m->nnodes + 2)
 		cap *= 2;
-	Ref *table = xmalloc(cap * sizeof *table), *map = xmalloc((m->nnodes + 1) * sizeof *map);
+	uint64_t *table = xmalloc(cap * sizeof *table);
+	Ref *map = xmalloc((m->nnodes + 1) * sizeof *map);
 	memset(table, 0xff, cap * sizeof *table);
 	memset(map, 0xff, (m->nnodes + 1) * sizeof *map);
 	for (Ref r = 0; r < m->nnodes; r++) {
@@ -85,14 +88,16 @@ static uint32_t hashcons(Module *m)
 		if (!mergeable(n))
 			continue;
 		canon(m, n);
-		uint32_t s = (uint32_t)node_hash(m, n) & (cap - 1);
-		for (; table[s] != NOREF; s = (s + 1) & (cap - 1))
-			if (node_same(m, ir_get(m, table[s]), n))
+		uint64_t h = node_hash(m, n), tag = h >> 32 << 32;
+		uint32_t s = (uint32_t)h & (cap - 1);
+		for (; table[s] != UINT64_MAX; s = (s + 1) & (cap - 1))
+			if ((table[s] & ~0xffffffffull) == tag &&
+			    node_same(m, ir_get(m, (Ref)table[s]), n))
 				break;
-		if (table[s] == NOREF) {
-			table[s] = r;
+		if (table[s] == UINT64_MAX) {
+			table[s] = tag | r;
 		} else {
-			map[r] = table[s];
+			map[r] = (Ref)table[s];
 			ir_kill(m, r);
 			merged++;
 		}

@@ -502,8 +502,10 @@ static void drop_unused_tensors(Module *m)
 	free(used);
 }
 
-/* Outputs last, in their order (port order is kept); integer ones copied. */
-static void lower_outputs(Lower *L)
+/* Outputs last, in their order (port order is kept); integer ones copied.
+ * fout[r]: output r read an f64 value before lowering (an input port read
+ * directly has been retyped in place by then). */
+static void lower_outputs(Lower *L, const uint8_t *fout)
 {
 	Module *m = L->m;
 	for (Ref r = 0; r < L->n0; r++) {
@@ -511,7 +513,7 @@ static void lower_outputs(Lower *L)
 		if (n.op != OP_OUTPUT)
 			continue;
 		m->cur_region = n.region;
-		if (ir_get(m, ir_arg(m, &n, 0))->ty == TY_F) {
+		if (fout[r]) {
 			lower_ports(L, r, &n);
 			continue;
 		}
@@ -529,9 +531,13 @@ static void lower_all(Lower *L, const uint8_t *isc)
 	Ref *user = xmalloc((L->n0 + 1) * sizeof *user);
 	for (Ref r = 0; r < L->n0; r++)
 		user[r] = NOREF;
-	for (Ref r = 0; r < L->n0; r++)
-		for (uint32_t i = 0; i < ir_get(m, r)->nargs; i++)
-			user[ir_arg(m, ir_get(m, r), i)] = r;
+	uint8_t *fout = xcalloc(L->n0 + 1, 1);
+	for (Ref r = 0; r < L->n0; r++) {
+		const Node *n = ir_get(m, r);
+		for (uint32_t i = 0; i < n->nargs; i++)
+			user[ir_arg(m, n, i)] = r;
+		fout[r] = n->op == OP_OUTPUT && ir_get(m, ir_arg(m, n, 0))->ty == TY_F;
+	}
 	for (Ref r = 0; r < L->n0; r++) {
 		Node n = *ir_get(m, r);
 		m->cur_region = n.region;   /* lowered nodes keep their region */
@@ -542,7 +548,8 @@ static void lower_all(Lower *L, const uint8_t *isc)
 		else
 			L->v[r] = lw_val(r, 0, n.width, n.len);
 	}
-	lower_outputs(L);
+	lower_outputs(L, fout);
+	free(fout);
 	Ref *map = xmalloc((m->nnodes + 1) * sizeof *map);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);

@@ -408,6 +408,7 @@ int pass_pipeline(Module *m, const PassOpts *o)
 			fprintf(o->log, "pipeline: the design already has registers; left unchanged\n");
 		return 0;
 	}
+	uint32_t split = pipe_split_extracts(m) + pipe_unshare(m);
 	uint32_t nold = m->nnodes, nn = nold ? nold : 1;
 	Ref *order = xmalloc(nn * sizeof *order);
 	int64_t n = pipe_order(m, order);
@@ -415,6 +416,10 @@ int pass_pipeline(Module *m, const PassOpts *o)
 		die("combinational cycle in a register-free module");
 	Sched s = {xcalloc(nn, sizeof *s.stage), xcalloc(nn, sizeof *s.lev), xcalloc(nn, 1), 0, 0};
 	schedule(m, order, n, o->stage_depth > 0 ? (unsigned)o->stage_depth : 4, &s);
+	uint64_t asap_bits, placed = pipe_place(m, order, n, s.konst, s.stage, &asap_bits);
+	if (o->log && placed < asap_bits)
+		fprintf(o->log, "pipeline: placement: %llu register bits (ASAP schedule: %llu)\n",
+		        (unsigned long long)placed, (unsigned long long)asap_bits);
 	uint32_t *need = delays_needed(m, nold, &s);
 	size_t total = 0;
 	for (Ref p = 0; p < nold; p++)
@@ -434,5 +439,5 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	free(need);
 	free(base);
 	free(chain);
-	return made != 0;
+	return made != 0 || split != 0;
 }

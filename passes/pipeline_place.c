@@ -56,6 +56,8 @@ typedef struct Place {
 	uint32_t *max1;   /* per producer: latest consumer stage ... */
 	Ref *who1;        /* ... that consumer ... */
 	uint32_t *max2;   /* ... and the latest among the other consumers */
+	uint32_t *mark;   /* scratch: operand already counted in this call */
+	uint32_t stamp;
 } Place;
 
 static int movable(const Place *pl, Ref r)
@@ -150,17 +152,16 @@ static uint64_t total_cost(Place *pl, const uint32_t *s)
 }
 
 /* Cost of r's chain and its operands' chains with r at stage t. */
-static uint64_t local_cost(const Place *pl, const uint32_t *s, Ref r, uint32_t t)
+static uint64_t local_cost(Place *pl, const uint32_t *s, Ref r, uint32_t t)
 {
 	const Node *nd = ir_get(pl->m, r);
+	pl->stamp++;
 	uint64_t cost = pl->who1[r] != NOREF && pl->max1[r] > t ? node_bits(pl, r) * (pl->max1[r] - t) : 0;
 	for (uint32_t j = 0; j < nd->nargs; j++) {
 		Ref p = ir_arg(pl->m, nd, j);
-		int dup = 0;
-		for (uint32_t k = 0; k < j; k++)
-			dup |= ir_arg(pl->m, nd, k) == p;
-		if (pl->konst[p] || dup)
+		if (pl->konst[p] || pl->mark[p] == pl->stamp)
 			continue;
+		pl->mark[p] = pl->stamp;
 		uint32_t o = other_max(pl, s, p, r);
 		cost += node_bits(pl, p) * ((o > t ? o : t) - s[p]);
 	}
@@ -245,11 +246,13 @@ static uint64_t improve(Place *pl, uint32_t *s)
 	return cost;
 }
 
-static void alap(const Place *pl, uint32_t *s)
+/* ALAP for the nodes with group[r] == g (all movable nodes if g is
+ * UINT32_MAX), against the current stages of the others. */
+static void alap(const Place *pl, uint32_t *s, const uint32_t *group, uint32_t g)
 {
 	for (int64_t i = pl->n; i-- > 0;) {
 		Ref r = pl->order[i];
-		if (!movable(pl, r))
+		if (!movable(pl, r) || (g != UINT32_MAX && group[r] != g))
 			continue;
 		uint32_t lo, hi;
 		window(pl, s, r, &lo, &hi);
@@ -258,10 +261,128 @@ static void alap(const Place *pl, uint32_t *s)
 	}
 }
 
-uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t *konst, uint32_t *stage)
+/* group[r]: the set of input ports r depends on (a bit mask over the
+ * first 31 inputs; later inputs share bit 31). */
+static uint32_t *input_groups(const Place *pl, uint32_t nn)
+{
+	uint32_t *group = xcalloc(nn, sizeof *group), nin = 0;
+	for (int64_t i = 0; i < pl->n; i++) {
+		Ref r = pl->order[i];
+		const Node *nd = ir_get(pl->m, r);
+		if (nd->op == OP_INPUT) {
+			group[r] = 1u << (nin < 31 ? nin : 31);
+			nin++;
+			continue;
+		}
+		for (uint32_t j = 0; j < nd->nargs; j++)
+			group[r] |= group[ir_arg(pl->m, nd, j)];
+	}
+	return group;
+}
+
+/* Tries ALAP for each group of nodes sharing their input dependences, in
+ * increasing mask order, keeping each trial that lowers the cost. */
+static uint64_t try_groups(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
+{
+	uint32_t *group = input_groups(pl, nn), *trial = xmalloc(nn * sizeof *trial);
+	uint32_t g = 0;
+	for (;;) {
+		uint32_t next = UINT32_MAX;
+		for (int64_t i = 0; i < pl->n; i++) {
+			Ref r = pl->order[i];
+			if (movable(pl, r) && group[r] > g && group[r] < next)
+				next = group[r];
+		}
+		if (next == UINT32_MAX)
+			break;
+		g = next;
+		memcpy(trial, s, nn * sizeof *trial);
+		alap(pl, trial, group, g);
+		uint64_t c = total_cost(pl, trial);
+		if (getenv("PLACE_DEBUG"))
+			fprintf(stderr, "place: group %x: %llu -> %llu\n", g, (unsigned long long)cost, (unsigned long long)c);
+		if (c < cost) {
+			cost = c;
+			memcpy(s, trial, nn * sizeof *s);
+		}
+	}
+	total_cost(pl, s);
+	free(group);
+	free(trial);
+	return cost;
+}
+
+/* Pushes the nodes of region g d stages later, moving every node that
+ * depends on them as far as it must (t = the result).  Returns 0 if that
+ * would move an output past the latency. */
+static int push(const Place *pl, const uint32_t *s, uint32_t *t, uint32_t g, uint32_t d)
+{
+	for (int64_t i = 0; i < pl->n; i++) {
+		Ref r = pl->order[i];
+		const Node *nd = ir_get(pl->m, r);
+		uint32_t v = s[r] + (movable(pl, r) && nd->region == g ? d : 0);
+		t[r] = s[r];
+		if (pl->konst[r] || nd->op == OP_INPUT)
+			continue;
+		for (uint32_t j = 0; j < nd->nargs; j++) {
+			Ref p = ir_arg(pl->m, nd, j);
+			if (!pl->konst[p] && t[p] + delta(pl, p, r) > v)
+				v = t[p] + delta(pl, p, r);
+		}
+		if (nd->op == OP_OUTPUT && v > s[r])
+			return 0;
+		t[r] = v;
+	}
+	return 1;
+}
+
+/* Tries to push each region later (as far as the latency allows, and half
+ * that), keeping each push that lowers the cost. */
+static uint64_t try_regions(Place *pl, uint32_t *s, uint32_t nn, uint32_t last, uint64_t cost)
+{
+	uint32_t *t = xmalloc(nn * sizeof *t), g = 0;
+	for (;;) {
+		uint32_t next = UINT32_MAX;
+		for (int64_t i = 0; i < pl->n; i++) {
+			Ref r = pl->order[i];
+			uint32_t rg = ir_get(pl->m, r)->region;
+			if (movable(pl, r) && rg >= g && rg < next)
+				next = rg;
+		}
+		if (next == UINT32_MAX)
+			break;
+		g = next + 1;
+		uint32_t lo = 0, hi = last;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo + 1) / 2;
+			if (push(pl, s, t, next, mid))
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		for (uint32_t d = lo; d > 0; d /= 2) {
+			push(pl, s, t, next, d);
+			uint64_t c = total_cost(pl, t);
+			if (getenv("PLACE_DEBUG"))
+				fprintf(stderr, "place: region %s +%u: %llu -> %llu\n", ir_strget(pl->m, next), d,
+				        (unsigned long long)cost, (unsigned long long)c);
+			if (c < cost) {
+				cost = c;
+				memcpy(s, t, nn * sizeof *s);
+				break;
+			}
+		}
+	}
+	total_cost(pl, s);
+	free(t);
+	return cost;
+}
+
+uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t *konst,
+                    uint32_t *stage, uint64_t *asap_bits)
 {
 	uint32_t nn = m->nnodes ? m->nnodes : 1;
-	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL};
+	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
 	uint32_t *asap = xmalloc(nn * sizeof *asap), *late = xmalloc(nn * sizeof *late);
 	memcpy(asap, stage, nn * sizeof *asap);
 	memcpy(late, stage, nn * sizeof *late);
@@ -269,9 +390,23 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 	pl.max1 = xcalloc(nn, sizeof *pl.max1);
 	pl.max2 = xcalloc(nn, sizeof *pl.max2);
 	pl.who1 = xmalloc(nn * sizeof *pl.who1);
+	pl.mark = xcalloc(nn, sizeof *pl.mark);
 	build_consumers(&pl, nn);
+	*asap_bits = total_cost(&pl, stage);
+	uint32_t last = 0;
+	for (int64_t i = 0; i < n; i++)
+		if (ir_get(m, order[i])->op == OP_OUTPUT)
+			last = stage[order[i]];
+	uint64_t c = try_regions(&pl, stage, nn, last, *asap_bits);
+	c = try_regions(&pl, stage, nn, last, c);
+	if (getenv("PLACE_DEBUG"))
+		fprintf(stderr, "place: regions %llu\n", (unsigned long long)c);
+	try_groups(&pl, stage, nn, c);
 	uint64_t c_early = improve(&pl, stage);
-	alap(&pl, late);
+	alap(&pl, late, NULL, UINT32_MAX);
+	if (getenv("PLACE_DEBUG"))
+		fprintf(stderr, "place: asap %llu improved %llu alap %llu\n", (unsigned long long)*asap_bits,
+		        (unsigned long long)c_early, (unsigned long long)total_cost(&pl, late));
 	uint64_t c_late = improve(&pl, late);
 	if (c_late < c_early)
 		memcpy(stage, late, nn * sizeof *stage);
@@ -280,6 +415,7 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 	free(pl.max1);
 	free(pl.max2);
 	free(pl.who1);
+	free(pl.mark);
 	free(pl.cbase);
 	free(pl.cons);
 	return c_late < c_early ? c_late : c_early;

@@ -459,6 +459,27 @@ static void emit(const Module *m, const Options *o)
 	out_close(&out);
 }
 
+/* --run with -o FILE: the output vectors go to FILE, written atomically like
+ * --emit's (run_vectors prints to stdout, so fd 1 is pointed at the file). */
+static void run_to_output(const Module *m, const Options *o)
+{
+	if (!o->output || strcmp(o->output, "-") == 0) {
+		run_vectors(m, o);
+		return;
+	}
+	out_open(&out, o->output);
+	fflush(stdout);
+	int saved = dup(1);
+	if (saved < 0 || dup2(fileno(out.f), 1) < 0)
+		fatal(o->output, "cannot redirect the output: %s", strerror(errno));
+	run_vectors(m, o);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		fatal(o->output, "write error");
+	dup2(saved, 1);
+	close(saved);
+	out_close(&out);
+}
+
 int main(int argc, char **argv)
 {
 	Options o = {0};
@@ -472,7 +493,7 @@ int main(int argc, char **argv)
 	if (o.stats)
 		stats_summary(m, &o.eopts, stderr);
 	if (o.run)
-		run_vectors(m, &o);
+		run_to_output(m, &o);
 	else
 		emit(m, &o);
 	free(o.eopts.census);

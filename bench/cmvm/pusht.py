@@ -13,12 +13,16 @@
 # Matrix kinds come from the tensor names (adaLN, to_qkv, to_out = attn_out,
 # mlp.net.1 = mlp_up, mlp.net.4 = mlp_down).  Instances = lanes / (rows * nb):
 # the predictor runs every matrix once per token (3 tokens), so figures are
-# also given per instance ("/inst").  Prints Markdown tables.
+# also given per instance ("/inst").  A last table sums the stats JSON's
+# regions per kind (final figures: after hash-consing and width, biases
+# included).  Prints Markdown tables.
 import json
 import re
 import subprocess
 import sys
 
+REGION_KINDS = [(".adaln", "adaLN"), (".attn.to_qkv", "to_qkv"), (".attn.to_out", "attn_out"),
+                (".mlp.up", "mlp_up"), (".mlp.down", "mlp_down")]
 KINDS = [("adaLN", "adaLN"), ("to_qkv", "to_qkv"), ("to_out", "attn_out"),
          ("mlp.net.1", "mlp_up"), ("mlp.net.4", "mlp_down")]
 LINE = re.compile(r"^(\S+):   (\S+) (\S+) (\d+)x(\d+) lanes (\d+): (\d+) adders, "
@@ -74,6 +78,21 @@ def per_kind(log):
     return acc
 
 
+def per_region(stats):
+    """Per-kind sums over the stats JSON's regions (final figures, after
+    hash-consing and width, biases included)."""
+    acc = {}
+    for r in stats.get("regions", []):
+        for suf, k in REGION_KINDS:
+            if r["name"].endswith(suf) and ".layer" in r["name"]:
+                a = acc.setdefault(k, {"nz": 0, "add": 0, "fa": 0, "n": 0})
+                a["nz"] += r["nonzero_weights"]
+                a["add"] += r["adders"] + r["negations"]
+                a["fa"] += r["fa_bits"]
+                a["n"] += 1
+    return acc
+
+
 def main():
     bindir, ckpt = sys.argv[1], sys.argv[2]
     top = sys.argv[3] if len(sys.argv) > 3 else "predictor"
@@ -93,17 +112,30 @@ def main():
             print("| -O%d | %s (%d) | %d | %.0f + %.0f | %.3f | %.2f | %d |" % (
                 lv, k, a["n"], a["nz"], a["add"] / i, a["sadd"] / i,
                 (a["add"] + a["sadd"]) / i / a["nz"], a["fa"] / i / a["nz"], a["depth"]))
-        totals.append((lv, st["totals"], wall, cpu, kb))
+        totals.append((lv, st["totals"], wall, cpu, kb, per_region(st)))
     print()
     print("| level | nonzero weights | adders | adders per nonzero | per nonzero /3 tokens "
           "| fa_bits per nonzero | depth | const_mults | cpu s (user+sys) | wall s | peak MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for lv, t, wall, cpu, kb in totals:
+    for lv, t, wall, cpu, kb, _ in totals:
         apn = t["adders"] / t["nonzero_weights"]
         print("| -O%d | %d | %d | %.3f | %.3f | %.2f | %d | %d | %.1f | %.1f | %d |" % (
             lv, t["nonzero_weights"], t["adders"], apn, apn / 3,
             t["fa_bits"] / t["nonzero_weights"], t["depth"], t["const_mults"], cpu, wall,
             kb // 1024))
+    print()
+    print("Per kind from the stats regions (all instances; /inst = / 3 tokens):")
+    print()
+    print("| level | kind | nonzero weights | adders | adders per nonzero /inst "
+          "| fa_bits per nonzero /inst |")
+    print("|---|---|---|---|---|---|")
+    for lv, _, _, _, _, reg in totals:
+        for _, k in KINDS:
+            if k in reg and reg[k]["nz"]:
+                a = reg[k]
+                print("| -O%d | %s (%d) | %d | %d | %.3f | %.2f |" % (
+                    lv, k, a["n"], a["nz"], a["add"], a["add"] / 3 / a["nz"],
+                    a["fa"] / 3 / a["nz"]))
 
 
 main()

@@ -1,22 +1,33 @@
 #!/usr/bin/python3
-"""bench/yosys/run.py [N ...] -- synthesize one INT4 x INT8 tile three ways.
+"""bench/yosys/run.py [--ways=o2,bits,naive] [--calib] [--out=F.json] [N ...]
+
+Synthesizes INT4 x INT8 tiles with Yosys and calibrates jepac's cost model.
 
 For each N (default 16 32 64): a random N x N Q4 matrix (codes -8..7, seed N)
 times an s8 vector, written
   o2     jepac -O2 --pipeline=none (CSD shift/add with shared sub-sums)
   bits   one adder per set weight bit (the seed prototype's method), written here
   naive  jepac -O0: a sum of constant products with `*`, left to Yosys
-and synthesized by `yosys synth -flatten; stat -tech cmos`.  Prints one
-Markdown table row per (N, way): cells, transistors, transistors per nonzero
-weight, and for o2 jepac's fa_bits estimate and transistors per fa_bit.
-Run from the repository root with build/bin/jepac (or JEPAC=path).
+and synthesized by `yosys synth -flatten; stat -tech cmos`.  jepac's fa_bits
+(`--emit=stats`) go next to Yosys's count.
+
+--calib adds the designs that calibrate registers and tables: the 16x16 tile
+pipelined (jepac -O2, stage depth 2: the transistors beyond the
+combinational tile, per register bit) and a table (`lut`, 8-bit index,
+16-bit codes: transistors per table bit).
+
+Prints Markdown rows as it goes; with --out, also writes every measurement
+as JSON (bench/yosys/fit.py fits the model from it).  Run from the
+repository root with build/bin/jepac (or JEPAC=path); heavy: run with nice.
 """
+import json
 import os
 import random
 import re
 import subprocess
 import sys
 import tempfile
+import time
 
 JEPAC = os.environ.get("JEPAC", "build/bin/jepac")
 MKMAT = "test/verilog/Inputs/mkmat.py"
@@ -41,38 +52,103 @@ def bits_verilog(codes, n, acc):
 
 
 def synth(path, top):
-    log = subprocess.run(["yosys", "-p", "read_verilog %s; synth -flatten -top %s; stat -tech cmos" % (path, top)],
+    t0 = time.time()
+    log = subprocess.run(["nice", "yosys", "-p", "read_verilog %s; synth -flatten -top %s; stat -tech cmos" % (path, top)],
                          capture_output=True, text=True, check=True).stdout
     cells = int(re.findall(r"Number of cells:\s+(\d+)", log)[-1])
     tr = int(re.findall(r"Estimated number of transistors:\s+(\d+)", log)[-1])
-    return cells, tr
+    return cells, tr, time.time() - t0
+
+
+def stats(args):
+    out = subprocess.run([JEPAC, "--emit=stats"] + args, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["totals"]
+
+
+def tile(n, ways, rows):
+    with tempfile.TemporaryDirectory() as d:
+        jir = os.path.join(d, "m.jir")
+        with open(jir, "w") as f:
+            subprocess.run(["/usr/bin/python3", MKMAT, str(n), str(n), "q4", "8", str(n)], stdout=f, check=True)
+        text = open(jir).read()
+        codes = [int(v) for v in re.search(r"codes ([-0-9 \n]+)", text).group(1).split()]
+        nnz = sum(1 for c in codes if c)
+        acc = int(re.search(r"matvec s(\d+)", text).group(1))
+        top = "mat%dx%d" % (n, n)
+        st = stats(["-O2", "--pipeline=none", jir])
+        designs = {
+            "o2": ("jepac -O2", [JEPAC, "-O2", "--pipeline=none", "--emit=verilog", jir, "-o", os.path.join(d, "o2.v")], top),
+            "naive": ("naive `*`", [JEPAC, "-O0", "--emit=verilog", jir, "-o", os.path.join(d, "naive.v")], top),
+            "bits": ("one adder per set bit", None, "bits"),
+        }
+        for way in ways:
+            label, cmd, t = designs[way]
+            if cmd:
+                subprocess.run(cmd, check=True)
+            else:
+                with open(os.path.join(d, "bits.v"), "w") as f:
+                    f.write(bits_verilog(codes, n, acc))
+            cells, tr, secs = synth(os.path.join(d, way + ".v"), t)
+            row = {"n": n, "way": way, "cells": cells, "transistors": tr, "nonzero": nnz, "seconds": round(secs, 1)}
+            if way == "o2":
+                row.update(fa_bits=st["fa_bits"], adders=st["adders"])
+            rows.append(row)
+            extra = "| %d | %.1f |" % (row["fa_bits"], tr / row["fa_bits"]) if way == "o2" else "| | |"
+            print("| %d | %s | %d | %d | %.1f %s %.0f s |" % (n, label, cells, tr, tr / nnz, extra, secs), flush=True)
+
+
+def lut_jir(bits, width, seed):
+    rng = random.Random(seed)
+    vals = [rng.randint(-(1 << (width - 1)), (1 << (width - 1)) - 1) for _ in range(1 << bits)]
+    return ('module "tab"\ntensor @0 int [%d] "t" frac 0\n  codes %s\n%%x = input u%d "x", 0\n'
+            '%%y = lut s%d @0, %%x\noutput "y", %%y, 0\n' % (1 << bits, " ".join(map(str, vals)), bits, width))
+
+
+def calib(rows):
+    with tempfile.TemporaryDirectory() as d:
+        jir = os.path.join(d, "m.jir")
+        with open(jir, "w") as f:
+            subprocess.run(["/usr/bin/python3", MKMAT, "16", "16", "q4", "8", "16"], stdout=f, check=True)
+        st = stats(["-O2", "--stage-depth=2", jir])
+        subprocess.run([JEPAC, "-O2", "--stage-depth=2", "--emit=verilog", jir, "-o", os.path.join(d, "p.v")], check=True)
+        cells, tr, secs = synth(os.path.join(d, "p.v"), "mat16x16")
+        rows.append({"n": 16, "way": "o2-pipelined", "cells": cells, "transistors": tr, "fa_bits": st["fa_bits"],
+                     "register_bits": st["register_bits"], "latency": st["latency"], "seconds": round(secs, 1)})
+        print("| 16 | jepac -O2, stage depth 2 | %d | %d | latency %d, %d register bits | %d fa_bits | %.0f s |"
+              % (cells, tr, st["latency"], st["register_bits"], st["fa_bits"], secs), flush=True)
+        tab = os.path.join(d, "t.jir")
+        with open(tab, "w") as f:
+            f.write(lut_jir(8, 16, 1))
+        st = stats(["-O2", "--pipeline=none", tab])
+        subprocess.run([JEPAC, "-O2", "--pipeline=none", "--emit=verilog", tab, "-o", os.path.join(d, "t.v")], check=True)
+        cells, tr, secs = synth(os.path.join(d, "t.v"), "tab")
+        rows.append({"n": 8, "way": "lut", "cells": cells, "transistors": tr, "lut_bits": st["lut_bits"],
+                     "seconds": round(secs, 1)})
+        print("| lut 8 -> 16 bits | table | %d | %d | %d table bits | | %.0f s |" % (cells, tr, st["lut_bits"], secs), flush=True)
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [16, 32, 64]
-    print("| N | way | cells | transistors | tr / nonzero weight | fa_bits | tr / fa_bit |")
-    print("|---|---|---|---|---|---|---|")
-    for n in sizes:
-        with tempfile.TemporaryDirectory() as d:
-            jir = os.path.join(d, "m.jir")
-            with open(jir, "w") as f:
-                subprocess.run(["/usr/bin/python3", MKMAT, str(n), str(n), "q4", "8", str(n)], stdout=f, check=True)
-            text = open(jir).read()
-            codes = [int(v) for v in re.search(r"codes ([-0-9 \n]+)", text).group(1).split()]
-            nnz = sum(1 for c in codes if c)
-            acc = int(re.search(r"matvec s(\d+)", text).group(1))
-            top = "mat%dx%d" % (n, n)
-            st = subprocess.run([JEPAC, "-O2", "--pipeline=none", "--stats", "--emit=verilog", jir, "-o",
-                                 os.path.join(d, "o2.v")], capture_output=True, text=True, check=True).stderr
-            fa = int(re.search(r"fa_bits (\d+)", st).group(1))
-            subprocess.run([JEPAC, "-O0", "--emit=verilog", jir, "-o", os.path.join(d, "naive.v")], check=True)
-            with open(os.path.join(d, "bits.v"), "w") as f:
-                f.write(bits_verilog(codes, n, acc))
-            for way, path, t in (("jepac -O2", "o2.v", top), ("one adder per set bit", "bits.v", "bits"),
-                                 ("naive `*`", "naive.v", top)):
-                cells, tr = synth(os.path.join(d, path), t)
-                extra = "| %d | %.1f |" % (fa, tr / fa) if way == "jepac -O2" else "| | |"
-                print("| %d | %s | %d | %d | %.1f %s" % (n, way, cells, tr, tr / nnz, extra), flush=True)
+    ways, out, do_calib, sizes = ["o2", "bits", "naive"], None, False, []
+    for a in sys.argv[1:]:
+        if a.startswith("--ways="):
+            ways = a[7:].split(",")
+        elif a.startswith("--out="):
+            out = a[6:]
+        elif a == "--calib":
+            do_calib = True
+        else:
+            sizes.append(int(a))
+    rows = []
+    print("| N | way | cells | transistors | tr / nonzero weight | fa_bits | tr / fa_bit | yosys time |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in sizes or ([] if do_calib else [16, 32, 64]):
+        tile(n, ways, rows)
+        if out:
+            json.dump(rows, open(out, "w"), indent=1)
+    if do_calib:
+        calib(rows)
+    if out:
+        json.dump(rows, open(out, "w"), indent=1)
 
 
 if __name__ == "__main__":
