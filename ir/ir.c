@@ -323,10 +323,35 @@ out:
 	return k;
 }
 
+/* The order topo_order would produce when every live node's operands are
+ * live and precede it (the common case after passes that only kill nodes):
+ * input ports, then the other live nodes, both by index.  UINT32_MAX if
+ * some operand comes later or is dead (topo_order decides those). */
+static uint32_t index_order(const Module *m, Ref *order)
+{
+	const Node *nodes = m->nodes;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		if (nodes[r].flags & NF_DEAD)
+			continue;
+		const Ref *a = &m->argv[nodes[r].args];
+		for (uint32_t i = 0; i < nodes[r].nargs; i++)
+			if (a[i] >= r || (nodes[a[i]].flags & NF_DEAD))
+				return UINT32_MAX;
+	}
+	uint32_t k = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (Ref r = 0; r < m->nnodes; r++)
+			if (!(nodes[r].flags & NF_DEAD) && (nodes[r].op == OP_INPUT) == (pass == 0))
+				order[k++] = r;
+	return k;
+}
+
 void ir_compact(Module *m)
 {
 	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
-	uint32_t k = topo_order(m, order, 1);
+	uint32_t k = index_order(m, order);
+	if (k == UINT32_MAX)
+		k = topo_order(m, order, 1);
 	if (k == UINT32_MAX)   /* register feedback: registers may come before their operands */
 		k = topo_order(m, order, 0);
 	Ref *newid = xmalloc((m->nnodes + 1) * sizeof *newid);

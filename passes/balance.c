@@ -15,11 +15,15 @@
  * full-adder-bit cost moves little.
  *
  * Shared nodes (several uses) stay leaves: balancing never duplicates
- * work that cse shared.  Linear in nodes plus n log n per tree.
+ * work that cse shared.  A tree is rebuilt only if that makes it
+ * shallower, which is decided first on the depths alone (the same Huffman
+ * pairing without nodes), so rejected trees allocate nothing.  Linear in
+ * nodes plus n log n per tree.
  *
  * Requires: a compacted, valid module.  Preserves: semantics, ports.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "passes.h"
 
@@ -41,6 +45,8 @@ typedef struct Ctx {
 	uint8_t *claimed; /* old nodes already inside some tree */
 	Ref *inners;      /* scratch: inner nodes of the current tree */
 	uint32_t ninners;
+	Term *deep;       /* scratch: rebuilt_depth's heap */
+	uint32_t capdeep;
 } Ctx;
 
 static int is_adder(const Node *n)
@@ -117,6 +123,15 @@ static void sift_down(Term *h, uint32_t n, uint32_t i)
 	}
 }
 
+static void sift_up(Term *h, uint32_t i)
+{
+	for (; i > 0 && term_less(&h[i], &h[(i - 1) / 2]); i = (i - 1) / 2) {
+		Term t = h[i];
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+	}
+}
+
 static Term pop(Term *h, uint32_t *n)
 {
 	Term t = h[0];
@@ -140,7 +155,30 @@ static Term combine(Ctx *c, const Node *root, Term a, Term b, uint32_t order)
 	return (Term){r, d, a.neg && b.neg, order};
 }
 
-/* Rebuilds the tree at root; returns the new root or NOREF if not worth it. */
+/* Depth of the Huffman rebuild of the collected terms, without building
+ * it (the same pairing order as rebuild: equal depths pop in term order). */
+static uint32_t rebuilt_depth(Ctx *c)
+{
+	uint32_t n = c->nterms;
+	if (n > c->capdeep) {
+		c->capdeep = n;
+		c->deep = xrealloc(c->deep, n * sizeof *c->deep);
+	}
+	Term *h = c->deep;
+	memcpy(h, c->terms, n * sizeof *h);
+	for (uint32_t i = n / 2; i-- > 0;)
+		sift_down(h, n, i);
+	uint32_t order = n;
+	while (n > 1) {
+		Term a = pop(h, &n), b = pop(h, &n);
+		h[n++] = (Term){0, (a.depth > b.depth ? a.depth : b.depth) + 1, 0, order++};
+		sift_up(h, n - 1);
+	}
+	return h[0].depth;
+}
+
+/* Rebuilds the tree at root; returns the new root or NOREF if not worth it
+ * (fewer than 3 terms, no positive term, or not shallower than now). */
 static Ref rebuild(Ctx *c, Ref root)
 {
 	collect(c, root);
@@ -148,7 +186,7 @@ static Ref rebuild(Ctx *c, Ref root)
 	uint32_t n = c->nterms, pos = 0;
 	for (uint32_t i = 0; i < n; i++)
 		pos += !c->terms[i].neg;
-	if (n < 3 || pos == 0)
+	if (n < 3 || pos == 0 || rebuilt_depth(c) >= c->depth[root])
 		return NOREF;
 	c->m->cur_region = rn.region;
 	for (uint32_t i = n / 2; i-- > 0;)
@@ -157,11 +195,7 @@ static Ref rebuild(Ctx *c, Ref root)
 	while (n > 1) {
 		Term a = pop(c->terms, &n), b = pop(c->terms, &n);
 		c->terms[n++] = combine(c, &rn, a, b, order++);
-		for (uint32_t i = n - 1; i > 0 && term_less(&c->terms[i], &c->terms[(i - 1) / 2]); i = (i - 1) / 2) {
-			Term t = c->terms[i];
-			c->terms[i] = c->terms[(i - 1) / 2];
-			c->terms[(i - 1) / 2] = t;
-		}
+		sift_up(c->terms, n - 1);
 	}
 	return c->terms[0].ref;
 }
@@ -215,6 +249,7 @@ int pass_balance(Module *m, const PassOpts *o)
 	free(c.depth);
 	free(c.stack);
 	free(c.terms);
+	free(c.deep);
 	free(c.claimed);
 	free(c.inners);
 	free(map);

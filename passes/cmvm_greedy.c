@@ -20,6 +20,11 @@
  *   - per pattern, a list of rows where an instance was added (may hold
  *     stale rows; they are rescanned and skipped), so an extraction touches
  *     only rows that contain it.
+ * A pattern's count, list links and occurrence head share one 32-byte
+ * record (one cache line per update).  The initial count of all pairs only
+ * counts; the bucket lists are then built in one go, ordered by each
+ * pattern's last instance, which is exactly the order the per-increment
+ * moves would have left (so every choice is unchanged).
  * Removing two terms from a row of t terms and adding one costs 3t count
  * updates, so the whole run is O(sum over rows of t^2) map operations.
  * Scoring modes (cmvm.h CMVM_TIE_*): SHALLOW -- the top bucket's first 16
@@ -39,14 +44,25 @@
 #define NONE UINT32_MAX
 #define VAR_LIMIT (1u << 24)
 
+/* One pattern: everything a count update touches in one cache line. */
+typedef struct Pat {
+	uint64_t key;
+	uint32_t cnt, prev, next; /* count; its bucket list */
+	uint32_t occ, last;   /* occurrence list head; row of the newest entry */
+} Pat;
+
+typedef struct Occ {      /* occurrence list entry */
+	uint32_t row, next;
+} Occ;
+
 typedef struct Greedy {
 	Cmvm *p;
 	CmvmRow *rows;
 	CmvmMap map;          /* pattern key -> pattern id */
-	uint64_t *key;        /* per pattern */
-	uint32_t *cnt, *prev, *next, *occ, *last;
+	Pat *pat;             /* per pattern */
 	uint32_t npat, cappat;
-	uint32_t *orow, *onext; /* occurrence pool */
+	uint32_t serial;      /* instances counted before link_all */
+	Occ *occs;            /* occurrence pool */
 	size_t nocc, capocc;
 	uint32_t *head;       /* bucket heads by count */
 	uint32_t caphead, top;
@@ -70,37 +86,41 @@ static uint64_t pair_key(CmvmTerm x, CmvmTerm y)
 	       (uint64_t)(d + 64) << 1 | (uint64_t)(x.sign != y.sign);
 }
 
-static void bucket_unlink(Greedy *g, uint32_t id)
+static inline void bucket_unlink(Greedy *g, uint32_t id)
 {
-	uint32_t c = g->cnt[id];
+	uint32_t c = g->pat[id].cnt;
 	if (!c)
 		return;
-	if (g->prev[id] != NONE)
-		g->next[g->prev[id]] = g->next[id];
+	if (g->pat[id].prev != NONE)
+		g->pat[g->pat[id].prev].next = g->pat[id].next;
 	else
-		g->head[c] = g->next[id];
-	if (g->next[id] != NONE)
-		g->prev[g->next[id]] = g->prev[id];
+		g->head[c] = g->pat[id].next;
+	if (g->pat[id].next != NONE)
+		g->pat[g->pat[id].next].prev = g->pat[id].prev;
 }
 
-static void bucket_link(Greedy *g, uint32_t id)
+static __attribute__((noinline)) void head_grow(Greedy *g, uint32_t c)
 {
-	uint32_t c = g->cnt[id];
+	uint32_t nc = g->caphead * 2;
+	while (nc <= c)
+		nc *= 2;
+	g->head = xrealloc(g->head, nc * sizeof *g->head);
+	for (uint32_t i = g->caphead; i < nc; i++)
+		g->head[i] = NONE;
+	g->caphead = nc;
+}
+
+static inline void bucket_link(Greedy *g, uint32_t id)
+{
+	uint32_t c = g->pat[id].cnt;
 	if (!c)
 		return;
-	if (c >= g->caphead) {
-		uint32_t nc = g->caphead * 2;
-		while (nc <= c)
-			nc *= 2;
-		g->head = xrealloc(g->head, nc * sizeof *g->head);
-		for (uint32_t i = g->caphead; i < nc; i++)
-			g->head[i] = NONE;
-		g->caphead = nc;
-	}
-	g->prev[id] = NONE;
-	g->next[id] = g->head[c];
+	if (c >= g->caphead)
+		head_grow(g, c);
+	g->pat[id].prev = NONE;
+	g->pat[id].next = g->head[c];
 	if (g->head[c] != NONE)
-		g->prev[g->head[c]] = id;
+		g->pat[g->head[c]].prev = id;
 	g->head[c] = id;
 	if (c > g->top)
 		g->top = c;
@@ -111,49 +131,50 @@ static uint32_t pattern_new(Greedy *g, uint64_t key)
 	if (g->npat == g->cappat) {
 		g->cappat = g->cappat ? 2 * g->cappat : 1024;
 		size_t n = g->cappat;
-		g->key = xrealloc(g->key, n * sizeof *g->key);
-		g->cnt = xrealloc(g->cnt, n * sizeof *g->cnt);
-		g->prev = xrealloc(g->prev, n * sizeof *g->prev);
-		g->next = xrealloc(g->next, n * sizeof *g->next);
-		g->occ = xrealloc(g->occ, n * sizeof *g->occ);
-		g->last = xrealloc(g->last, n * sizeof *g->last);
+		g->pat = xrealloc(g->pat, n * sizeof *g->pat);
 	}
 	uint32_t id = g->npat++;
-	g->key[id] = key;
-	g->cnt[id] = 0;
-	g->occ[id] = g->last[id] = NONE;
+	g->pat[id].key = key;
+	g->pat[id].cnt = 0;
+	g->pat[id].occ = g->pat[id].last = NONE;
 	return id;
 }
 
-static void pair_inc(Greedy *g, CmvmTerm x, CmvmTerm y, uint32_t row)
+/* Counts one more instance of pattern (x, y) in row.  With linked == 0
+ * (the initial count) the bucket lists are left alone and pat.prev holds
+ * the instance's serial number; link_all then builds the lists. */
+static void pair_inc(Greedy *g, CmvmTerm x, CmvmTerm y, uint32_t row, int linked)
 {
 	int isnew;
 	uint64_t key = pair_key(x, y);
 	uint32_t *slot = cmvm_map_get(&g->map, key, g->npat, &isnew);
 	uint32_t id = isnew ? pattern_new(g, key) : *slot;
-	bucket_unlink(g, id);
-	g->cnt[id]++;
-	bucket_link(g, id);
-	if (g->last[id] == row)
+	if (linked) {
+		bucket_unlink(g, id);
+		g->pat[id].cnt++;
+		bucket_link(g, id);
+	} else {
+		g->pat[id].cnt++;
+		g->pat[id].prev = g->serial++;
+	}
+	if (g->pat[id].last == row)
 		return;
-	g->last[id] = row;
+	g->pat[id].last = row;
 	if (g->nocc == g->capocc) {
 		g->capocc = g->capocc ? 2 * g->capocc : 4096;
-		g->orow = xrealloc(g->orow, g->capocc * sizeof *g->orow);
-		g->onext = xrealloc(g->onext, g->capocc * sizeof *g->onext);
+		g->occs = xrealloc(g->occs, g->capocc * sizeof *g->occs);
 	}
-	g->orow[g->nocc] = row;
-	g->onext[g->nocc] = g->occ[id];
-	g->occ[id] = (uint32_t)g->nocc++;
+	g->occs[g->nocc] = (Occ){row, g->pat[id].occ};
+	g->pat[id].occ = (uint32_t)g->nocc++;
 }
 
 static void pair_dec(Greedy *g, CmvmTerm x, CmvmTerm y)
 {
 	uint32_t *slot = cmvm_map_find(&g->map, pair_key(x, y));
-	if (!slot || !g->cnt[*slot])
+	if (!slot || !g->pat[*slot].cnt)
 		die("greedy: count underflow");
 	bucket_unlink(g, *slot);
-	g->cnt[*slot]--;
+	g->pat[*slot].cnt--;
 	bucket_link(g, *slot);
 }
 
@@ -176,10 +197,10 @@ static uint32_t pattern_cost(const Greedy *g, uint64_t key)
  * win over pairs of raw inputs of the same count. */
 static uint64_t pattern_wmc(const Greedy *g, uint32_t id)
 {
-	uint64_t key = g->key[id];
+	uint64_t key = g->pat[id].key;
 	uint32_t a = (uint32_t)(key >> 40), b = (uint32_t)(key >> 16) & 0xffffff;
 	uint32_t w = g->wid[a] < g->wid[b] ? g->wid[a] : g->wid[b];
-	return ((uint64_t)g->cnt[id] * w) << 16 | (0xffff - (pattern_cost(g, key) & 0xffff));
+	return ((uint64_t)g->pat[id].cnt * w) << 16 | (0xffff - (pattern_cost(g, key) & 0xffff));
 }
 
 /* Best pattern by wmc score: buckets from the top down, at most 64 per
@@ -192,7 +213,7 @@ static uint32_t pick_wmc(Greedy *g)
 		if (((uint64_t)c * g->maxwid) << 16 < bests)
 			break;
 		uint32_t k = 0;
-		for (uint32_t id = g->head[c]; id != NONE && k < 64; id = g->next[id], k++) {
+		for (uint32_t id = g->head[c]; id != NONE && k < 64; id = g->pat[id].next, k++) {
 			uint64_t s = pattern_wmc(g, id);
 			if (s > bests)
 				best = id, bests = s;
@@ -210,8 +231,8 @@ static uint32_t pick(Greedy *g)
 	if (g->mode == CMVM_TIE_WMC)
 		return pick_wmc(g);
 	uint32_t best = NONE, bestcost = UINT32_MAX, k = 0;
-	for (uint32_t id = g->head[g->top]; id != NONE && k < 16; id = g->next[id], k++) {
-		uint32_t c = pattern_cost(g, g->key[id]);
+	for (uint32_t id = g->head[g->top]; id != NONE && k < 16; id = g->pat[id].next, k++) {
+		uint32_t c = pattern_cost(g, g->pat[id].key);
 		if (c < bestcost)
 			best = id, bestcost = c;
 	}
@@ -272,7 +293,7 @@ static void replace_pair(Greedy *g, uint32_t r, uint32_t i, uint32_t j, CmvmTerm
 	row->t[hi] = row->t[--row->n];
 	row->t[lo] = row->t[--row->n];
 	for (uint32_t x = 0; x < row->n; x++)
-		pair_inc(g, t, row->t[x], r);
+		pair_inc(g, t, row->t[x], r, 1);
 	cmvm_row_push(row, t);
 }
 
@@ -297,15 +318,15 @@ static int find_pair(const CmvmRow *row, uint32_t a, uint32_t b, int d, int neg,
 
 static void extract(Greedy *g, uint32_t id)
 {
-	uint64_t key = g->key[id];
+	uint64_t key = g->pat[id].key;
 	uint32_t a = (uint32_t)(key >> 40), b = (uint32_t)(key >> 16) & 0xffffff;
 	int d = (int)((key >> 1) & 0x7f) - 64, neg = (int)(key & 1);
 	uint32_t v = cmvm_op(g->p, a, d < 0 ? -d : 0, b, d > 0 ? d : 0, neg);
 	if (g->mode == CMVM_TIE_WMC)
 		var_width(g, v);
 	g->curstamp++;
-	for (uint32_t o = g->occ[id]; o != NONE; o = g->onext[o]) {
-		uint32_t r = g->orow[o], i, j;
+	for (uint32_t o = g->pat[id].occ; o != NONE; o = g->occs[o].next) {
+		uint32_t r = g->occs[o].row, i, j;
 		if (g->stamp[r] == g->curstamp)
 			continue;
 		g->stamp[r] = g->curstamp;
@@ -315,15 +336,29 @@ static void extract(Greedy *g, uint32_t id)
 			replace_pair(g, r, i, j, (CmvmTerm){v, s, ti.sign});
 		}
 	}
-	g->occ[id] = NONE;
-	g->last[id] = NONE;
+	g->pat[id].occ = NONE;
+	g->pat[id].last = NONE;
+}
+
+/* Links every counted pattern into its bucket in the order of its last
+ * instance: the lists come out exactly as if each increment had moved the
+ * pattern to the head of its new bucket. */
+static void link_all(Greedy *g)
+{
+	uint32_t *by = xmalloc(((size_t)g->serial + 1) * sizeof *by);
+	memset(by, 0xff, ((size_t)g->serial + 1) * sizeof *by);
+	for (uint32_t id = 0; id < g->npat; id++)
+		by[g->pat[id].prev] = id;
+	for (uint32_t k = 0; k < g->serial; k++)
+		if (by[k] != NONE)
+			bucket_link(g, by[k]);
+	free(by);
 }
 
 static void greedy_free(Greedy *g)
 {
 	cmvm_map_free(&g->map);
-	free(g->key), free(g->cnt), free(g->prev), free(g->next);
-	free(g->occ), free(g->last), free(g->orow), free(g->onext);
+	free(g->pat), free(g->occs);
 	free(g->head), free(g->stamp);
 	free(g->wid), free(g->lo), free(g->hi);
 }
@@ -346,7 +381,8 @@ void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode)
 	for (uint32_t r = 0; r < nrows; r++)
 		for (uint32_t i = 0; i < rows[r].n; i++)
 			for (uint32_t j = i + 1; j < rows[r].n; j++)
-				pair_inc(&g, rows[r].t[i], rows[r].t[j], r);
+				pair_inc(&g, rows[r].t[i], rows[r].t[j], r, 0);
+	link_all(&g);
 	uint32_t id;
 	while (p->nin + p->nops + 1 < VAR_LIMIT && (id = pick(&g)) != NONE)
 		extract(&g, id);
