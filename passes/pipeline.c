@@ -26,7 +26,12 @@
  * registers, taken from one delay chain per producer (reg of reg of ...),
  * so consumers needing the same delay share registers.  Constants and
  * nodes computed only from constants are available in every cycle and
- * never get registers.
+ * never get registers.  Between ASAP and the chains, pipe_place()
+ * (pipeline_place.c) moves stages to cut register bits with the same
+ * latency and levels; before ASAP, pipeline_rewrite.c splits vectors at
+ * their extracts and copies cheap sub-sums shared between regions.  A
+ * widening wiring op (shl, ext) is never delayed: its narrower operand is,
+ * and a copy of the op re-derives the value at the consumer.
  *
  * pipeline_analyze() re-derives the schedule from the registers alone: the
  * cycle of a node is the number of registers between it and the inputs;
@@ -323,17 +328,35 @@ static void schedule(const Module *m, const Ref *order, int64_t n, unsigned dept
 			s->stage[order[i]] = s->last;
 }
 
+/* A widening wiring op (shl, ext) is not delayed: its narrower operand is,
+ * and a copy of the op re-derives the value where it is read.  Returns that
+ * operand, or NOREF. */
+static Ref rederive_from(const Module *m, const Sched *s, Ref p)
+{
+	const Node *n = ir_get(m, p);
+	if ((n->op != OP_SHL && n->op != OP_EXT) || s->konst[ir_arg(m, n, 0)])
+		return NOREF;
+	const Node *a = ir_get(m, ir_arg(m, n, 0));
+	return (uint64_t)a->width * a->len < (uint64_t)n->width * n->len ? ir_arg(m, n, 0) : NOREF;
+}
+
 /* need[p] = the longest delay any consumer wants from producer p. */
-static uint32_t *delays_needed(const Module *m, uint32_t nold, const Sched *s)
+static uint32_t *delays_needed(const Module *m, uint32_t nold, const Sched *s, Ref *src)
 {
 	uint32_t *need = xcalloc(nold ? nold : 1, sizeof *need);
+	for (Ref r = 0; r < nold; r++)
+		src[r] = (ir_get(m, r)->flags & NF_DEAD) || s->konst[r] ? NOREF : rederive_from(m, s, r);
 	for (Ref r = 0; r < nold; r++) {
 		const Node *n = ir_get(m, r);
 		if ((n->flags & NF_DEAD) || s->konst[r])
 			continue;
 		for (uint32_t j = 0; j < n->nargs; j++) {
 			Ref p = ir_arg(m, n, j);
-			if (!s->konst[p] && s->stage[r] > s->stage[p] && s->stage[r] - s->stage[p] > need[p])
+			if (s->konst[p] || s->stage[r] <= s->stage[p])
+				continue;
+			if (src[p] != NOREF)
+				p = src[p];
+			if (s->stage[r] - s->stage[p] > need[p])
 				need[p] = s->stage[r] - s->stage[p];
 		}
 	}
@@ -363,7 +386,8 @@ static uint32_t build_chains(Module *m, uint32_t nold, const uint32_t *need,
 	return made;
 }
 
-static void rewire(Module *m, uint32_t nold, const Sched *s, const size_t *base, const Ref *chain)
+static void rewire(Module *m, uint32_t nold, const Sched *s, const size_t *base, const Ref *chain,
+                   const Ref *src)
 {
 	for (Ref r = 0; r < nold; r++) {
 		const Node *n = ir_get(m, r);
@@ -373,7 +397,19 @@ static void rewire(Module *m, uint32_t nold, const Sched *s, const size_t *base,
 			Ref p = ir_arg(m, n, j);
 			if (s->konst[p] || s->stage[r] <= s->stage[p])
 				continue;
-			m->argv[n->args + j] = chain[base[p] + (s->stage[r] - s->stage[p]) - 1];
+			Ref a = src[p];
+			if (a == NOREF) {
+				m->argv[n->args + j] = chain[base[p] + (s->stage[r] - s->stage[p]) - 1];
+				continue;
+			}
+			Node pn = *ir_get(m, p);
+			Ref d = chain[base[a] + (s->stage[r] - s->stage[a]) - 1];
+			uint32_t saved = m->cur_region;
+			m->cur_region = pn.region;
+			Ref q = ir_node(m, pn.op, pn.ty, pn.width, pn.len, &d, 1, pn.imm, pn.aux);
+			m->cur_region = saved;
+			m->argv[ir_get(m, r)->args + j] = q;
+			n = ir_get(m, r);
 		}
 	}
 }
@@ -420,7 +456,8 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	if (o->log && placed < asap_bits)
 		fprintf(o->log, "pipeline: placement: %llu register bits (ASAP schedule: %llu)\n",
 		        (unsigned long long)placed, (unsigned long long)asap_bits);
-	uint32_t *need = delays_needed(m, nold, &s);
+	Ref *src = xmalloc(nn * sizeof *src);
+	uint32_t *need = delays_needed(m, nold, &s, src);
 	size_t total = 0;
 	for (Ref p = 0; p < nold; p++)
 		total += need[p];
@@ -428,7 +465,7 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	Ref *chain = xmalloc((total + 1) * sizeof *chain);
 	uint64_t bits = 0;
 	uint32_t made = build_chains(m, nold, need, base, chain, &bits);
-	rewire(m, nold, &s, base, chain);
+	rewire(m, nold, &s, base, chain, src);
 	if (made)
 		ir_compact(m);
 	report(m, o, s.over);
@@ -437,6 +474,7 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	free(s.lev);
 	free(s.konst);
 	free(need);
+	free(src);
 	free(base);
 	free(chain);
 	return made != 0 || split != 0;

@@ -58,7 +58,21 @@ typedef struct Place {
 	uint32_t *max2;   /* ... and the latest among the other consumers */
 	uint32_t *mark;   /* scratch: operand already counted in this call */
 	uint32_t stamp;
+	uint64_t work;    /* node visits left for whole-module trials */
 } Place;
+
+/* Whole-module trials (a push or a group ALAP plus a cost) visit every
+ * node; they stop after PLACE_WORK visits so huge designs stay fast. */
+#define PLACE_WORK 600000000ull
+
+static int spend(Place *pl)
+{
+	uint64_t w = 2 * (uint64_t)pl->n;
+	if (pl->work < w)
+		return 0;
+	pl->work -= w;
+	return 1;
+}
 
 static int movable(const Place *pl, Ref r)
 {
@@ -293,14 +307,12 @@ static uint64_t try_groups(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
 			if (movable(pl, r) && group[r] > g && group[r] < next)
 				next = group[r];
 		}
-		if (next == UINT32_MAX)
+		if (next == UINT32_MAX || !spend(pl))
 			break;
 		g = next;
 		memcpy(trial, s, nn * sizeof *trial);
 		alap(pl, trial, group, g);
 		uint64_t c = total_cost(pl, trial);
-		if (getenv("PLACE_DEBUG"))
-			fprintf(stderr, "place: group %x: %llu -> %llu\n", g, (unsigned long long)cost, (unsigned long long)c);
 		if (c < cost) {
 			cost = c;
 			memcpy(s, trial, nn * sizeof *s);
@@ -353,19 +365,16 @@ static uint64_t try_regions(Place *pl, uint32_t *s, uint32_t nn, uint32_t last, 
 			break;
 		g = next + 1;
 		uint32_t lo = 0, hi = last;
-		while (lo < hi) {
+		while (lo < hi && spend(pl)) {
 			uint32_t mid = lo + (hi - lo + 1) / 2;
 			if (push(pl, s, t, next, mid))
 				lo = mid;
 			else
 				hi = mid - 1;
 		}
-		for (uint32_t d = lo; d > 0; d /= 2) {
+		for (uint32_t d = lo; d > 0 && spend(pl); d /= 2) {
 			push(pl, s, t, next, d);
 			uint64_t c = total_cost(pl, t);
-			if (getenv("PLACE_DEBUG"))
-				fprintf(stderr, "place: region %s +%u: %llu -> %llu\n", ir_strget(pl->m, next), d,
-				        (unsigned long long)cost, (unsigned long long)c);
 			if (c < cost) {
 				cost = c;
 				memcpy(s, t, nn * sizeof *s);
@@ -382,7 +391,7 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
                     uint32_t *stage, uint64_t *asap_bits)
 {
 	uint32_t nn = m->nnodes ? m->nnodes : 1;
-	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, PLACE_WORK};
 	uint32_t *asap = xmalloc(nn * sizeof *asap), *late = xmalloc(nn * sizeof *late);
 	memcpy(asap, stage, nn * sizeof *asap);
 	memcpy(late, stage, nn * sizeof *late);
@@ -399,14 +408,9 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 			last = stage[order[i]];
 	uint64_t c = try_regions(&pl, stage, nn, last, *asap_bits);
 	c = try_regions(&pl, stage, nn, last, c);
-	if (getenv("PLACE_DEBUG"))
-		fprintf(stderr, "place: regions %llu\n", (unsigned long long)c);
 	try_groups(&pl, stage, nn, c);
 	uint64_t c_early = improve(&pl, stage);
 	alap(&pl, late, NULL, UINT32_MAX);
-	if (getenv("PLACE_DEBUG"))
-		fprintf(stderr, "place: asap %llu improved %llu alap %llu\n", (unsigned long long)*asap_bits,
-		        (unsigned long long)c_early, (unsigned long long)total_cost(&pl, late));
 	uint64_t c_late = improve(&pl, late);
 	if (c_late < c_early)
 		memcpy(stage, late, nn * sizeof *stage);

@@ -50,22 +50,35 @@ static Ref split_operand(Module *m, Ref a, uint32_t lo, uint32_t k)
 	return ir_node(m, OP_EXTRACT, c.ty, c.width, k, &a, 1, lo % c.len, 0);
 }
 
-/* Lanes lo .. lo+k-1 of concat v as pieces of its operands. */
-static Ref split_concat(Module *m, Ref v, uint32_t lo, uint32_t k)
+/* Lanes lo .. lo+k-1 of concat v as pieces of its operands; offs[j] is
+ * the first lane of operand j (offs[nargs] = len), found by bisection. */
+static Ref split_concat(Module *m, Ref v, uint32_t lo, uint32_t k, const uint32_t *offs)
 {
 	Node vn = *ir_get(m, v);
-	Ref *parts = xmalloc(vn.nargs * sizeof *parts);
-	uint32_t np = 0, off = 0;
-	for (uint32_t j = 0; j < vn.nargs; j++) {
+	uint32_t a = 0, b = vn.nargs;
+	while (b - a > 1) {
+		uint32_t mid = a + (b - a) / 2;
+		if (offs[mid] <= lo)
+			a = mid;
+		else
+			b = mid;
+	}
+	uint32_t np = 0, cap = 8;
+	Ref *parts = xmalloc(cap * sizeof *parts);
+	for (uint32_t j = a; j < vn.nargs && offs[j] < lo + k; j++) {
 		Ref x = ir_arg(m, ir_get(m, v), j);
 		Node xn = *ir_get(m, x);
-		uint32_t a = lo > off ? lo : off, b = lo + k < off + xn.len ? lo + k : off + xn.len;
-		if (a < b)
-			parts[np++] = a == off && b == off + xn.len ? x
-			              : ir_node(m, OP_EXTRACT, xn.ty, xn.width, b - a, &x, 1, a - off, 0);
-		off += xn.len;
+		uint32_t s = lo > offs[j] ? lo : offs[j], e = lo + k < offs[j + 1] ? lo + k : offs[j + 1];
+		if (s >= e)
+			continue;
+		if (np == cap)
+			parts = xrealloc(parts, (cap *= 2) * sizeof *parts);
+		parts[np++] = s == offs[j] && e == offs[j + 1] ? x
+		              : ir_node(m, OP_EXTRACT, xn.ty, xn.width, e - s, &x, 1, s - offs[j], 0);
 	}
-	Ref r = ir_node(m, OP_CONCAT, vn.ty, vn.width, k, parts, np, 0, 0);
+	const Node *p0 = ir_get(m, parts[0]);
+	Ref r = np == 1 && p0->ty == vn.ty && p0->width == vn.width ? parts[0]
+	        : ir_node(m, OP_CONCAT, vn.ty, vn.width, k, parts, np, 0, 0);
 	free(parts);
 	return r;
 }
@@ -83,12 +96,12 @@ static int can_split(const Module *m, Ref v, Ref e)
 }
 
 /* The piece of v that extract e reads, as a new node (can_split holds). */
-static Ref split_one(Module *m, Ref v, Ref e)
+static Ref split_one(Module *m, Ref v, Ref e, const uint32_t *offs)
 {
 	Node vn = *ir_get(m, v);
 	uint32_t lo = (uint32_t)ir_get(m, e)->imm, k = ir_get(m, e)->len;
 	if (vn.op == OP_CONCAT)
-		return split_concat(m, v, lo, k);
+		return split_concat(m, v, lo, k, offs);
 	Ref args[3];
 	for (uint32_t j = 0; j < vn.nargs; j++) {
 		Ref a = ir_arg(m, ir_get(m, v), j);
@@ -162,6 +175,7 @@ static uint32_t split_round(Module *m)
 	Ref *cons, *pairs = xmalloc(2 * cap * sizeof *pairs);
 	uses_csr(m, &cb, &cons);
 	uint8_t *skip = xcalloc(nn ? nn : 1, 1), *lane = NULL;
+	uint32_t *offs = NULL;
 	uint32_t saved = m->cur_region;
 	for (Ref v = nn; v-- > 0;) {
 		if (skip[v] || !splittable(m, v))
@@ -173,11 +187,16 @@ static uint32_t split_round(Module *m)
 		if (!ok)
 			continue;
 		m->cur_region = ir_get(m, v)->region;
+		uint32_t na = ir_get(m, v)->nargs;
+		offs = xrealloc(offs, (na + 1) * sizeof *offs);
+		offs[0] = 0;
+		for (uint32_t j = 0; j < na; j++)
+			offs[j + 1] = offs[j] + ir_get(m, ir_arg(m, ir_get(m, v), j))->len;
 		for (uint32_t i = cb[v]; i < cb[v + 1]; i++) {
 			if (npairs == cap)
 				pairs = xrealloc(pairs, 2 * (cap *= 2) * sizeof *pairs);
 			pairs[2 * npairs] = cons[i];
-			pairs[2 * npairs++ + 1] = split_one(m, v, cons[i]);
+			pairs[2 * npairs++ + 1] = split_one(m, v, cons[i], offs);
 			ir_kill(m, cons[i]);
 		}
 		for (uint32_t j = 0; j < ir_get(m, v)->nargs; j++)
@@ -197,6 +216,7 @@ static uint32_t split_round(Module *m)
 	free(pairs);
 	free(skip);
 	free(lane);
+	free(offs);
 	free(cb);
 	free(cons);
 	return made;
@@ -255,12 +275,19 @@ static int cheap_op(int op)
 	       op == OP_TRUNC || op == OP_SLICE;
 }
 
-/* Gives p one copy per other region reading it; returns the copies made. */
+/* Gives p one copy per region reading it but one (its own region if that
+ * reads it, else the first reader's); returns the copies made. */
 static uint32_t unshare_node(Module *m, Uses *u, Ref p)
 {
-	uint32_t made = 0;
+	uint32_t made = 0, keep = UINT32_MAX;
+	for (uint32_t e = u->head[p]; e != UINT32_MAX; e = u->next[e]) {
+		const Node *c = ir_get(m, u->cons[e]);
+		if (c->op != OP_OUTPUT && !(c->flags & NF_DEAD) &&
+		    (keep == UINT32_MAX || c->region == ir_get(m, p)->region))
+			keep = c->region;
+	}
 	for (;;) {
-		uint32_t reg = ir_get(m, p)->region, other = UINT32_MAX;
+		uint32_t reg = keep, other = UINT32_MAX;
 		for (uint32_t e = u->head[p]; e != UINT32_MAX && other == UINT32_MAX; e = u->next[e]) {
 			const Node *c = ir_get(m, u->cons[e]);
 			if (c->region != reg && c->op != OP_OUTPUT && !(c->flags & NF_DEAD))
@@ -269,9 +296,11 @@ static uint32_t unshare_node(Module *m, Uses *u, Ref p)
 		if (other == UINT32_MAX)
 			return made;
 		Node pn = *ir_get(m, p);
+		Ref args[3];
+		memcpy(args, ir_args(m, &pn), pn.nargs * sizeof *args);
 		uint32_t saved = m->cur_region;
 		m->cur_region = other;
-		Ref q = ir_node(m, pn.op, pn.ty, pn.width, pn.len, ir_args(m, &pn), pn.nargs, pn.imm, pn.aux);
+		Ref q = ir_node(m, pn.op, pn.ty, pn.width, pn.len, args, pn.nargs, pn.imm, pn.aux);
 		m->cur_region = saved;
 		uses_grow(u, m->nnodes);
 		for (uint32_t k = 0; k < pn.nargs; k++)
