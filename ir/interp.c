@@ -82,42 +82,20 @@ static int index_order_ok(const Module *m)
 	return 1;
 }
 
-/* Depth-first topological order of the nodes that need evaluation. */
+/* Topological order of the nodes that need evaluation (ir_topo, which
+ * also orders registers after their operands). */
 static void topo(Interp *ip)
 {
 	const Module *m = ip->m;
-	enum { UNSEEN, OPEN, DONE };
-	uint8_t *state = xcalloc(m->nnodes + 1, 1);
-	Ref *stack = xmalloc((m->nnodes + 1) * sizeof *stack);
-	uint32_t *next = xcalloc(m->nnodes + 1, sizeof *next);
-	for (Ref root = 0; root < m->nnodes; root++) {
-		if (state[root] != UNSEEN || !needs_eval(ir_get(m, root)))
-			continue;
-		uint32_t sp = 0;
-		stack[sp++] = root;
-		state[root] = OPEN;
-		while (sp) {
-			Ref r = stack[sp - 1];
-			const Node *n = ir_get(m, r);
-			if (next[r] < n->nargs) {
-				Ref a = source(m, ir_arg(m, n, next[r]++));
-				if (!needs_eval(ir_get(m, a)) || state[a] == DONE)
-					continue;
-				if (state[a] == OPEN)
-					fatal(ir_strget(m, m->name), "node %%%u is on a cycle through a register;"
-					      " the interpreter evaluates registers transparently", a);
-				state[a] = OPEN;
-				stack[sp++] = a;
-				continue;
-			}
-			state[r] = DONE;
-			ip->order[ip->norder++] = r;
-			sp--;
-		}
-	}
-	free(state);
-	free(stack);
-	free(next);
+	Ref *all = xmalloc((m->nnodes + 1) * sizeof *all);
+	int64_t n = ir_topo(m, all);
+	if (n < 0)
+		fatal(ir_strget(m, m->name), "a cycle through a register cannot be interpreted:"
+		      " the interpreter evaluates registers transparently");
+	for (int64_t i = 0; i < n; i++)
+		if (needs_eval(ir_get(m, all[i])))
+			ip->order[ip->norder++] = all[i];
+	free(all);
 }
 
 Interp *interp_new(const Module *m)

@@ -346,6 +346,12 @@ static uint32_t index_order(const Module *m, Ref *order)
 	return k;
 }
 
+int64_t ir_topo(const Module *m, Ref *order)
+{
+	uint32_t k = topo_order(m, order, 1);
+	return k == UINT32_MAX ? -1 : (int64_t)k;
+}
+
 void ir_compact(Module *m)
 {
 	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);

@@ -189,6 +189,10 @@ void ir_rewrite(Module *m, const Ref *map);
  * cycles) that keeps the existing order where it already is one, and
  * compacts the operand pool. */
 void ir_compact(Module *m);
+/* Topological order of the live nodes following every operand, registers
+ * included (input ports first).  Returns the number placed in order[]
+ * (room for nnodes), or -1 if a register closes a feedback loop. */
+int64_t ir_topo(const Module *m, Ref *order);
 /* Counts uses of every node (uses[i]); caller frees. */
 uint32_t *ir_uses(const Module *m);
 Ref ir_input(const Module *m, uint32_t k);     /* k-th input port node */

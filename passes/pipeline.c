@@ -114,46 +114,6 @@ unsigned pipe_levels(const Module *m, Ref r)
 	}
 }
 
-int64_t pipe_order(const Module *m, Ref *order)
-{
-	enum { UNSEEN, OPEN, DONE };
-	uint32_t nn = m->nnodes ? m->nnodes : 1;
-	uint8_t *state = xcalloc(nn, 1);
-	Ref *stack = xmalloc(nn * sizeof *stack);
-	uint32_t *next = xcalloc(nn, sizeof *next);
-	int64_t k = 0;
-	for (Ref root = 0; root < m->nnodes && k >= 0; root++) {
-		if (state[root] != UNSEEN || (ir_get(m, root)->flags & NF_DEAD))
-			continue;
-		uint32_t sp = 0;
-		stack[sp++] = root;
-		state[root] = OPEN;
-		while (sp) {
-			Ref r = stack[sp - 1];
-			const Node *n = ir_get(m, r);
-			if (next[r] < n->nargs) {
-				Ref a = ir_arg(m, n, next[r]++);
-				if (state[a] == OPEN) {
-					k = -1;
-					break;
-				}
-				if (state[a] == UNSEEN) {
-					state[a] = OPEN;
-					stack[sp++] = a;
-				}
-				continue;
-			}
-			state[r] = DONE;
-			order[k++] = r;
-			sp--;
-		}
-	}
-	free(state);
-	free(stack);
-	free(next);
-	return k;
-}
-
 static int is_const_op(int op)
 {
 	return op == OP_CONST || op == OP_FCONST || op == OP_VCONST;
@@ -234,7 +194,7 @@ int pipeline_analyze(const Module *m, PipeInfo *pi)
 	Ref *order = xmalloc(nn * sizeof *order);
 	memset(pi, 0, sizeof *pi);
 	pi->bad = NOREF;
-	int64_t n = pipe_order(m, order);
+	int64_t n = ir_topo(m, order);
 	if (n < 0) {
 		free(order);
 		return -1;
@@ -447,7 +407,7 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	uint32_t split = pipe_split_extracts(m) + pipe_unshare(m);
 	uint32_t nold = m->nnodes, nn = nold ? nold : 1;
 	Ref *order = xmalloc(nn * sizeof *order);
-	int64_t n = pipe_order(m, order);
+	int64_t n = ir_topo(m, order);
 	if (n < 0)
 		die("combinational cycle in a register-free module");
 	Sched s = {xcalloc(nn, sizeof *s.stage), xcalloc(nn, sizeof *s.lev), xcalloc(nn, 1), 0, 0};

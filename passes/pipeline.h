@@ -24,10 +24,6 @@ typedef struct PipeInfo {
 
 /* Adder levels of node r by the delay model (0 = wiring). */
 unsigned pipe_levels(const Module *m, Ref r);
-/* Topological order following every operand, registers included.  Returns
- * the number of live nodes placed in order[], or -1 if a register closes a
- * cycle (a feedback loop is not a feed-forward pipeline). */
-int64_t pipe_order(const Module *m, Ref *order);
 /* Moves the stages of an ASAP schedule (stage[] per node; inputs 0,
  * outputs at the latency; konst[] marks constant-class nodes) to cut the
  * delay chains' register bits, keeping the latency and every stage's adder

@@ -326,7 +326,7 @@ uint32_t pipe_unshare(Module *m)
 {
 	uint32_t nn = m->nnodes ? m->nnodes : 1, made = 0;
 	Ref *order = xmalloc(nn * sizeof *order);
-	int64_t n = pipe_order(m, order);
+	int64_t n = ir_topo(m, order);
 	Uses u = {0};
 	uses_grow(&u, m->nnodes + 1);
 	uint8_t *konst = xcalloc(nn, 1);
