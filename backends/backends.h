@@ -12,6 +12,8 @@ typedef struct EmitOpts {
 	int c_main;      /* --c-main: the C model gets a main() */
 	int raw;         /* --raw: ports as integer codes, not reals */
 	int testbench;   /* --testbench: Verilog testbench too */
+	int adder;       /* --adder: 0 infer (`+`/`-`), 1 ripple (ripple-carry
+	                 * module instances, verilog_ops.c) */
 	const char *input_name;  /* for reports */
 	/* stats.c: weight census taken before the passes (per region string
 	 * id: weights, nonzero weights), and the compile start time */

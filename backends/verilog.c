@@ -395,6 +395,29 @@ static void header(VW *w)
 	        w->file, w->top);
 }
 
+/* --adder=ripple: w->ripple stays set only if some node adds; the adder
+ * module is named jepac_rca, with a suffix if a module already is. */
+static void rca_setup(VW *w)
+{
+	int used = 0, clash = 1;
+	for (Ref r = 0; r < w->m->nnodes && !used; r++)
+		used = live(w->m, r) && vw_uses_rca(w, r);
+	w->ripple = used;
+	if (!used)
+		return;
+	w->rca = xmalloc(strlen(w->top) + 32);
+	strcpy(w->rca, "jepac_rca");
+	for (unsigned sfx = 1; clash; sfx++) {
+		clash = strncmp(w->rca, w->top, strlen(w->top)) == 0 &&
+		        strcmp(w->rca + strlen(w->top), "_tb") == 0;
+		for (uint32_t k = 0; k < w->nreg && !clash; k++)
+			clash = strcmp(w->rca, w->mname[k]) == 0;
+		if (clash)
+			sprintf(w->rca, "jepac_rca_%u", sfx);
+	}
+	vw_rca_module(w);
+}
+
 static void vw_free(VW *w)
 {
 	for (uint32_t k = 0; k < w->nreg; k++)
@@ -412,6 +435,7 @@ static void vw_free(VW *w)
 	free(w->exported);
 	free(w->imp);
 	free(w->top);
+	free(w->rca);
 }
 
 void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
@@ -429,6 +453,8 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	assign_regions(&w);
 	partition(&w);
 	port_names(&w);
+	w.ripple = o && o->adder;
+	rca_setup(&w);
 	for (uint32_t k = 1; k < w.nreg; k++)
 		region_module(&w, k, &cur);
 	top_module(&w);

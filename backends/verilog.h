@@ -1,7 +1,8 @@
 /*
  * verilog.h -- internals shared by the Verilog backend's files:
  *   verilog.c      partition into region modules, ports, top, valid chain
- *   verilog_ops.c  one continuous assignment per node (exact wrap semantics)
+ *   verilog_ops.c  one continuous assignment per node (exact wrap semantics),
+ *                  or (--adder=ripple) one ripple-carry module instance per add
  *   verilog_tb.c   the streaming testbench (--testbench)
  *
  * Every node r is one bus `nR` of len*width bits, lane i in bits
@@ -30,6 +31,8 @@ typedef struct VW {
 	uint32_t latency;      /* from pipeline_analyze */
 	PipeInfo pi;           /* its whole report */
 	char **iname, **oname; /* per port (by order): sanitized bus names */
+	int ripple;            /* --adder=ripple: adds are instances of rca */
+	char *rca;             /* the ripple-carry module's name (unique) */
 } VW;
 
 /* A lane of a node (or a named temporary) as an operand.  With var set
@@ -52,6 +55,8 @@ VSrc vw_src(const Module *m, Ref ref, uint32_t lane);
 void vw_assign(VW *w, Ref r);          /* the node's assignment(s) */
 void vw_lut_functions(VW *w, uint32_t k);   /* lut tables of region k */
 int vw_uses_genvar(const Module *m, Ref r);
+int vw_uses_rca(const VW *w, Ref r);
+void vw_rca_module(VW *w);             /* the ripple-carry module */
 
 /* verilog_tb.c */
 void vw_testbench(VW *w);

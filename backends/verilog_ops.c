@@ -19,10 +19,13 @@
  *   lut           a function per (table, result width) holding a case
  *   matvec & co.  sums of constant products written with `*` (Yosys maps
  *                 them); positive terms first, then the negative ones
+ * With --adder=ripple the carry-propagate adds are instances of a ripple-
+ * carry module instead of `+`/`-` (see assign_rca below).
  * Elementwise ops on vectors use one generate loop over lanes (genvar gi);
  * a broadcast operand reads lane gi % len.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "verilog.h"
 
@@ -384,6 +387,188 @@ static void assign_rmax(VW *w, Ref r)
 	close_lane(w, n);
 }
 
+/* --adder=ripple.  Every carry-propagate add -- add, sub, neg, roundshr
+ * and each step of a sum -- is an instance of one ripple-carry module,
+ * written once per file (vw_rca_module), with positional connections:
+ *   RCA #(W[, NA[, NB]]) NAME (A, B, CI, Y)     y = a + b + ci mod 2^W
+ * A signed operand narrower than W is passed as is (NA or NB bits) and
+ * sign-extended inside; the narrower one is b, whose extension bits cost
+ * an incrementer/decrementer instead of full adders.  sub is a + ~b + 1,
+ * neg 0 + ~a + 1, roundshr (x >> k) + 0 with bit k-1 as the carry-in.  A
+ * sum of g lanes is a chain of g - 1 adders: a chain of ripple adders is
+ * W + g - 2 full-adder delays deep, no deeper than a tree, with as many
+ * full adders as carry-save compression would use.  NAME is nR_add or
+ * nR_aJ for a scalar node (no other name has that shape), u or uJ inside
+ * a vector's generate block; sums' temporaries are nR_sJ or sJ. */
+static int rca_op(const Node *n)
+{
+	switch (n->op) {
+	case OP_ADD: case OP_SUB: case OP_NEG: case OP_ROUNDSHR: return 1;
+	case OP_SUM: return n->imm >= 2;
+	default: return 0;
+	}
+}
+
+int vw_uses_rca(const VW *w, Ref r)
+{
+	return w->ripple && rca_op(ir_get(w->m, r));
+}
+
+void vw_rca_module(VW *w)
+{
+	fprintf(w->f, "\n// Ripple-carry adder (--adder=ripple): y = a + b + ci mod 2^W, a and b\n"
+	        "// sign-extended from NA and NB bits.  Bits i >= NB add ci - b[NB-1] to a:\n"
+	        "// an incrementer/decrementer chain k (k = c ^ b[NB-1] at bit NB).  Written\n"
+	        "// on vectors (few cells for synthesis); the carries are a chain through\n"
+	        "// one vector, which Verilator reports as UNOPTFLAT.\n"
+	        "/* verilator lint_off UNOPTFLAT */\n"
+	        "module %s #(parameter W = 8, parameter NA = W, parameter NB = W) (\n"
+	        "\tinput wire [NA-1:0] a,\n\tinput wire [NB-1:0] b,\n\tinput wire ci,\n"
+	        "\toutput wire [W-1:0] y\n);\n\twire [W-1:0] ax, bx, p;\n\twire [NB:0] c;\n"
+	        "\tgenerate if (NA < W) begin : g_sa\n\t\tassign ax = {{(W-NA){a[NA-1]}}, a};\n"
+	        "\tend else begin : g_a\n\t\tassign ax = a;\n\tend endgenerate\n"
+	        "\tgenerate if (NB < W) begin : g_sb\n\t\twire [W:NB] k;\n"
+	        "\t\tassign bx = {{(W-NB){b[NB-1]}}, b};\n\t\tassign k[NB] = c[NB] ^ b[NB-1];\n"
+	        "\t\tassign k[W:NB+1] = k[W-1:NB] & p[W-1:NB];\n"
+	        "\t\tassign y[W-1:NB] = ax[W-1:NB] ^ k[W-1:NB];\n"
+	        "\tend else begin : g_b\n\t\tassign bx = b;\n\tend endgenerate\n"
+	        "\tassign p = ax ^ bx;\n\tassign c[0] = ci;\n"
+	        "\tassign c[NB:1] = (ax[NB-1:0] & b) | (c[NB-1:0] & p[NB-1:0]);\n"
+	        "\tassign y[NB-1:0] = p[NB-1:0] ^ c[NB-1:0];\n"
+	        "endmodule\n/* verilator lint_on UNOPTFLAT */\n", w->rca);
+}
+
+/* The bits operand s is passed with into an R-bit adder. */
+static unsigned rca_n(const VSrc *s, unsigned R)
+{
+	return s->sgn && s->width < R ? s->width : R;
+}
+
+/* The operand (~ before it if inv), narrow if signed. */
+static void rca_arg(VW *w, const VSrc *s, unsigned R, int inv)
+{
+	if (inv)
+		fputc('~', w->f);
+	if (rca_n(s, R) < R)
+		put_bits(w, s, 0, s->width);
+	else
+		vw_x(w, s, R);
+}
+
+/* "RCA #(R[, na[, nb]]) NAME (" */
+static void rca_open(VW *w, unsigned R, unsigned na, unsigned nb, int vec, const char *inst)
+{
+	fprintf(w->f, "%s%s #(%u", vec ? "\t\t" : "\t", w->rca, R);
+	if (na < R || nb < R)
+		fprintf(w->f, ", %u", na);
+	if (nb < R)
+		fprintf(w->f, ", %u", nb);
+	fprintf(w->f, ") %s (", inst);
+}
+
+/* ", Y);" with Y the temporary tmp or the node's lane. */
+static void rca_close(VW *w, Ref r, const char *tmp)
+{
+	const Node *n = ir_get(w->m, r);
+	fputs(", ", w->f);
+	if (tmp)
+		fputs(tmp, w->f);
+	else if (n->len > 1)
+		fprintf(w->f, "n%u[gi*%u +: %u]", r, n->width, n->width);
+	else
+		fprintf(w->f, "n%u", r);
+	fputs(");\n", w->f);
+}
+
+/* roundshr x,k: (x >> k) + 0 + bit k-1 of x (as in put_roundshr). */
+static void rca_round(VW *w, const Node *n, const VSrc *x, unsigned k)
+{
+	put_shr(w, n, x, k);
+	fputs(", 1'b0, ", w->f);
+	if (k - 1 >= x->width && !x->sgn)
+		fputs("1'b0", w->f);
+	else
+		put_bits(w, x, k - 1 < x->width ? k - 1 : x->width - 1, 1);
+}
+
+/* add, sub, neg: x + y, x + ~y + 1, 0 + ~y + 1 (the narrower addend of
+ * an add as y); roundshr: shr + 0 + the rounding bit. */
+static void rca_elem(VW *w, Ref r, const VSrc *a)
+{
+	const Node *n = ir_get(w->m, r);
+	unsigned R = n->width;
+	int op = n->op, sub = op == OP_SUB || op == OP_NEG;
+	const VSrc *x = &a[0], *y = op == OP_NEG ? &a[0] : &a[1];
+	char inst[32] = "u";
+	if (n->len == 1)
+		snprintf(inst, sizeof inst, "n%u_add", r);
+	if (op == OP_ADD && rca_n(&a[0], R) < rca_n(&a[1], R))
+		x = &a[1], y = &a[0];
+	if (op == OP_ROUNDSHR) {
+		rca_open(w, R, R, 1, n->len > 1, inst);
+		rca_round(w, n, x, (unsigned)n->imm);
+	} else {
+		rca_open(w, R, op == OP_NEG ? 1 : rca_n(x, R), rca_n(y, R), n->len > 1, inst);
+		if (op == OP_NEG)
+			fputs("1'b0", w->f);
+		else
+			rca_arg(w, x, R, 0);
+		fputs(", ", w->f);
+		rca_arg(w, y, R, sub);
+		fputs(sub ? ", 1'b1" : ", 1'b0", w->f);
+	}
+	rca_close(w, r, NULL);
+}
+
+/* sum: x0 + x1 -> s1, s1 + x2 -> s2, ..., s(g-2) + x(g-1) -> the lane. */
+static void rca_sum(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	Ref x = ir_arg(w->m, n, 0);
+	uint32_t g = (uint32_t)n->imm;
+	unsigned R = n->width;
+	int vec = n->len > 1;
+	char tmp[40], prev[40], inst[40];
+	for (uint32_t j = 1; j < g; j++) {
+		VSrc s = group_src(w->m, x, n->len, g, j), s0 = group_src(w->m, x, n->len, g, 0);
+		if (vec) {
+			snprintf(tmp, sizeof tmp, "s%u", j);
+			snprintf(inst, sizeof inst, "u%u", j);
+		} else {
+			snprintf(tmp, sizeof tmp, "n%u_s%u", r, j);
+			snprintf(inst, sizeof inst, "n%u_a%u", r, j);
+		}
+		if (j < g - 1)
+			fprintf(w->f, "%swire [%u:0] %s;\n", vec ? "\t\t" : "\t", R - 1, tmp);
+		rca_open(w, R, j == 1 ? rca_n(&s0, R) : R, rca_n(&s, R), vec, inst);
+		if (j == 1)
+			rca_arg(w, &s0, R, 0);
+		else
+			fputs(prev, w->f);
+		fputs(", ", w->f);
+		rca_arg(w, &s, R, 0);
+		fputs(", 1'b0", w->f);
+		rca_close(w, r, j < g - 1 ? tmp : NULL);
+		memcpy(prev, tmp, sizeof prev);
+	}
+}
+
+static void assign_rca(VW *w, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	VSrc a[3];
+	for (uint32_t j = 0; j < n->nargs && j < 3; j++)
+		a[j] = elem_src(w->m, ir_arg(w->m, n, j), n->len);
+	if (n->len > 1)
+		fprintf(w->f, "\tgenerate for (gi = 0; gi < %u; gi = gi + 1) begin : g_n%u\n", n->len, r);
+	if (n->op == OP_SUM)
+		rca_sum(w, r);
+	else
+		rca_elem(w, r, a);
+	if (n->len > 1)
+		fputs("\tend endgenerate\n", w->f);
+}
+
 /* "assign nR[lane] = " */
 static void open_target(VW *w, Ref r, uint32_t lane)
 {
@@ -542,12 +727,12 @@ void vw_assign(VW *w, Ref r)
 	case OP_VCONST: assign_vconst(w, r); break;
 	case OP_CONCAT: assign_concat(w, r); break;
 	case OP_EXTRACT: assign_extract(w, r); break;
-	case OP_SUM: assign_sum(w, r); break;
+	case OP_SUM: vw_uses_rca(w, r) ? assign_rca(w, r) : assign_sum(w, r); break;
 	case OP_RMAX: assign_rmax(w, r); break;
 	case OP_MATVEC: case OP_BMATVEC: assign_matvec(w, r); break;
 	case OP_VCMUL: assign_vcmul(w, r); break;
 	case OP_REG: assign_reg(w, r); break;
-	default: assign_elem(w, r); break;
+	default: vw_uses_rca(w, r) ? assign_rca(w, r) : assign_elem(w, r); break;
 	}
 }
 

@@ -276,8 +276,11 @@ uint32_t *ir_uses(const Module *m)
  */
 static uint32_t topo_order(const Module *m, Ref *order, int through_regs)
 {
-	enum { UNSEEN, OPEN, DONE };
+	enum { UNSEEN, OPEN, DONE, DEAD };
 	uint8_t *state = xcalloc(m->nnodes ? m->nnodes : 1, 1);
+	for (Ref r = 0; r < m->nnodes; r++)   /* dead nodes are never visited */
+		if (m->nodes[r].flags & NF_DEAD)
+			state[r] = DEAD;
 	Ref *stack = xmalloc((m->nnodes + 1) * sizeof *stack);
 	uint32_t *next = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *next);
 	uint32_t k = 0;
@@ -288,7 +291,7 @@ static uint32_t topo_order(const Module *m, Ref *order, int through_regs)
 			order[k++] = r;
 		}
 	for (Ref root = 0; root < m->nnodes; root++) {
-		if (state[root] != UNSEEN || (m->nodes[root].flags & NF_DEAD))
+		if (state[root] != UNSEEN)
 			continue;
 		uint32_t sp = 0;
 		stack[sp++] = root;
@@ -299,7 +302,7 @@ static uint32_t topo_order(const Module *m, Ref *order, int through_regs)
 			uint32_t lim = n->op == OP_REG && !through_regs ? 0 : n->nargs;
 			if (next[r] < lim) {
 				Ref a = ir_arg(m, n, next[r]++);
-				if (state[a] == UNSEEN && !(m->nodes[a].flags & NF_DEAD)) {
+				if (state[a] == UNSEEN) {
 					state[a] = OPEN;
 					stack[sp++] = a;
 				} else if (state[a] == OPEN) {
@@ -330,14 +333,21 @@ out:
 static uint32_t index_order(const Module *m, Ref *order)
 {
 	const Node *nodes = m->nodes;
+	/* one bit per node (a cache-friendly copy of NF_DEAD) */
+	uint64_t *dead = xcalloc(m->nnodes / 64 + 1, sizeof *dead);
+	for (Ref r = 0; r < m->nnodes; r++)
+		dead[r / 64] |= (uint64_t)(nodes[r].flags & NF_DEAD) << (r % 64);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		if (nodes[r].flags & NF_DEAD)
 			continue;
 		const Ref *a = &m->argv[nodes[r].args];
 		for (uint32_t i = 0; i < nodes[r].nargs; i++)
-			if (a[i] >= r || (nodes[a[i]].flags & NF_DEAD))
+			if (a[i] >= r || ((dead[a[i] / 64] >> (a[i] % 64)) & 1)) {
+				free(dead);
 				return UINT32_MAX;
+			}
 	}
+	free(dead);
 	uint32_t k = 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (Ref r = 0; r < m->nnodes; r++)
@@ -348,7 +358,10 @@ static uint32_t index_order(const Module *m, Ref *order)
 
 int64_t ir_topo(const Module *m, Ref *order)
 {
-	uint32_t k = topo_order(m, order, 1);
+	uint32_t k = index_order(m, order);   /* one sequential scan when it applies */
+	if (k != UINT32_MAX)
+		return k;
+	k = topo_order(m, order, 1);
 	return k == UINT32_MAX ? -1 : (int64_t)k;
 }
 

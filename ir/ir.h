@@ -76,7 +76,9 @@ typedef struct OutFile {
 	FILE *f;
 	char *path;      /* final name; NULL for stdout */
 	char *tmp;       /* temporary name while open; NULL when written in place */
+	char *buf;       /* stdio buffer of a regular file (OUT_BUFSIZE bytes), or NULL */
 } OutFile;
+#define OUT_BUFSIZE (1u << 16)
 void out_open(OutFile *o, const char *path);
 void out_close(OutFile *o);
 void out_discard(OutFile *o);

@@ -56,11 +56,24 @@ void arena_free(Arena *a)
 	memset(a, 0, sizeof *a);
 }
 
+/* Running out of memory is the design being too big for the machine, not
+ * a bug: one error line (no abort, no core) and the output file removed. */
+void jepac_cleanup(void);
+
+static noreturn void out_of_memory(size_t n)
+{
+	fflush(stdout);
+	fprintf(stderr, "jepac: error: out of memory allocating %zu bytes (the design is too "
+	        "large for this machine: compile a smaller --top)\n", n);
+	jepac_cleanup();
+	exit(1);
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		die("out of memory (%zu bytes)", n);
+		out_of_memory(n);
 	return p;
 }
 
@@ -68,7 +81,7 @@ void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
-		die("out of memory (%zu x %zu bytes)", n, size);
+		out_of_memory(n * size);
 	return p;
 }
 
@@ -76,7 +89,7 @@ void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		die("out of memory (%zu bytes)", n);
+		out_of_memory(n);
 	return p;
 }
 
@@ -127,6 +140,7 @@ noreturn void die_(const char *file, int line, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	jepac_cleanup();   /* no half-written output, even on an internal error */
 	abort();
 }
 
@@ -167,6 +181,10 @@ void out_open(OutFile *o, const char *path)
 	umask(mask);
 	if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "wb")))
 		fatal(path, "cannot open: %s", strerror(errno));
+	/* 64 KiB: 16x fewer write calls than the default 4 KiB and still
+	 * cache-resident (a 1 MiB buffer made writing 2x slower) */
+	o->buf = xmalloc(OUT_BUFSIZE);
+	setvbuf(o->f, o->buf, _IOFBF, OUT_BUFSIZE);
 }
 
 void out_close(OutFile *o)
@@ -178,6 +196,8 @@ void out_close(OutFile *o)
 		fatal(name, "write error");
 	}
 	o->f = NULL;
+	free(o->buf);
+	o->buf = NULL;
 	if (o->tmp && rename(o->tmp, o->path) != 0)
 		fatal(name, "cannot rename temporary file: %s", strerror(errno));
 	free(o->tmp);

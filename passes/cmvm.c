@@ -62,8 +62,7 @@ void cmvm_map_free(CmvmMap *h)
 
 static uint32_t map_slot(const CmvmMap *h, uint64_t key)
 {
-	uint64_t x = key * 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(x >> 32) & (h->cap - 1);
+	return cmvm_map_slot(h, key);
 }
 
 static void map_grow(CmvmMap *h)

@@ -93,6 +93,17 @@ enum { CMVM_K_CMUL = 1, CMVM_K_VCMUL = 2, CMVM_K_MATVEC = 4, CMVM_K_BMATVEC = 8,
        CMVM_K_VCSUM = 16 /* vcmul whose only user is a sum: one dot product per group */ };
 uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *name);
 
+/* cmvm_pool.c: matrices solved ahead on a helper thread, taken in order
+ * (results identical to calling cmvm_solve at the time of the take). */
+typedef struct CmvmPool CmvmPool;
+CmvmPool *cmvm_pool_new(void);
+void cmvm_pool_add(CmvmPool *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                   size_t stride, int level);
+void cmvm_pool_start(CmvmPool *p);           /* after the last add */
+/* The next job's solution (its matrix must be w, rows x cols); caller frees. */
+void cmvm_pool_take(CmvmPool *p, Cmvm *out, const int32_t *w, uint32_t rows, uint32_t cols);
+void cmvm_pool_free(CmvmPool *p);
+
 /* ---- internals shared by cmvm.c and cmvm_greedy.c --------------------- */
 
 /* Appends an op and returns its variable; a, b < current variable count. */
@@ -137,5 +148,10 @@ void cmvm_map_free(CmvmMap *h);
 /* Slot of key (inserted with value *val_if_new if absent; *isnew set). */
 uint32_t *cmvm_map_get(CmvmMap *h, uint64_t key, uint32_t val_if_new, int *isnew);
 uint32_t *cmvm_map_find(const CmvmMap *h, uint64_t key);
+/* Home slot of key (where its probe sequence starts). */
+static inline uint32_t cmvm_map_slot(const CmvmMap *h, uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (h->cap - 1);
+}
 
 #endif

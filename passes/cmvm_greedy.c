@@ -19,7 +19,10 @@
  *     pointer: the most frequent pattern in O(1) amortised;
  *   - per pattern, a list of rows where an instance was added (may hold
  *     stale rows; they are rescanned and skipped), so an extraction touches
- *     only rows that contain it.
+ *     only rows that contain it.  Newest first: the rows added after the
+ *     initial count (a linked list in one pool), then those of the initial
+ *     count (one contiguous array per pattern, built by a counting sort in
+ *     link_all, read backwards: no pointer chasing for the long lists).
  * A pattern's count, list links and occurrence head share one 32-byte
  * record (one cache line per update).  The initial count of all pairs only
  * counts; the bucket lists are then built in one go, ordered by each
@@ -62,8 +65,13 @@ typedef struct Greedy {
 	Pat *pat;             /* per pattern */
 	uint32_t npat, cappat;
 	uint32_t serial;      /* instances counted before link_all */
-	Occ *occs;            /* occurrence pool */
+	Occ *occs;            /* occurrence pool (after the initial count) */
 	size_t nocc, capocc;
+	uint32_t *ipair;      /* initial count: (pattern, row) pairs in order */
+	size_t nipair, capipair;
+	uint32_t ninit;       /* patterns of the initial count ... */
+	uint32_t *ibeg, *iend;/* ... their rows irow[ibeg .. iend), oldest first */
+	uint32_t *irow;
 	uint32_t *head;       /* bucket heads by count */
 	uint32_t caphead, top;
 	uint32_t *stamp;      /* per row */
@@ -84,6 +92,33 @@ static uint64_t pair_key(CmvmTerm x, CmvmTerm y)
 	int d = (int)y.shift - (int)x.shift;
 	return (uint64_t)x.var << 40 | (uint64_t)y.var << 16 |
 	       (uint64_t)(d + 64) << 1 | (uint64_t)(x.sign != y.sign);
+}
+
+/* Prefetching (no effect on results): the map and the pattern records are
+ * far bigger than the caches and every count update probes each at random,
+ * so the loops over a row fetch the map slot of the pair PF_DIST terms
+ * ahead and the pattern record of the pair PF_DIST / 2 ahead. */
+enum { PF_DIST = 16 };
+
+static inline void pf_slot(const Greedy *g, uint64_t key)
+{
+	__builtin_prefetch(&g->map.slot[cmvm_map_slot(&g->map, key)]);
+}
+
+static inline void pf_pat(const Greedy *g, uint64_t key)
+{
+	const CmvmSlot *s = &g->map.slot[cmvm_map_slot(&g->map, key)];
+	if (s->key == key)
+		__builtin_prefetch(&g->pat[s->val], 1);
+}
+
+/* Prefetches for the pairs (x, t[k]) of a row's loop at position k. */
+static inline void pf_pairs(const Greedy *g, CmvmTerm x, const CmvmTerm *t, uint32_t k, uint32_t n)
+{
+	if (k + PF_DIST < n)
+		pf_slot(g, pair_key(x, t[k + PF_DIST]));
+	if (k + PF_DIST / 2 < n)
+		pf_pat(g, pair_key(x, t[k + PF_DIST / 2]));
 }
 
 static inline void bucket_unlink(Greedy *g, uint32_t id)
@@ -160,6 +195,15 @@ static void pair_inc(Greedy *g, CmvmTerm x, CmvmTerm y, uint32_t row, int linked
 	if (g->pat[id].last == row)
 		return;
 	g->pat[id].last = row;
+	if (!linked) {
+		if (g->nipair == g->capipair) {
+			g->capipair = g->capipair ? 2 * g->capipair : 4096;
+			g->ipair = xrealloc(g->ipair, 2 * g->capipair * sizeof *g->ipair);
+		}
+		g->ipair[2 * g->nipair] = id;
+		g->ipair[2 * g->nipair++ + 1] = row;
+		return;
+	}
 	if (g->nocc == g->capocc) {
 		g->capocc = g->capocc ? 2 * g->capocc : 4096;
 		g->occs = xrealloc(g->occs, g->capocc * sizeof *g->occs);
@@ -283,17 +327,22 @@ static void replace_pair(Greedy *g, uint32_t r, uint32_t i, uint32_t j, CmvmTerm
 {
 	CmvmRow *row = &g->rows[r];
 	CmvmTerm ti = row->t[i], tj = row->t[j];
-	for (uint32_t x = 0; x < row->n; x++)
+	for (uint32_t x = 0; x < row->n; x++) {
+		pf_pairs(g, ti, row->t, x, row->n);
+		pf_pairs(g, tj, row->t, x, row->n);
 		if (x != i && x != j) {
 			pair_dec(g, ti, row->t[x]);
 			pair_dec(g, tj, row->t[x]);
 		}
+	}
 	pair_dec(g, ti, tj);
 	uint32_t hi = i > j ? i : j, lo = i > j ? j : i;
 	row->t[hi] = row->t[--row->n];
 	row->t[lo] = row->t[--row->n];
-	for (uint32_t x = 0; x < row->n; x++)
+	for (uint32_t x = 0; x < row->n; x++) {
+		pf_pairs(g, t, row->t, x, row->n);
 		pair_inc(g, t, row->t[x], r, 1);
+	}
 	cmvm_row_push(row, t);
 }
 
@@ -316,6 +365,20 @@ static int find_pair(const CmvmRow *row, uint32_t a, uint32_t b, int d, int neg,
 	return 0;
 }
 
+/* Replaces every instance of pattern (a, b, d, neg) in row r by v. */
+static void extract_row(Greedy *g, uint32_t r, uint32_t a, uint32_t b, int d, int neg, uint32_t v)
+{
+	uint32_t i, j;
+	if (g->stamp[r] == g->curstamp)
+		return;
+	g->stamp[r] = g->curstamp;
+	while (find_pair(&g->rows[r], a, b, d, neg, &i, &j)) {
+		CmvmTerm ti = g->rows[r].t[i], tj = g->rows[r].t[j];
+		uint8_t s = ti.shift < tj.shift ? ti.shift : tj.shift;
+		replace_pair(g, r, i, j, (CmvmTerm){v, s, ti.sign});
+	}
+}
+
 static void extract(Greedy *g, uint32_t id)
 {
 	uint64_t key = g->pat[id].key;
@@ -325,16 +388,15 @@ static void extract(Greedy *g, uint32_t id)
 	if (g->mode == CMVM_TIE_WMC)
 		var_width(g, v);
 	g->curstamp++;
-	for (uint32_t o = g->pat[id].occ; o != NONE; o = g->occs[o].next) {
-		uint32_t r = g->occs[o].row, i, j;
-		if (g->stamp[r] == g->curstamp)
-			continue;
-		g->stamp[r] = g->curstamp;
-		while (find_pair(&g->rows[r], a, b, d, neg, &i, &j)) {
-			CmvmTerm ti = g->rows[r].t[i], tj = g->rows[r].t[j];
-			uint8_t s = ti.shift < tj.shift ? ti.shift : tj.shift;
-			replace_pair(g, r, i, j, (CmvmTerm){v, s, ti.sign});
+	for (uint32_t o = g->pat[id].occ; o != NONE; o = g->occs[o].next)
+		extract_row(g, g->occs[o].row, a, b, d, neg, v);
+	if (id < g->ninit) {
+		for (uint32_t k = g->iend[id]; k-- > g->ibeg[id];) {
+			if (k >= g->ibeg[id] + PF_DIST / 4)
+				__builtin_prefetch(g->rows[g->irow[k - PF_DIST / 4]].t);
+			extract_row(g, g->irow[k], a, b, d, neg, v);
 		}
+		g->iend[id] = g->ibeg[id];
 	}
 	g->pat[id].occ = NONE;
 	g->pat[id].last = NONE;
@@ -345,6 +407,23 @@ static void extract(Greedy *g, uint32_t id)
  * pattern to the head of its new bucket. */
 static void link_all(Greedy *g)
 {
+	if (g->nipair >= UINT32_MAX)
+		die("greedy: too many pair instances");
+	g->ninit = g->npat;
+	g->ibeg = xcalloc((size_t)g->npat + 1, sizeof *g->ibeg);
+	g->iend = xmalloc(((size_t)g->npat + 1) * sizeof *g->iend);
+	g->irow = xmalloc((g->nipair + 1) * sizeof *g->irow);
+	for (size_t k = 0; k < g->nipair; k++)
+		g->ibeg[g->ipair[2 * k]]++;
+	for (uint32_t id = 0, sum = 0; id < g->npat; id++) {
+		uint32_t c = g->ibeg[id];
+		g->ibeg[id] = g->iend[id] = sum;
+		sum += c;
+	}
+	for (size_t k = 0; k < g->nipair; k++)
+		g->irow[g->iend[g->ipair[2 * k]]++] = g->ipair[2 * k + 1];
+	free(g->ipair);
+	g->ipair = NULL;
 	uint32_t *by = xmalloc(((size_t)g->serial + 1) * sizeof *by);
 	memset(by, 0xff, ((size_t)g->serial + 1) * sizeof *by);
 	for (uint32_t id = 0; id < g->npat; id++)
@@ -359,6 +438,7 @@ static void greedy_free(Greedy *g)
 {
 	cmvm_map_free(&g->map);
 	free(g->pat), free(g->occs);
+	free(g->ibeg), free(g->iend), free(g->irow);
 	free(g->head), free(g->stamp);
 	free(g->wid), free(g->lo), free(g->hi);
 }
@@ -380,8 +460,10 @@ void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode)
 	g.stamp = xcalloc(nrows ? nrows : 1, sizeof *g.stamp);
 	for (uint32_t r = 0; r < nrows; r++)
 		for (uint32_t i = 0; i < rows[r].n; i++)
-			for (uint32_t j = i + 1; j < rows[r].n; j++)
+			for (uint32_t j = i + 1; j < rows[r].n; j++) {
+				pf_pairs(&g, rows[r].t[i], rows[r].t, j, rows[r].n);
 				pair_inc(&g, rows[r].t[i], rows[r].t[j], r, 0);
+			}
 	link_all(&g);
 	uint32_t id;
 	while (p->nin + p->nops + 1 < VAR_LIMIT && (id = pick(&g)) != NONE)

@@ -14,6 +14,9 @@
  * sum by one 1 x g dot product per output lane, if no product can wrap at
  * the vcmul's width (bounds from a bmatvec operand's weights) or the sum is
  * no wider than the vcmul.  New nodes take the replaced node's region.
+ * The matvec / bmatvec matrices are listed first and solved ahead on a
+ * second thread (cmvm_pool.c); they are instantiated in the same order, so
+ * the result is the same as solving each one when it is reached.
  *
  * Requires: a valid module.  Preserves: the value of every output, exactly.
  * Replaced nodes are killed, not removed: the caller compacts the module.
@@ -31,6 +34,7 @@ typedef struct Lower {
 	Ref *lanes;          /* output lanes, n.len */
 	uint32_t depth;      /* max adder depth of the solutions */
 	uint32_t tid;        /* tensor of the replaced node (for the log) */
+	CmvmPool *pool;      /* matvec / bmatvec solutions, in order */
 } Lower;
 
 static Ref lane(Lower *L, uint32_t i)
@@ -60,7 +64,7 @@ static void lower_matvec(Lower *L, const Tensor *t)
 	uint32_t rows = t->dims[0], cols = t->dims[1];
 	uint32_t k = ir_get(L->m, L->x)->len / cols;
 	Cmvm p;
-	cmvm_solve(&p, t->codes, rows, cols, cols, L->level);
+	cmvm_pool_take(L->pool, &p, t->codes, rows, cols);
 	L->depth = cmvm_depth(&p);
 	for (uint32_t j = 0; j < k; j++)
 		lower_matrix(L, t->codes, rows, cols, cols, &p, j * cols, (size_t)j * rows, 1);
@@ -74,7 +78,7 @@ static void lower_bmatvec(Lower *L, const Tensor *t)
 	for (uint32_t b = 0; b < nb; b++) {
 		uint32_t c0 = b * Q4_BLOCK, bc = cols - c0 < Q4_BLOCK ? cols - c0 : Q4_BLOCK;
 		Cmvm p;
-		cmvm_solve(&p, t->codes + c0, rows, bc, cols, L->level);
+		cmvm_pool_take(L->pool, &p, t->codes + c0, rows, bc);
 		if (cmvm_depth(&p) > L->depth)
 			L->depth = cmvm_depth(&p);
 		for (uint32_t j = 0; j < k; j++)
@@ -307,21 +311,49 @@ static uint32_t replace_all(Module *m, const Ref *map, const Ref *fuse, uint32_t
 	return adders;
 }
 
+/* How cmvm_lower replaces node r (0: it does not). */
+static int lower_kind(const Module *m, Ref r, const Ref *fuse, unsigned ops)
+{
+	const Node *n = ir_get(m, r);
+	int kind = kind_of(m, n);
+	if (fuse && kind == CMVM_K_VCMUL && fuse[r] != NOREF)
+		return 0;   /* done with its sum */
+	if (fuse && n->op == OP_SUM && fuse[ir_arg(m, n, 0)] == r)
+		kind = CMVM_K_VCSUM;
+	return kind & (int)ops ? kind : 0;
+}
+
+/* Lists the matrices lower_matvec / lower_bmatvec will take, in order. */
+static void plan_matrices(Lower *L, const Ref *fuse, unsigned ops, uint32_t n0)
+{
+	for (Ref r = 0; r < n0; r++) {
+		int kind = lower_kind(L->m, r, fuse, ops);
+		if (kind != CMVM_K_MATVEC && kind != CMVM_K_BMATVEC)
+			continue;
+		const Tensor *t = ir_tget(L->m, ir_get(L->m, r)->aux);
+		uint32_t rows = t->dims[0], cols = t->dims[1];
+		if (kind == CMVM_K_MATVEC) {
+			cmvm_pool_add(L->pool, t->codes, rows, cols, cols, L->level);
+			continue;
+		}
+		for (uint32_t c0 = 0; c0 < cols; c0 += Q4_BLOCK)
+			cmvm_pool_add(L->pool, t->codes + c0, rows,
+			              cols - c0 < Q4_BLOCK ? cols - c0 : Q4_BLOCK, cols, L->level);
+	}
+}
+
 uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *name)
 {
 	uint32_t n0 = m->nnodes, done = 0, region = m->cur_region;
 	Ref *map = xmalloc(((size_t)n0 + 1) * sizeof *map);
 	memset(map, 0xff, ((size_t)n0 + 1) * sizeof *map);
-	Lower L = {m, level, {0}, NOREF, NULL, 0, 0};
+	Lower L = {m, level, {0}, NOREF, NULL, 0, 0, cmvm_pool_new()};
 	Ref *fuse = ops & CMVM_K_VCSUM ? find_fused(m, n0) : NULL;
+	plan_matrices(&L, fuse, ops, n0);
+	cmvm_pool_start(L.pool);
 	for (Ref r = 0; r < n0; r++) {
-		const Node *n = ir_get(m, r);
-		int kind = kind_of(m, n);
-		if (fuse && kind == CMVM_K_VCMUL && fuse[r] != NOREF)
-			continue;   /* done with its sum */
-		if (fuse && n->op == OP_SUM && fuse[ir_arg(m, n, 0)] == r)
-			kind = CMVM_K_VCSUM;
-		if (!(kind & (int)ops))
+		int kind = lower_kind(m, r, fuse, ops);
+		if (!kind)
 			continue;
 		uint32_t nn = m->nnodes;
 		map[r] = lower_node(&L, r, kind);
@@ -330,6 +362,7 @@ uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *n
 		done++;
 	}
 	m->cur_region = region;
+	cmvm_pool_free(L.pool);
 	uint32_t adders = done ? replace_all(m, map, fuse, n0) : 0;
 	free(fuse);
 	free(map);

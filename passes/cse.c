@@ -68,8 +68,27 @@ static void canon(Module *m, Node *n)
 	}
 }
 
+/* The hash node_hash will give n once canon() has ordered its operands
+ * (operands not yet mapped): used only to prefetch the table slot. */
+static uint64_t pre_hash(const Module *m, const Node *n)
+{
+	uint64_t h = hash_mix(n->op, (uint64_t)n->ty << 8 | n->width);
+	h = hash_mix(h, n->len);
+	h = hash_mix(h, (uint64_t)n->imm);
+	h = hash_mix(h, n->aux);
+	const Ref *a = ir_args(m, n);
+	if ((op_info[n->op].flags & OPF_COMM) && n->nargs == 2 && a[0] > a[1])
+		return hash_mix(hash_mix(h, a[1]), a[0]);
+	for (uint32_t i = 0; i < n->nargs; i++)
+		h = hash_mix(h, a[i]);
+	return h;
+}
+
+enum { CONS_PF = 8 };   /* nodes ahead whose table slot is prefetched */
+
 /* The table holds (hash tag << 32 | ref), so a probe touches the candidate
- * node only when the upper hash bits agree: about one cache miss per node. */
+ * node only when the upper hash bits agree: about one cache miss per node,
+ * hidden by prefetching the slot of node r + CONS_PF. */
 static uint32_t hashcons(Module *m)
 {
 	uint32_t cap = 16, merged = 0;
@@ -80,6 +99,8 @@ static uint32_t hashcons(Module *m)
 	memset(table, 0xff, cap * sizeof *table);
 	memset(map, 0xff, (m->nnodes + 1) * sizeof *map);
 	for (Ref r = 0; r < m->nnodes; r++) {
+		if (r + CONS_PF < m->nnodes && mergeable(ir_get(m, r + CONS_PF)))
+			__builtin_prefetch(&table[pre_hash(m, ir_get(m, r + CONS_PF)) & (cap - 1)]);
 		Node *n = ir_get(m, r);
 		Ref *a = ir_args(m, n);
 		for (uint32_t i = 0; i < n->nargs; i++)   /* (reg operands may follow) */

@@ -35,7 +35,10 @@
  * piecewise linear in the stage, so only window ends and the operands'
  * other-consumer maxima are tried).  Rounds repeat while they gain, at
  * most PLACE_ROUNDS times.  The cheaper result wins; ASAP on a tie.  All
- * choices are in a fixed order: deterministic.
+ * choices are in a fixed order: deterministic.  A node's best stage depends
+ * only on the stages of itself, its operands, its consumers and its
+ * operands' consumers, so a sweep re-examines only nodes marked dirty by a
+ * move among those since they were last examined (the others would stay).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,7 @@ typedef struct Place {
 	Ref *who1;        /* ... that consumer ... */
 	uint32_t *max2;   /* ... and the latest among the other consumers */
 	uint32_t *mark;   /* scratch: operand already counted in this call */
+	uint8_t *dirty;   /* per node: a neighbour moved since it was examined */
 	uint32_t stamp;
 	uint64_t work;    /* node visits left for whole-module trials */
 } Place;
@@ -240,16 +244,41 @@ static int improve_node(Place *pl, uint32_t *s, Ref r)
 	return 1;
 }
 
-static uint64_t improve(Place *pl, uint32_t *s)
+/* Marks every node whose best stage may depend on the stage of x. */
+static void touch(Place *pl, Ref x)
+{
+	const Node *nd = ir_get(pl->m, x);
+	pl->dirty[x] = 1;
+	for (uint32_t k = pl->cbase[x]; k < pl->cbase[x + 1]; k++)
+		pl->dirty[pl->cons[k]] = 1;
+	for (uint32_t j = 0; j < nd->nargs; j++) {
+		Ref p = ir_arg(pl->m, nd, j);
+		if (pl->konst[p])
+			continue;
+		pl->dirty[p] = 1;
+		for (uint32_t k = pl->cbase[p]; k < pl->cbase[p + 1]; k++)
+			pl->dirty[pl->cons[k]] = 1;
+	}
+}
+
+static void improve_at(Place *pl, uint32_t *s, Ref r)
+{
+	if (!pl->dirty[r] || !movable(pl, r))
+		return;
+	pl->dirty[r] = 0;
+	if (improve_node(pl, s, r))
+		touch(pl, r);
+}
+
+static uint64_t improve(Place *pl, uint32_t *s, uint32_t nn)
 {
 	uint64_t cost = total_cost(pl, s);
+	memset(pl->dirty, 1, nn);
 	for (int round = 0; round < PLACE_ROUNDS; round++) {
 		for (int64_t i = pl->n; i-- > 0;)
-			if (movable(pl, pl->order[i]))
-				improve_node(pl, s, pl->order[i]);
+			improve_at(pl, s, pl->order[i]);
 		for (int64_t i = 0; i < pl->n; i++)
-			if (movable(pl, pl->order[i]))
-				improve_node(pl, s, pl->order[i]);
+			improve_at(pl, s, pl->order[i]);
 		uint64_t c = total_cost(pl, s);
 		if (c >= cost) {
 			cost = c;
@@ -326,10 +355,14 @@ static uint64_t try_groups(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
 
 /* Pushes the nodes of region g d stages later, moving every node that
  * depends on them as far as it must (t = the result).  Returns 0 if that
- * would move an output past the latency. */
-static int push(const Place *pl, const uint32_t *s, uint32_t *t, uint32_t g, uint32_t d)
+ * would move an output past the latency.  from = the first position in
+ * order of a node of g: before it nothing moves (s obeys the constraints). */
+static int push(const Place *pl, const uint32_t *s, uint32_t *t, uint32_t g, uint32_t d,
+                int64_t from)
 {
-	for (int64_t i = 0; i < pl->n; i++) {
+	for (int64_t i = 0; i < from; i++)
+		t[pl->order[i]] = s[pl->order[i]];
+	for (int64_t i = from; i < pl->n; i++) {
 		Ref r = pl->order[i];
 		const Node *nd = ir_get(pl->m, r);
 		uint32_t v = s[r] + (movable(pl, r) && nd->region == g ? d : 0);
@@ -350,30 +383,48 @@ static int push(const Place *pl, const uint32_t *s, uint32_t *t, uint32_t g, uin
 
 /* Tries to push each region later (as far as the latency allows, and half
  * that), keeping each push that lowers the cost. */
+/* The distinct regions of the movable nodes, ascending; *nreg gets their
+ * number and first[k] the first position in order of a node of regs[k].
+ * Caller frees both. */
+static uint32_t *movable_regions(const Place *pl, uint32_t *nreg, int64_t **first)
+{
+	uint32_t nstr = pl->m->nstrs ? pl->m->nstrs : 1, k = 0;
+	int64_t *at = xmalloc(nstr * sizeof *at);
+	for (uint32_t g = 0; g < nstr; g++)
+		at[g] = -1;
+	for (int64_t i = 0; i < pl->n; i++) {
+		Ref r = pl->order[i];
+		if (movable(pl, r) && at[ir_get(pl->m, r)->region] < 0)
+			at[ir_get(pl->m, r)->region] = i;
+	}
+	uint32_t *regs = xmalloc(nstr * sizeof *regs);
+	for (uint32_t g = 0; g < nstr; g++)
+		if (at[g] >= 0) {
+			at[k] = at[g];   /* k <= g: compacts in place */
+			regs[k++] = g;
+		}
+	*nreg = k;
+	*first = at;
+	return regs;
+}
+
 static uint64_t try_regions(Place *pl, uint32_t *s, uint32_t nn, uint32_t last, uint64_t cost)
 {
-	uint32_t *t = xmalloc(nn * sizeof *t), g = 0;
-	for (;;) {
-		uint32_t next = UINT32_MAX;
-		for (int64_t i = 0; i < pl->n; i++) {
-			Ref r = pl->order[i];
-			uint32_t rg = ir_get(pl->m, r)->region;
-			if (movable(pl, r) && rg >= g && rg < next)
-				next = rg;
-		}
-		if (next == UINT32_MAX)
-			break;
-		g = next + 1;
+	uint32_t *t = xmalloc(nn * sizeof *t), nreg;
+	int64_t *first;
+	uint32_t *regs = movable_regions(pl, &nreg, &first);
+	for (uint32_t ri = 0; ri < nreg; ri++) {
+		uint32_t next = regs[ri];
 		uint32_t lo = 0, hi = last;
 		while (lo < hi && spend(pl)) {
 			uint32_t mid = lo + (hi - lo + 1) / 2;
-			if (push(pl, s, t, next, mid))
+			if (push(pl, s, t, next, mid, first[ri]))
 				lo = mid;
 			else
 				hi = mid - 1;
 		}
 		for (uint32_t d = lo; d > 0 && spend(pl); d /= 2) {
-			push(pl, s, t, next, d);
+			push(pl, s, t, next, d, first[ri]);
 			uint64_t c = total_cost(pl, t);
 			if (c < cost) {
 				cost = c;
@@ -384,6 +435,8 @@ static uint64_t try_regions(Place *pl, uint32_t *s, uint32_t nn, uint32_t last, 
 	}
 	total_cost(pl, s);
 	free(t);
+	free(regs);
+	free(first);
 	return cost;
 }
 
@@ -391,7 +444,7 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
                     uint32_t *stage, uint64_t *asap_bits)
 {
 	uint32_t nn = m->nnodes ? m->nnodes : 1;
-	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, PLACE_WORK};
+	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, PLACE_WORK};
 	uint32_t *asap = xmalloc(nn * sizeof *asap), *late = xmalloc(nn * sizeof *late);
 	memcpy(asap, stage, nn * sizeof *asap);
 	memcpy(late, stage, nn * sizeof *late);
@@ -409,9 +462,11 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 	uint64_t c = try_regions(&pl, stage, nn, last, *asap_bits);
 	c = try_regions(&pl, stage, nn, last, c);
 	try_groups(&pl, stage, nn, c);
-	uint64_t c_early = improve(&pl, stage);
+	pl.dirty = xmalloc(nn);
+	uint64_t c_early = improve(&pl, stage, nn);
 	alap(&pl, late, NULL, UINT32_MAX);
-	uint64_t c_late = improve(&pl, late);
+	uint64_t c_late = improve(&pl, late, nn);
+	free(pl.dirty);
 	if (c_late < c_early)
 		memcpy(stage, late, nn * sizeof *stage);
 	free(asap);

@@ -131,14 +131,15 @@ static int splittable(const Module *m, Ref v)
 	return 1;
 }
 
-/* 1 if every use of v is an extract and no two of them overlap. */
-static int only_disjoint_extracts(const Module *m, Ref v, const uint32_t *cb, const Ref *cons, uint8_t *lane)
+/* 1 if every use of v (c[0 .. nc), live at the round's start) is an
+ * extract and no two of them overlap. */
+static int only_disjoint_extracts(const Module *m, Ref v, const Ref *c, uint32_t nc, uint8_t *lane)
 {
 	uint32_t len = ir_get(m, v)->len;
-	int ok = cb[v + 1] > cb[v];
+	int ok = nc > 0;
 	memset(lane, 0, len);
-	for (uint32_t i = cb[v]; i < cb[v + 1] && ok; i++) {
-		const Node *e = ir_get(m, cons[i]);
+	for (uint32_t i = 0; i < nc && ok; i++) {
+		const Node *e = ir_get(m, c[i]);
 		if (e->op != OP_EXTRACT || e->len == len)
 			return 0;
 		for (uint32_t l = (uint32_t)e->imm; l < e->imm + e->len && ok; l++)
@@ -147,86 +148,198 @@ static int only_disjoint_extracts(const Module *m, Ref v, const uint32_t *cb, co
 	return ok;
 }
 
-/* Consumer lists (CSR) of every live node. */
-static void uses_csr(const Module *m, uint32_t **cb, Ref **cons)
+/*
+ * State kept across rounds.  A round only has to look at the vectors whose
+ * eligibility may have changed since the last one: the operands of the
+ * vectors split (they got new extracts and lost a reader; the last round
+ * skipped them) and the nodes it created.  Every other vector was already
+ * found ineligible with the same readers, so the rounds visit the same
+ * vectors in the same order as a full scan would, and build the same nodes.
+ * The rewrite of the killed extracts to their pieces is done by the next
+ * round's scan of the operands (the chains of ir_rewrite are followed).
+ */
+enum { SF_CAND = 1, SF_KILLED = 2, SF_SKIP = 4 };
+
+typedef struct Split {
+	uint8_t *fl;      /* per node: SF_* */
+	Ref *map;         /* per node with SF_KILLED: its replacement */
+	uint32_t *cid;    /* per candidate: its index in cand[] */
+	uint32_t cap;
+	Ref *cand;        /* this round's candidates, descending */
+	uint32_t ncand;
+	Ref *skipped;     /* nodes given SF_SKIP in the last round */
+	uint32_t nskipped, capskipped;
+	uint32_t *cb;     /* consumers of cand[k]: cons[cb[k] .. cb[k+1]) */
+	Ref *cons;
+	int pending;      /* killed extracts still to be rewritten */
+} Split;
+
+static void split_grow(Split *sp, uint32_t nn)
 {
-	uint32_t nn = m->nnodes;
-	uint32_t *b = xcalloc(nn + 2, sizeof *b);
-	for (Ref r = 0; r < nn; r++)
-		if (!(ir_get(m, r)->flags & NF_DEAD))
-			for (uint32_t j = 0; j < ir_get(m, r)->nargs; j++)
-				b[ir_arg(m, ir_get(m, r), j) + 2]++;
-	for (uint32_t p = 0; p < nn; p++)
-		b[p + 2] += b[p + 1];
-	Ref *c = xmalloc((b[nn + 1] + 1) * sizeof *c);
-	for (Ref r = 0; r < nn; r++)
-		if (!(ir_get(m, r)->flags & NF_DEAD))
-			for (uint32_t j = 0; j < ir_get(m, r)->nargs; j++)
-				c[b[ir_arg(m, ir_get(m, r), j) + 1]++] = r;
-	*cb = b;
-	*cons = c;
+	if (nn <= sp->cap)
+		return;
+	uint32_t cap = sp->cap ? sp->cap : 1024;
+	while (cap < nn)
+		cap *= 2;
+	sp->fl = xrealloc(sp->fl, cap);
+	memset(sp->fl + sp->cap, 0, cap - sp->cap);
+	sp->map = xrealloc(sp->map, (size_t)cap * sizeof *sp->map);
+	sp->cid = xrealloc(sp->cid, (size_t)cap * sizeof *sp->cid);
+	sp->cap = cap;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	Ref x = *(const Ref *)a, y = *(const Ref *)b;
+	return x > y ? -1 : x < y;
+}
+
+/* Candidates: every splittable vector in the first round; later, the
+ * splittable ones among the nodes made since (index >= from) and the
+ * nodes the last round skipped. */
+static void split_candidates(const Module *m, Split *sp, uint32_t from, int first)
+{
+	uint32_t nn = m->nnodes, k = 0;
+	sp->cand = xrealloc(sp->cand, ((size_t)(first ? nn : nn - from + sp->nskipped) + 1) *
+	                                  sizeof *sp->cand);
+	for (Ref v = nn; v-- > (first ? 0 : from);)
+		if (splittable(m, v))
+			sp->cand[k++] = v;
+	if (sp->nskipped)
+		qsort(sp->skipped, sp->nskipped, sizeof *sp->skipped, cmp_desc);
+	for (uint32_t i = 0; i < sp->nskipped; i++) {
+		Ref v = sp->skipped[i];
+		sp->fl[v] &= (uint8_t)~SF_SKIP;
+		if (splittable(m, v))
+			sp->cand[k++] = v;
+	}
+	sp->nskipped = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		sp->fl[sp->cand[i]] |= SF_CAND;
+		sp->cid[sp->cand[i]] = i;
+	}
+	sp->ncand = k;
+}
+
+/* Rewrites operands that read killed extracts, then lists the live
+ * readers of every candidate in index order (CSR over cid). */
+static void split_readers(Module *m, Split *sp)
+{
+	uint32_t nn = m->nnodes, ne = 0, cap = 1024;
+	Ref *edge = xmalloc(2 * (size_t)cap * sizeof *edge);
+	for (Ref r = 0; r < nn; r++) {
+		const Node *n = ir_get(m, r);
+		Ref *a = ir_args(m, n);
+		for (uint32_t j = 0; j < n->nargs; j++) {
+			uint32_t guard = 0;
+			while (sp->pending && (sp->fl[a[j]] & SF_KILLED) && sp->map[a[j]] != a[j]) {
+				a[j] = sp->map[a[j]];
+				if (++guard > nn)
+					die("cycle in rewrite map");
+			}
+			if (!(sp->fl[a[j]] & SF_CAND) || (n->flags & NF_DEAD))
+				continue;
+			if (ne == cap)
+				edge = xrealloc(edge, 2 * (size_t)(cap *= 2) * sizeof *edge);
+			edge[2 * ne] = sp->cid[a[j]];
+			edge[2 * ne++ + 1] = r;
+		}
+	}
+	sp->pending = 0;
+	sp->cb = xrealloc(sp->cb, ((size_t)sp->ncand + 2) * sizeof *sp->cb);
+	memset(sp->cb, 0, ((size_t)sp->ncand + 2) * sizeof *sp->cb);
+	for (uint32_t e = 0; e < ne; e++)
+		sp->cb[edge[2 * e] + 2]++;
+	for (uint32_t k = 0; k < sp->ncand; k++)
+		sp->cb[k + 2] += sp->cb[k + 1];
+	sp->cons = xrealloc(sp->cons, ((size_t)ne + 1) * sizeof *sp->cons);
+	for (uint32_t e = 0; e < ne; e++)
+		sp->cons[sp->cb[edge[2 * e] + 1]++] = edge[2 * e + 1];
+	free(edge);
+}
+
+static void split_skip(Split *sp, Ref a)
+{
+	if (sp->fl[a] & SF_SKIP)
+		return;
+	sp->fl[a] |= SF_SKIP;
+	if (sp->nskipped == sp->capskipped) {
+		sp->capskipped = sp->capskipped ? 2 * sp->capskipped : 1024;
+		sp->skipped = xrealloc(sp->skipped, sp->capskipped * sizeof *sp->skipped);
+	}
+	sp->skipped[sp->nskipped++] = a;
+}
+
+/* Splits candidate v (index k) if every reader is a disjoint extract it
+ * can be split at; returns 1 if it did. */
+static int split_vector(Module *m, Split *sp, uint32_t k, uint8_t **lane, uint32_t **offs)
+{
+	Ref v = sp->cand[k];
+	const Ref *c = sp->cons + sp->cb[k];
+	uint32_t nc = sp->cb[k + 1] - sp->cb[k];
+	*lane = xrealloc(*lane, ir_get(m, v)->len);
+	int ok = only_disjoint_extracts(m, v, c, nc, *lane);
+	for (uint32_t i = 0; i < nc && ok; i++)
+		ok = can_split(m, v, c[i]);
+	if (!ok)
+		return 0;
+	m->cur_region = ir_get(m, v)->region;
+	uint32_t na = ir_get(m, v)->nargs;
+	*offs = xrealloc(*offs, (na + 1) * sizeof **offs);
+	(*offs)[0] = 0;
+	for (uint32_t j = 0; j < na; j++)
+		(*offs)[j + 1] = (*offs)[j] + ir_get(m, ir_arg(m, ir_get(m, v), j))->len;
+	for (uint32_t i = 0; i < nc; i++) {
+		Ref piece = split_one(m, v, c[i], *offs);
+		split_grow(sp, m->nnodes);
+		sp->map[c[i]] = piece;
+		sp->fl[c[i]] |= SF_KILLED;
+		ir_kill(m, c[i]);
+	}
+	for (uint32_t j = 0; j < ir_get(m, v)->nargs; j++)
+		split_skip(sp, ir_arg(m, ir_get(m, v), j));
+	ir_kill(m, v);
+	return 1;
 }
 
 /* One round: splits every eligible vector once.  Returns the splits. */
-static uint32_t split_round(Module *m)
+static uint32_t split_round(Module *m, Split *sp, uint32_t from, int first)
 {
-	uint32_t nn = m->nnodes, made = 0, npairs = 0, cap = 16;
-	uint32_t *cb;
-	Ref *cons, *pairs = xmalloc(2 * cap * sizeof *pairs);
-	uses_csr(m, &cb, &cons);
-	uint8_t *skip = xcalloc(nn ? nn : 1, 1), *lane = NULL;
+	uint32_t made = 0, saved = m->cur_region;
+	uint8_t *lane = NULL;
 	uint32_t *offs = NULL;
-	uint32_t saved = m->cur_region;
-	for (Ref v = nn; v-- > 0;) {
-		if (skip[v] || !splittable(m, v))
-			continue;
-		lane = xrealloc(lane, ir_get(m, v)->len);
-		int ok = only_disjoint_extracts(m, v, cb, cons, lane);
-		for (uint32_t i = cb[v]; i < cb[v + 1] && ok; i++)
-			ok = can_split(m, v, cons[i]);
-		if (!ok)
-			continue;
-		m->cur_region = ir_get(m, v)->region;
-		uint32_t na = ir_get(m, v)->nargs;
-		offs = xrealloc(offs, (na + 1) * sizeof *offs);
-		offs[0] = 0;
-		for (uint32_t j = 0; j < na; j++)
-			offs[j + 1] = offs[j] + ir_get(m, ir_arg(m, ir_get(m, v), j))->len;
-		for (uint32_t i = cb[v]; i < cb[v + 1]; i++) {
-			if (npairs == cap)
-				pairs = xrealloc(pairs, 2 * (cap *= 2) * sizeof *pairs);
-			pairs[2 * npairs] = cons[i];
-			pairs[2 * npairs++ + 1] = split_one(m, v, cons[i], offs);
-			ir_kill(m, cons[i]);
-		}
-		for (uint32_t j = 0; j < ir_get(m, v)->nargs; j++)
-			skip[ir_arg(m, ir_get(m, v), j)] = 1;
-		ir_kill(m, v);
-		made++;
-	}
+	split_grow(sp, m->nnodes);
+	split_candidates(m, sp, from, first);
+	split_readers(m, sp);
+	for (uint32_t k = 0; k < sp->ncand; k++)
+		if (!(sp->fl[sp->cand[k]] & SF_SKIP))
+			made += split_vector(m, sp, k, &lane, &offs);
+	for (uint32_t k = 0; k < sp->ncand; k++)
+		sp->fl[sp->cand[k]] &= (uint8_t)~SF_CAND;
+	sp->pending = made != 0;
 	m->cur_region = saved;
-	Ref *map = xmalloc((m->nnodes + 1) * sizeof *map);
-	for (Ref r = 0; r < m->nnodes; r++)
-		map[r] = NOREF;
-	for (uint32_t i = 0; i < npairs; i++)
-		map[pairs[2 * i]] = pairs[2 * i + 1];
-	if (made)
-		ir_rewrite(m, map);
-	free(map);
-	free(pairs);
-	free(skip);
 	free(lane);
 	free(offs);
-	free(cb);
-	free(cons);
 	return made;
 }
 
 uint32_t pipe_split_extracts(Module *m)
 {
-	uint32_t total = 0, made;
-	for (int round = 0; round < 256 && (made = split_round(m)) != 0; round++)
+	uint32_t total = 0, made, from = 0;
+	Split sp = {0};
+	for (int round = 0; round < 256; round++) {
+		uint32_t nn = m->nnodes;
+		if ((made = split_round(m, &sp, from, round == 0)) == 0)
+			break;
+		from = nn;
 		total += made;
+	}
+	if (sp.pending) {   /* the round limit: rewrite the last round's kills */
+		sp.ncand = 0;
+		split_readers(m, &sp);
+	}
+	free(sp.fl), free(sp.map), free(sp.cid), free(sp.cand);
+	free(sp.skipped), free(sp.cb), free(sp.cons);
 	if (total)
 		ir_compact(m);
 	return total;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends.h"
@@ -43,6 +44,8 @@ typedef struct Options {
 	int print_after_all;
 	int verify_each;
 	int stats;
+	int time_passes;      /* --time-passes: one line per pass on stderr */
+	uint64_t max_uses;      /* --max-weight-uses: size guard, 0 = none */
 	int run;
 	int real_run;           /* --float */
 	PassOpts popts;
@@ -70,12 +73,17 @@ static void usage(FILE *f)
 	      "  --act-bits=N          activation width for fixed-point lowering (default 16)\n"
 	      "  --c-main              --emit=c: add a main() reading vectors from stdin\n"
 	      "  --testbench           --emit=verilog: add a streaming testbench\n"
+	      "  --adder=STYLE         --emit=verilog adders: infer (`+`, default) | ripple\n"
 	      "  --pipeline=none       keep the design combinational\n"
 	      "  --stage-depth=N       adder levels per pipeline stage\n"
+	      "  --max-weight-uses=N   refuse designs with more nonzero weight uses than N\n"
+	      "                        (default 64000000, ~130 bytes each at -O2; 0 = no limit)\n"
 	      "  --print-after=PASS    dump the IR to stderr after PASS (under '; after PASS')\n"
 	      "  --print-after-all     dump the IR to stderr after every pass\n"
 	      "  --verify-each         run the verifier after every pass\n"
 	      "  --stats               print a summary to stderr\n"
+	      "  --time-passes         print wall and CPU time and node count after each pass,\n"
+	      "                        loading and emitting to stderr\n"
 	      "  --help, --version\n"
 	      "\n", f);
 	pass_print_help(f);
@@ -135,6 +143,7 @@ static void parse_args(int argc, char **argv, Options *o)
 	o->popts.olevel = 1;
 	o->popts.act_bits = 16;
 	o->popts.stage_depth = 4;
+	o->max_uses = 64000000;
 	o->popts.pipeline = 1;
 	o->popts.seed = 1;
 	for (int i = 1; i < argc; i++) {
@@ -168,6 +177,8 @@ static void parse_args(int argc, char **argv, Options *o)
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
 			o->popts.log = stderr;  /* passes report what they did */
+		} else if (strcmp(a, "--time-passes") == 0) {
+			o->time_passes = 1;
 		} else if (strcmp(a, "--run") == 0) {
 			o->run = 1;
 		} else if (strcmp(a, "--float") == 0) {
@@ -178,6 +189,15 @@ static void parse_args(int argc, char **argv, Options *o)
 			o->eopts.c_main = 1;
 		} else if (strcmp(a, "--testbench") == 0) {
 			o->eopts.testbench = 1;
+		} else if ((v = flag_value(argc, argv, &i, "--max-weight-uses"))) {
+			o->max_uses = (uint64_t)int_value("--max-weight-uses", v, 0, 2000000000);
+		} else if ((v = flag_value(argc, argv, &i, "--adder"))) {
+			if (strcmp(v, "infer") == 0)
+				o->eopts.adder = 0;
+			else if (strcmp(v, "ripple") == 0)
+				o->eopts.adder = 1;
+			else
+				bad_flag("--adder: unknown style '%s' (infer, ripple)", v);
 		} else if (strcmp(a, "--all-tokens") == 0) {
 			o->lopts.all_tokens = 1;
 		} else if ((v = flag_value(argc, argv, &i, "--top"))) {
@@ -225,9 +245,39 @@ static void verify_or_die(const Module *m, const char *file, const char *when)
 		fatal(file, "invalid IR%s%s: %s", when ? " after " : "", when ? when : "", msg);
 }
 
+/* Clocks for --time-passes: monotonic wall time and this process's CPU
+ * time (the latter stays meaningful on a busy machine), in seconds. */
+typedef struct Stamp {
+	double wall, cpu;
+} Stamp;
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static Stamp stamp_now(void)
+{
+	return (Stamp){clock_s(CLOCK_MONOTONIC), clock_s(CLOCK_PROCESS_CPUTIME_ID)};
+}
+
+/* --time-passes: "time: NAME  W s wall  C s cpu  N nodes" on stderr. */
+static void time_report(const Options *o, const char *what, Stamp t0, const Module *m)
+{
+	if (!o->time_passes)
+		return;
+	Stamp t = stamp_now();
+	fprintf(stderr, "time: %-16s %9.3f s wall %9.3f s cpu %11u nodes\n", what,
+	        t.wall - t0.wall, t.cpu - t0.cpu, m->nnodes);
+}
+
 static void run_pass(Module *m, const PassInfo *p, const Options *o)
 {
+	Stamp t0 = stamp_now();
 	p->fn(m, &o->popts);
+	time_report(o, p->name, t0, m);
 	if (o->verify_each)
 		verify_or_die(m, o->input, p->name);
 	if (o->print_after_all || (o->print_after && strcmp(o->print_after, p->name) == 0)) {
@@ -247,6 +297,38 @@ static void run_pipeline(Module *m, const Options *o)
 	}
 	for (const char *const *p = pass_olist(o->popts.olevel); *p; p++)
 		run_pass(m, pass_find(*p), o);
+}
+
+/* Does the pass list turn weights into adders (one per weight use)? */
+static int expands_weights(const Options *o)
+{
+	static const char *const big[] = {"strength-reduce", "cse", NULL};
+	if (!o->passes) {
+		for (const char *const *p = pass_olist(o->popts.olevel); *p; p++)
+			if (one_of(*p, big))
+				return 1;
+		return 0;
+	}
+	for (int i = 0; big[i]; i++)
+		if (strstr(o->passes, big[i]))
+			return 1;
+	return 0;
+}
+
+/* The size guard: a fully unrolled design has logic for every weight times
+ * every vector it is applied to (the census's weight uses).  A ViT encoder
+ * over 257 patch tokens is ~1000x a predictor; refuse it up front with the
+ * figure instead of exhausting memory hours later. */
+static void size_guard(const Module *m, const Options *o)
+{
+	uint64_t uses = 0;
+	for (uint32_t i = 0; i < o->eopts.census_n; i++)
+		uses += o->eopts.census[4 * (size_t)i + 3];
+	if (o->max_uses && uses > o->max_uses && !o->run && expands_weights(o))
+		fatal(o->input, "design too large to hardwire at one input per clock: %llu nonzero "
+		      "weight uses in top '%s' (limit %llu; each costs ~130 bytes of compile memory "
+		      "at -O2; --max-weight-uses=N raises the limit)",
+		      (unsigned long long)uses, ir_strget(m, m->name), (unsigned long long)o->max_uses);
 }
 
 /* ---- --run: vectors in, vectors out ---------------------------------- */
@@ -485,17 +567,25 @@ int main(int argc, char **argv)
 	Options o = {0};
 	parse_args(argc, argv, &o);
 	o.eopts.input_name = o.input;
+	Stamp t0 = stamp_now();
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
 	stats_census(m, &o.eopts);
+	size_guard(m, &o);
+	time_report(&o, "load", t0, m);
+	Stamp tp = stamp_now();
 	if (!o.real_run)
 		run_pipeline(m, &o);
+	time_report(&o, "passes (total)", tp, m);
 	if (o.stats)
 		stats_summary(m, &o.eopts, stderr);
+	Stamp te = stamp_now();
 	if (o.run)
 		run_to_output(m, &o);
 	else
 		emit(m, &o);
+	time_report(&o, o.run ? "run" : "emit", te, m);
+	time_report(&o, "total", t0, m);
 	free(o.eopts.census);
 	ir_free(m);
 	return 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/yosys/fit.py TILES.json CALIB.json [--clock-fa-ps=P] [STATS.json ...]
+"""bench/yosys/fit.py TILES.json CALIB.json [--clock-fa-ps=P] [--adder=infer|ripple] [STATS.json ...]
 
 Calibrates jepac's transistor model from bench/yosys/run.py measurements and
 projects whole designs from `jepac --emit=stats` output.
@@ -7,6 +7,8 @@ projects whole designs from `jepac --emit=stats` output.
 Model:  transistors = A * fa_bits + B * register_bits + C * table_bits
   A  fitted on the combinational jepac -O2 tiles (least squares through 0)
      except the largest, which is held out: its prediction error is printed;
+     one A per adder style measured (way o2: `+` as Yosys maps it, a
+     carry-lookahead; way o2r: --adder=ripple), projections use --adder's;
   B  (pipelined 16x16 tile - combinational 16x16 tile) / its register bits;
   C  the table design's transistors / its table bits.
 For each STATS file: transistors, transistors per parameter (nonzero weight),
@@ -19,19 +21,32 @@ import json
 import sys
 
 
-def fit(tiles, calib):
-    o2 = sorted((r for r in tiles if r["way"] == "o2"), key=lambda r: r["n"])
-    train, held = o2[:-1], o2[-1]
+def fit_a(tiles, way):
+    """A for one adder style, or None when the tiles lack it."""
+    o2 = sorted((r for r in tiles if r["way"] == way), key=lambda r: r["n"])
+    if not o2:
+        return None
+    train, held = (o2[:-1], o2[-1]) if len(o2) > 1 else (o2, None)
     a = sum(r["transistors"] * r["fa_bits"] for r in train) / sum(r["fa_bits"] ** 2 for r in train)
-    pred = a * held["fa_bits"]
-    err = (pred - held["transistors"]) / held["transistors"]
+    print("A(%s) = %.2f transistors per fa_bit (fitted on N = %s)" % (way, a, ", ".join(str(r["n"]) for r in train)))
+    if held:
+        pred = a * held["fa_bits"]
+        err = (pred - held["transistors"]) / held["transistors"]
+        print("  held-out N = %d: predicted %.0f, Yosys %d, error %+.2f%%" % (held["n"], pred, held["transistors"], 100 * err))
+    return a
+
+
+def fit(tiles, calib, way):
+    a_all = {w: fit_a(tiles, w) for w in ("o2", "o2r")}
+    a = a_all[way]
+    if a is None:
+        sys.exit("fit.py: no %s tiles in the measurements" % way)
+    o2 = [r for r in tiles if r["way"] == "o2"]
     comb16 = next(r for r in o2 if r["n"] == 16)
     pipe = next(r for r in calib if r["way"] == "o2-pipelined")
     b = (pipe["transistors"] - comb16["transistors"]) / pipe["register_bits"]
     lut = next(r for r in calib if r["way"] == "lut")
     c = lut["transistors"] / lut["lut_bits"]
-    print("A = %.2f transistors per fa_bit (fitted on N = %s)" % (a, ", ".join(str(r["n"]) for r in train)))
-    print("held-out N = %d: predicted %.0f, Yosys %d, error %+.2f%%" % (held["n"], pred, held["transistors"], 100 * err))
     print("B = %.2f transistors per register bit; C = %.2f per table bit" % (b, c))
     return a, b, c
 
@@ -50,13 +65,15 @@ def project(path, a, b, c, ps):
 
 
 def main():
-    ps, files = 25, []
+    ps, files, way = 25, [], "o2"
     for arg in sys.argv[1:]:
         if arg.startswith("--clock-fa-ps="):
             ps = int(arg.split("=")[1])
+        elif arg in ("--adder=infer", "--adder=ripple"):
+            way = "o2" if arg.endswith("infer") else "o2r"
         else:
             files.append(arg)
-    a, b, c = fit(json.load(open(files[0])), json.load(open(files[1])))
+    a, b, c = fit(json.load(open(files[0])), json.load(open(files[1])), way)
     for f in files[2:]:
         project(f, a, b, c, ps)
 

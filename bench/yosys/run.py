@@ -1,15 +1,20 @@
 #!/usr/bin/python3
-"""bench/yosys/run.py [--ways=o2,bits,naive] [--calib] [--out=F.json] [N ...]
+"""bench/yosys/run.py [--ways=o2,o2r,bits,naive] [--calib] [--out=F.json] [N ...]
 
 Synthesizes INT4 x INT8 tiles with Yosys and calibrates jepac's cost model.
 
 For each N (default 16 32 64): a random N x N Q4 matrix (codes -8..7, seed N)
 times an s8 vector, written
   o2     jepac -O2 --pipeline=none (CSD shift/add with shared sub-sums)
+  o2r    the same with --adder=ripple: every add a ripple-carry module
+         instance (Yosys maps `+` to a carry-lookahead $lcu, ~50
+         transistors per bit against ~37 for a ripple full adder)
   bits   one adder per set weight bit (the seed prototype's method), written here
   naive  jepac -O0: a sum of constant products with `*`, left to Yosys
-and synthesized by `yosys synth -flatten; stat -tech cmos`.  jepac's fa_bits
-(`--emit=stats`) go next to Yosys's count.
+and synthesized by `yosys -d synth -flatten; stat -tech cmos`.  jepac's
+fa_bits (`--emit=stats`) go next to Yosys's count, and Yosys's wall time; its
+CPU time, peak memory and four most expensive passes (CPU seconds, from -d) go
+to stderr and the JSON (wall time on a shared machine says little).
 
 --calib adds the designs that calibrate registers and tables: the 16x16 tile
 pipelined (jepac -O2, stage depth 2: the transistors beyond the
@@ -53,11 +58,17 @@ def bits_verilog(codes, n, acc):
 
 def synth(path, top):
     t0 = time.time()
-    log = subprocess.run(["nice", "yosys", "-p", "read_verilog %s; synth -flatten -top %s; stat -tech cmos" % (path, top)],
+    log = subprocess.run(["nice", "yosys", "-d", "-p", "read_verilog %s; synth -flatten -top %s; stat -tech cmos" % (path, top)],
                          capture_output=True, text=True, check=True).stdout
     cells = int(re.findall(r"Number of cells:\s+(\d+)", log)[-1])
     tr = int(re.findall(r"Estimated number of transistors:\s+(\d+)", log)[-1])
-    return cells, tr, time.time() - t0
+    passes = re.findall(r"^\s+\d+%\s+\d+ calls\s+([\d.]+) sec (\S+)", log, re.M)
+    top = sorted(passes, key=lambda p: -float(p[0]))[:4]
+    cpu = re.findall(r"CPU: user ([\d.]+)s system ([\d.]+)s, MEM: ([\d.]+) MB peak", log)
+    spent = ", ".join("%s %.0f s" % (p[1], float(p[0])) for p in top)
+    if cpu:
+        spent = "cpu %.0f s, %.0f MB; %s" % (float(cpu[-1][0]) + float(cpu[-1][1]), float(cpu[-1][2]), spent)
+    return cells, tr, time.time() - t0, spent
 
 
 def stats(args):
@@ -78,6 +89,8 @@ def tile(n, ways, rows):
         st = stats(["-O2", "--pipeline=none", jir])
         designs = {
             "o2": ("jepac -O2", [JEPAC, "-O2", "--pipeline=none", "--emit=verilog", jir, "-o", os.path.join(d, "o2.v")], top),
+            "o2r": ("jepac -O2 --adder=ripple", [JEPAC, "-O2", "--pipeline=none", "--adder=ripple", "--emit=verilog", jir,
+                                                 "-o", os.path.join(d, "o2r.v")], top),
             "naive": ("naive `*`", [JEPAC, "-O0", "--emit=verilog", jir, "-o", os.path.join(d, "naive.v")], top),
             "bits": ("one adder per set bit", None, "bits"),
         }
@@ -88,13 +101,15 @@ def tile(n, ways, rows):
             else:
                 with open(os.path.join(d, "bits.v"), "w") as f:
                     f.write(bits_verilog(codes, n, acc))
-            cells, tr, secs = synth(os.path.join(d, way + ".v"), t)
-            row = {"n": n, "way": way, "cells": cells, "transistors": tr, "nonzero": nnz, "seconds": round(secs, 1)}
-            if way == "o2":
+            cells, tr, secs, spent = synth(os.path.join(d, way + ".v"), t)
+            row = {"n": n, "way": way, "cells": cells, "transistors": tr, "nonzero": nnz, "seconds": round(secs, 1),
+                   "yosys_passes": spent}
+            if way in ("o2", "o2r"):
                 row.update(fa_bits=st["fa_bits"], adders=st["adders"])
             rows.append(row)
-            extra = "| %d | %.1f |" % (row["fa_bits"], tr / row["fa_bits"]) if way == "o2" else "| | |"
+            extra = "| %d | %.1f |" % (row["fa_bits"], tr / row["fa_bits"]) if "fa_bits" in row else "| | |"
             print("| %d | %s | %d | %d | %.1f %s %.0f s |" % (n, label, cells, tr, tr / nnz, extra, secs), flush=True)
+            print("<!-- %d %s: %s -->" % (n, way, spent), file=sys.stderr, flush=True)
 
 
 def lut_jir(bits, width, seed):
@@ -111,7 +126,7 @@ def calib(rows):
             subprocess.run(["/usr/bin/python3", MKMAT, "16", "16", "q4", "8", "16"], stdout=f, check=True)
         st = stats(["-O2", "--stage-depth=2", jir])
         subprocess.run([JEPAC, "-O2", "--stage-depth=2", "--emit=verilog", jir, "-o", os.path.join(d, "p.v")], check=True)
-        cells, tr, secs = synth(os.path.join(d, "p.v"), "mat16x16")
+        cells, tr, secs, _ = synth(os.path.join(d, "p.v"), "mat16x16")
         rows.append({"n": 16, "way": "o2-pipelined", "cells": cells, "transistors": tr, "fa_bits": st["fa_bits"],
                      "register_bits": st["register_bits"], "latency": st["latency"], "seconds": round(secs, 1)})
         print("| 16 | jepac -O2, stage depth 2 | %d | %d | latency %d, %d register bits | %d fa_bits | %.0f s |"
@@ -121,14 +136,14 @@ def calib(rows):
             f.write(lut_jir(8, 16, 1))
         st = stats(["-O2", "--pipeline=none", tab])
         subprocess.run([JEPAC, "-O2", "--pipeline=none", "--emit=verilog", tab, "-o", os.path.join(d, "t.v")], check=True)
-        cells, tr, secs = synth(os.path.join(d, "t.v"), "tab")
+        cells, tr, secs, _ = synth(os.path.join(d, "t.v"), "tab")
         rows.append({"n": 8, "way": "lut", "cells": cells, "transistors": tr, "lut_bits": st["lut_bits"],
                      "seconds": round(secs, 1)})
         print("| lut 8 -> 16 bits | table | %d | %d | %d table bits | | %.0f s |" % (cells, tr, st["lut_bits"], secs), flush=True)
 
 
 def main():
-    ways, out, do_calib, sizes = ["o2", "bits", "naive"], None, False, []
+    ways, out, do_calib, sizes = ["o2", "o2r", "bits", "naive"], None, False, []
     for a in sys.argv[1:]:
         if a.startswith("--ways="):
             ways = a[7:].split(",")
