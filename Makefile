@@ -7,7 +7,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 XCFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
            -Iir -Ifrontend -Ipasses -Ibackends -MMD -MP
-LDLIBS   = -lcjson -lm
+LDLIBS   = -lcjson -lm -pthread
 
 # Library: every source of the compiler proper, one folder per layer.
 LIBSRC  := $(sort $(wildcard ir/*.c frontend/*.c passes/*.c backends/*.c))
