@@ -27,6 +27,7 @@ void emit_c(const Module *m, FILE *f, const EmitOpts *o);        /* c.c */
 void emit_verilog(const Module *m, FILE *f, const EmitOpts *o);  /* verilog.c */
 void emit_stats(const Module *m, FILE *f, const EmitOpts *o);    /* stats.c */
 void stats_census(const Module *m, EmitOpts *o);
+uint64_t stats_nonzero_uses(const EmitOpts *o);   /* census total */
 void stats_summary(const Module *m, const EmitOpts *o, FILE *f);
 
 #endif

@@ -83,6 +83,15 @@ void stats_census(const Module *m, EmitOpts *o)
 	free(nzcache);
 }
 
+/* Nonzero weights x the vectors they are applied to, over the census. */
+uint64_t stats_nonzero_uses(const EmitOpts *o)
+{
+	uint64_t uses = 0;
+	for (uint32_t i = 0; i < o->census_n; i++)
+		uses += o->census[4 * (size_t)i + 3];
+	return uses;
+}
+
 static uint32_t ceil_log2(uint64_t v)
 {
 	uint32_t k = 0;

@@ -529,8 +529,9 @@ static void rca_sum(VW *w, Ref r)
 	unsigned R = n->width;
 	int vec = n->len > 1;
 	char tmp[40], prev[40], inst[40];
+	VSrc s0 = group_src(w->m, x, n->len, g, 0);
 	for (uint32_t j = 1; j < g; j++) {
-		VSrc s = group_src(w->m, x, n->len, g, j), s0 = group_src(w->m, x, n->len, g, 0);
+		VSrc s = group_src(w->m, x, n->len, g, j);
 		if (vec) {
 			snprintf(tmp, sizeof tmp, "s%u", j);
 			snprintf(inst, sizeof inst, "u%u", j);
@@ -556,15 +557,16 @@ static void rca_sum(VW *w, Ref r)
 static void assign_rca(VW *w, Ref r)
 {
 	const Node *n = ir_get(w->m, r);
-	VSrc a[3];
-	for (uint32_t j = 0; j < n->nargs && j < 3; j++)
-		a[j] = elem_src(w->m, ir_arg(w->m, n, j), n->len);
 	if (n->len > 1)
 		fprintf(w->f, "\tgenerate for (gi = 0; gi < %u; gi = gi + 1) begin : g_n%u\n", n->len, r);
-	if (n->op == OP_SUM)
+	if (n->op == OP_SUM) {
 		rca_sum(w, r);
-	else
+	} else {
+		VSrc a[2];
+		for (uint32_t j = 0; j < n->nargs && j < 2; j++)
+			a[j] = elem_src(w->m, ir_arg(w->m, n, j), n->len);
 		rca_elem(w, r, a);
+	}
 	if (n->len > 1)
 		fputs("\tend endgenerate\n", w->f);
 }

@@ -56,8 +56,13 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
-/* User errors: "jepac: error: FILE: msg" on stderr, exit status 1.
- * Cleanup registered with at_error() runs first (temporary files). */
+/* The hook that removes a half-written output file before an error exits
+ * (fatal, fatal_at, die, out of memory); a program that writes files defines
+ * it, util.c holds an empty weak default. */
+void jepac_cleanup(void);
+
+/* User errors: "jepac: error: FILE: msg" on stderr, exit status 1, after
+ * jepac_cleanup(). */
 noreturn void fatal(const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Text-form errors: "FILE:LINE:COL: error: msg", exit status 1. */

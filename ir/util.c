@@ -58,8 +58,6 @@ void arena_free(Arena *a)
 
 /* Running out of memory is the design being too big for the machine, not
  * a bug: one error line (no abort, no core) and the output file removed. */
-void jepac_cleanup(void);
-
 static noreturn void out_of_memory(size_t n)
 {
 	fflush(stdout);

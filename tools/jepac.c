@@ -321,9 +321,7 @@ static int expands_weights(const Options *o)
  * figure instead of exhausting memory hours later. */
 static void size_guard(const Module *m, const Options *o)
 {
-	uint64_t uses = 0;
-	for (uint32_t i = 0; i < o->eopts.census_n; i++)
-		uses += o->eopts.census[4 * (size_t)i + 3];
+	uint64_t uses = stats_nonzero_uses(&o->eopts);
 	if (o->max_uses && uses > o->max_uses && !o->run && expands_weights(o))
 		fatal(o->input, "design too large to hardwire at one input per clock: %llu nonzero "
 		      "weight uses in top '%s' (limit %llu; each costs ~130 bytes of compile memory "
