@@ -15,12 +15,15 @@ typedef struct EmitOpts {
 	int adder;       /* --adder: 0 infer (`+`/`-`), 1 ripple (ripple-carry
 	                 * module instances, verilog_ops.c) */
 	const char *input_name;  /* for reports */
-	/* stats.c: weight census taken before the passes (per region string
-	 * id: weights, nonzero weights), and the compile start time */
+	/* stats.c: weight census taken before the passes (CENSUS_K counts per
+	 * region string id: weights, nonzero weights, weight uses, nonzero weight
+	 * uses, nonzero applications per window), and the compile start time */
 	uint64_t *census;
 	uint32_t census_n;
 	double t_start;
 } EmitOpts;
+
+#define CENSUS_K 5
 
 void emit_dot(const Module *m, FILE *f, const EmitOpts *o);      /* dot.c */
 void emit_c(const Module *m, FILE *f, const EmitOpts *o);        /* c.c */

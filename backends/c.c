@@ -65,10 +65,10 @@ static void layout(CGen *g)
 			continue;
 		g->pool[r] = cg_is_narrow(n) ? POOL_N : POOL_W;
 		uint32_t *cnt = g->pool[r] == POOL_N ? &g->nn : &g->nw;
-		if ((uint64_t)*cnt + n->len >= 0x7fffffffu)
+		if ((uint64_t)*cnt + cg_lanes(g, r) >= 0x7fffffffu)
 			fatal(NULL, "--emit=c: the module has too many lanes");
 		g->slot[r] = *cnt;
-		*cnt += n->len;
+		*cnt += cg_lanes(g, r);
 	}
 }
 
@@ -82,9 +82,9 @@ static void port_numbers(CGen *g)
 		if (n->flags & NF_DEAD)
 			continue;
 		if (n->op == OP_INPUT)
-			g->port[r] = in, in += n->len;
+			g->port[r] = in, in += (uint32_t)ir_vlanes(m, n);
 		else if (n->op == OP_OUTPUT)
-			g->port[r] = out, out += n->len;
+			g->port[r] = out, out += (uint32_t)ir_vlanes(m, n);
 	}
 }
 
@@ -150,6 +150,34 @@ static void schedule(CGen *g)
 	free(indeg); free(ucount); free(users); free(fill); free(qt); free(qc);
 }
 
+/* Streams: a stable partition of the schedule by group (static nodes,
+ * phase 0 .. P per token, per-window nodes), each still in topological
+ * order since every edge goes to the same or a later group. */
+static void group(CGen *g)
+{
+	const Module *m = g->m;
+	g->phase = xcalloc(m->nnodes + 1, sizeof *g->phase);
+	uint32_t maxp = 0;
+	g->ngroups = 1;
+	if (m->tokens) {
+		ir_phases(m, g->phase);
+		for (Ref r = 0; r < m->nnodes; r++)
+			maxp = g->phase[r] > maxp ? g->phase[r] : maxp;
+		g->ngroups = maxp + 3;
+	}
+	g->gend = xcalloc(g->ngroups + 1, sizeof *g->gend);
+	Ref *sorted = xmalloc((g->norder + 1) * sizeof *sorted);
+	uint32_t k = 0;
+	for (uint32_t q = 0; q < g->ngroups; q++) {
+		for (uint32_t i = 0; i < g->norder; i++)
+			if (g->ngroups == 1 || cg_group(g, g->order[i]) == (int)q)
+				sorted[k++] = g->order[i];
+		g->gend[q] = k;
+	}
+	memcpy(g->order, sorted, g->norder * sizeof *sorted);
+	free(sorted);
+}
+
 static void emit_port_macros(const CGen *g, int op, const char *dir)
 {
 	const Module *m = g->m;
@@ -159,8 +187,8 @@ static void emit_port_macros(const CGen *g, int op, const char *dir)
 		if ((n->flags & NF_DEAD) || n->op != op)
 			continue;
 		fprintf(g->f, "/* %s port %u: \"%s\" */\n", dir, k, ir_strget(m, n->aux));
-		fprintf(g->f, "#define JEPAC_%s%u_OFFSET %u\n#define JEPAC_%s%u_LANES %u\n",
-		        dir, k, g->port[r], dir, k, n->len);
+		fprintf(g->f, "#define JEPAC_%s%u_OFFSET %u\n#define JEPAC_%s%u_LANES %zu\n",
+		        dir, k, g->port[r], dir, k, ir_vlanes(m, n));
 		fprintf(g->f, "#define JEPAC_%s%u_WIDTH %u\n#define JEPAC_%s%u_SIGNED %d\n",
 		        dir, k, n->width, dir, k, n->ty == TY_S);
 		fprintf(g->f, "#define JEPAC_%s%u_FRAC %lld\n", dir, k, (long long)n->imm);
@@ -200,6 +228,9 @@ static void emit_header(const CGen *g)
 	      "#include <stddef.h>\n#include <stdint.h>\n\n", f);
 	fprintf(f, "#define JEPAC_IN_LANES %zu\n#define JEPAC_OUT_LANES %zu\n",
 	        ir_in_lanes(m), ir_out_lanes(m));
+	if (m->tokens)
+		fprintf(f, "#define JEPAC_TOKENS %u  /* a stream port holds TOKENS * LANES/TOKENS lanes,"
+		        " token-major */\n", m->tokens);
 	emit_port_macros(g, OP_INPUT, "IN");
 	emit_port_macros(g, OP_OUTPUT, "OUT");
 	fprintf(f, "\ntypedef struct jepac_ws {\n\tint32_t n[%u];\n\tint64_t w[%u];\n} jepac_ws;\n\n",
@@ -226,41 +257,88 @@ static void build_table(CGen *g, size_t *tabend)
 }
 
 #define FUNC_ARGS "const int64_t *restrict in, int64_t *restrict out, int32_t *restrict N, int64_t *restrict W"
+#define TOK_ARG ", size_t t"
 
-/* Emits the schedule as functions jc_f0, jc_f1 ...; returns their count. */
-static uint32_t emit_functions(CGen *g, const size_t *tabend)
+static void open_func(const CGen *g, uint32_t k)
+{
+	fprintf(g->f, "static void jc_f%u(" FUNC_ARGS "%s)\n{\n\t(void)in; (void)out; (void)N; (void)W;%s\n",
+	        k, g->m->tokens ? TOK_ARG : "", g->m->tokens ? " (void)t;" : "");
+}
+
+/* Emits the schedule as functions jc_f0, jc_f1 ..., never one across two
+ * groups; first[q] gets group q's first function.  Returns their count. */
+static uint32_t emit_functions(CGen *g, const size_t *tabend, uint32_t *first)
 {
 	FILE *f = g->f;
 	uint32_t nfunc = 0, inf = 0;
 	size_t pos = 0;
-	for (uint32_t k = 0; k < g->norder;) {
-		if (inf == 0)
-			fprintf(f, "static void jc_f%u(" FUNC_ARGS ")\n{\n\t(void)in; (void)out; (void)N; (void)W;\n", nfunc);
-		Ref r = g->order[k];
-		if (g->table[r]) {
-			while (k < g->norder && g->table[g->order[k]])
+	for (uint32_t q = 0, k = 0; q < g->ngroups; q++) {
+		first[q] = nfunc;
+		uint32_t end = g->gend[q];
+		while (k < end) {
+			if (inf == 0)
+				open_func(g, nfunc);
+			Ref r = g->order[k];
+			if (g->table[r]) {
+				while (k < end && g->table[g->order[k]])
+					k++;
+				fprintf(f, "\tjc_run(JC_TAB + %zu, JC_TAB + %zu, N, W);\n", pos, tabend[k - 1]);
+				pos = tabend[k - 1];
+			} else {
+				cg_emit_node(g, r);
 				k++;
-			fprintf(f, "\tjc_run(JC_TAB + %zu, JC_TAB + %zu, N, W);\n", pos, tabend[k - 1]);
-			pos = tabend[k - 1];
-		} else {
-			cg_emit_node(g, r);
-			k++;
-		}
-		if (++inf == CG_FUNC_NODES || k == g->norder) {
-			fputs("}\n\n", f);
-			inf = 0;
-			nfunc++;
+			}
+			if (++inf == CG_FUNC_NODES || k == end) {
+				fputs("}\n\n", f);
+				inf = 0;
+				nfunc++;
+			}
 		}
 	}
+	first[g->ngroups] = nfunc;
 	return nfunc;
 }
 
-static void emit_eval(const CGen *g, uint32_t nfunc)
+/* Per phase, the stores of the token ops that read it (jc_sP). */
+static void emit_stores(CGen *g)
+{
+	const Module *m = g->m;
+	for (uint32_t p = 0; p + 2 < g->ngroups; p++) {
+		fprintf(g->f, "static void jc_s%u(int32_t *restrict N, int64_t *restrict W, size_t t)\n"
+		        "{\n\t(void)N; (void)W; (void)t;\n", p);
+		for (uint32_t k = 0; k < g->norder; k++) {
+			Ref r = g->order[k];
+			const Node *n = ir_get(m, r);
+			if ((n->op == OP_TALL || n->op == OP_TDELAY || n->op == OP_TPICK) &&
+			    g->phase[ir_arg(m, n, 0)] == p)
+				cg_emit_store(g, r);
+		}
+		fputs("}\n\n", g->f);
+	}
+}
+
+static void emit_calls(const CGen *g, uint32_t from, uint32_t to, const char *t)
+{
+	for (uint32_t i = from; i < to; i++)
+		fprintf(g->f, "\tjc_f%u(in, out, ws->n, ws->w%s);\n", i, t);
+}
+
+static void emit_eval(const CGen *g, const uint32_t *first)
 {
 	FILE *f = g->f;
 	fputs("void jepac_eval_ws(const int64_t *in, int64_t *out, jepac_ws *ws)\n{\n", f);
-	for (uint32_t i = 0; i < nfunc; i++)
-		fprintf(f, "\tjc_f%u(in, out, ws->n, ws->w);\n", i);
+	if (!g->m->tokens) {
+		emit_calls(g, first[0], first[1], "");
+	} else {
+		emit_calls(g, first[0], first[1], ", 0");   /* static nodes */
+		for (uint32_t p = 0; p + 2 < g->ngroups; p++) {
+			fprintf(f, "\tfor (size_t t = 0; t < %u; t++) {  /* window phase %u */\n\t",
+			        g->m->tokens, p);
+			emit_calls(g, first[p + 1], first[p + 2], ", t");
+			fprintf(f, "\t\tjc_s%u(ws->n, ws->w, t);\n\t}\n", p);
+		}
+		emit_calls(g, first[g->ngroups - 1], first[g->ngroups], ", 0");   /* per window */
+	}
 	fputs("\t(void)in; (void)out; (void)ws;\n}\n\n"
 	      "void jepac_eval(const int64_t *in, int64_t *out)\n{\n"
 	      "\tstatic jepac_ws ws;\n\tjepac_eval_ws(in, out, &ws);\n}\n", f);
@@ -291,6 +369,7 @@ void emit_c(const Module *m, FILE *f, const EmitOpts *o)
 			g.tused[n->aux] = 1;
 	}
 	schedule(&g);
+	group(&g);
 	layout(&g);
 	port_numbers(&g);
 	emit_header(&g);
@@ -298,8 +377,12 @@ void emit_c(const Module *m, FILE *f, const EmitOpts *o)
 	cg_emit_tensors(&g);
 	size_t *tabend = xcalloc(g.norder + 1, sizeof *tabend);
 	build_table(&g, tabend);
-	uint32_t nfunc = emit_functions(&g, tabend);
-	emit_eval(&g, nfunc);
+	uint32_t *first = xcalloc(g.ngroups + 1, sizeof *first);
+	emit_functions(&g, tabend, first);
+	if (m->tokens)
+		emit_stores(&g);
+	emit_eval(&g, first);
+	free(first); free(g.phase); free(g.gend);
 	if (o->c_main)
 		cg_emit_main(&g);
 	free(tabend); free(g.pool); free(g.table); free(g.slot); free(g.port);

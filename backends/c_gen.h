@@ -30,6 +30,12 @@ typedef struct CGen {
 	uint32_t *port;     /* per input/output node: lane 0 in in[]/out[] */
 	Ref *order;         /* schedule: a topological order, table nodes grouped */
 	uint32_t norder;
+	/* streams: the order is cut into groups run one after the other --
+	 * static nodes once, then each window phase once per token (t), then
+	 * the per-window nodes once (docs/ir.md, "Streams") */
+	uint32_t *phase;    /* per node: window phase (ir_phases) */
+	uint32_t ngroups;   /* 1 without streams */
+	uint32_t *gend;     /* per group: end of its part of order[] */
 	uint32_t nn, nw;    /* pool sizes in lanes */
 	uint8_t *tused;     /* per tensor: referenced by a code node */
 	int32_t *tbias;     /* per tensor: byte table bias, or INT32_MIN = int32 array */
@@ -39,6 +45,9 @@ typedef struct CGen {
 } CGen;
 
 /* c_node.c */
+int cg_group(const CGen *g, Ref r);          /* the group node r runs in */
+uint32_t cg_lanes(const CGen *g, Ref r);     /* lanes r owns in its pool */
+void cg_emit_store(CGen *g, Ref r);          /* a token op's write at token t */
 int cg_is_narrow(const Node *n);
 int cg_table_node(const Node *n, int many_vec);
 int cg_vec_elem(const Node *n);

@@ -60,8 +60,25 @@ static int tab_elem(int op)
 /* Lane moves (concat, extract) and small elementwise work always go to the
  * table; elementwise vector nodes too when there are many of them
  * (many_vec: more than CG_MAX_LOOPS), since every loop costs gcc time. */
+int cg_group(const CGen *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	if (n->flags & NF_WIN)
+		return (int)g->ngroups - 1;
+	return ir_is_stream(n) ? 1 + (int)g->phase[r] : 0;
+}
+
+uint32_t cg_lanes(const CGen *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	return n->op == OP_TDELAY ? n->len * (g->m->tokens + 1) : n->len;
+}
+
 int cg_table_node(const Node *n, int many_vec)
 {
+	if ((op_info[n->op].flags & OPF_TOKEN) || ((n->op == OP_INPUT || n->op == OP_OUTPUT) &&
+	                                          ir_is_stream(n)))
+		return 0;
 	if (n->op == OP_CONCAT || n->op == OP_EXTRACT)
 		return 1;
 	return tab_elem(n->op) && (n->len <= 4 || many_vec);
@@ -300,10 +317,15 @@ static void emit_ports_consts(CGen *g, Ref r, int ct32)
 	if (n->op == OP_OUTPUT) {
 		lref(g, ir_arg(g->m, n, 0), n->len, &l);
 		loop_open(g->f, n->len);
-		fprintf(g->f, "out[%u + i] = (int64_t)%s;\n", g->port[r], l.s);
+		if (ir_is_stream(n))
+			fprintf(g->f, "out[%u + t * %u + i] = (int64_t)%s;\n", g->port[r], n->len, l.s);
+		else
+			fprintf(g->f, "out[%u + i] = (int64_t)%s;\n", g->port[r], l.s);
 		return;
 	}
-	if (n->op == OP_INPUT)
+	if (n->op == OP_INPUT && ir_is_stream(n))
+		bf(&e, "(%s)in[%u + t * %u + i]", ct_name(ct32), g->port[r], n->len);
+	else if (n->op == OP_INPUT)
 		bf(&e, "(%s)in[%u + i]", ct_name(ct32), g->port[r]);
 	else if (n->op == OP_CONST)
 		bf(&e, "(%s)0x%llxull", ct_name(ct32), (unsigned long long)n->imm);
@@ -400,11 +422,65 @@ static void emit_vcmul(CGen *g, Ref r, int ct32)
 	store(g, r, "i", e.s);
 }
 
+/* ---- streams ------------------------------------------------------------ */
+
+/* The part of a token op that runs in its operand's phase, at token t:
+ * tall and tdelay fill their window buffers, tpick captures its token. */
+void cg_emit_store(CGen *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	Ref a = ir_arg(g->m, n, 0);
+	uint32_t xl = ir_get(g->m, a)->len, at = g->slot[r];
+	fprintf(g->f, "\t/* %%%u = %s: store */\n", r, op_info[n->op].name);
+	if (n->op == OP_TPICK)
+		fprintf(g->f, "\tif (t == %lld)\n", (long long)n->imm);
+	else
+		at += n->op == OP_TDELAY ? xl : 0;   /* tdelay: the buffer follows the value */
+	fprintf(g->f, "\tfor (size_t i = 0; i < %u; i++)\n\t\t%s[%u + %s%u + i] = %s[%u + i];\n",
+	        xl, pool_name(g, r), at, n->op == OP_TPICK ? "0 * " : "t * ", xl, pool_name(g, a),
+	        g->slot[a]);
+}
+
+/* A token op at token t (of its own phase). */
+static void emit_token_op(CGen *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	const char *P = pool_name(g, r);
+	switch (n->op) {
+	case OP_TPOS: {
+		Buf e;
+		bf(&e, "(uint64_t)JT%u(t * %u + i)", n->aux, n->len);
+		loop_open(g->f, n->len);
+		store(g, r, "i", e.s);
+		break;
+	}
+	case OP_TBUF: {   /* lanes of tokens after t stay zero from token 0 on */
+		Ref a = ir_arg(g->m, n, 0);
+		uint32_t xl = ir_get(g->m, a)->len;
+		fprintf(g->f, "\tif (t == 0)\n\t\tfor (size_t i = 0; i < %u; i++)\n\t\t\t%s[%u + i] = 0;\n",
+		        n->len, P, g->slot[r]);
+		fprintf(g->f, "\tfor (size_t i = 0; i < %u; i++)\n\t\t%s[%u + t * %u + i] = %s[%u + i];\n",
+		        xl, P, g->slot[r], xl, pool_name(g, a), g->slot[a]);
+		break;
+	}
+	case OP_TDELAY:
+		fprintf(g->f, "\tfor (size_t i = 0; i < %u; i++)\n\t\t%s[%u + i] = %s[%u + t * %u + i];\n",
+		        n->len, P, g->slot[r], P, g->slot[r] + n->len, n->len);
+		break;
+	default:   /* tall, tpick: their stores did the work */
+		break;
+	}
+}
+
 void cg_emit_node(CGen *g, Ref r)
 {
 	const Node *n = ir_get(g->m, r);
 	int ct32 = ring_op(n->op) && n->width <= 32;
 	fprintf(g->f, "\t/* %%%u = %s */\n", r, op_info[n->op].name);
+	if (op_info[n->op].flags & OPF_TOKEN) {
+		emit_token_op(g, r);
+		return;
+	}
 	switch (n->op) {
 	case OP_INPUT: case OP_OUTPUT: case OP_CONST: case OP_VCONST: emit_ports_consts(g, r, ct32); break;
 	case OP_CONCAT: case OP_EXTRACT: emit_lanes(g, r, ct32); break;

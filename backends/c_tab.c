@@ -333,7 +333,7 @@ static void emit_port_table(const CGen *g, int op, const char *name)
 		if ((n->flags & NF_DEAD) || n->op != op)
 			continue;
 		const Node *v = op == OP_OUTPUT ? ir_get(m, ir_arg(m, n, 0)) : n;
-		fprintf(g->f, "\t{%u, %d, %d, %u},\n", n->len, (int)n->imm, v->ty == TY_S, v->width);
+		fprintf(g->f, "\t{%zu, %d, %d, %u},\n", ir_vlanes(m, n), (int)n->imm, v->ty == TY_S, v->width);
 	}
 	fputs("\t{0, 0, 1, 64}\n};\n", g->f);
 }

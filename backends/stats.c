@@ -40,6 +40,9 @@
 typedef struct Cost {
 	uint64_t weights, nonzero;
 	uint64_t uses, nonzero_uses;  /* weights x the vectors they are applied to */
+	uint64_t window_uses;         /* nonzero weights x their applications per window */
+	uint64_t buffer_bits;         /* token buffers: tbuf, tall, tdelay (2 banks), tpick */
+	uint64_t rom_bits;            /* tpos rows */
 	uint64_t nodes, adders, negs, fa_bits, var_mults, const_mults;
 	uint64_t registers, register_bits, luts, lut_bits;
 	uint32_t depth, latency;
@@ -64,7 +67,7 @@ void stats_census(const Module *m, EmitOpts *o)
 {
 	o->t_start = now_seconds();
 	o->census_n = m->nstrs;
-	o->census = xcalloc(4 * (size_t)m->nstrs, sizeof *o->census);
+	o->census = xcalloc(CENSUS_K * (size_t)m->nstrs, sizeof *o->census);
 	uint64_t *nzcache = xcalloc(m->ntensors + 1, sizeof *nzcache);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
@@ -74,11 +77,12 @@ void stats_census(const Module *m, EmitOpts *o)
 		if (!nzcache[n->aux])
 			nzcache[n->aux] = tensor_nonzero(t) + 1;
 		uint64_t groups = ir_get(m, ir_arg(m, n, 0))->len / t->dims[1];
-		uint64_t *c = &o->census[4 * (size_t)n->region];
+		uint64_t *c = &o->census[CENSUS_K * (size_t)n->region];
 		c[0] += t->n;
 		c[1] += nzcache[n->aux] - 1;
 		c[2] += t->n * groups;
 		c[3] += (nzcache[n->aux] - 1) * groups;
+		c[4] += (nzcache[n->aux] - 1) * groups * (ir_is_stream(n) ? m->tokens : 1);
 	}
 	free(nzcache);
 }
@@ -88,7 +92,7 @@ uint64_t stats_nonzero_uses(const EmitOpts *o)
 {
 	uint64_t uses = 0;
 	for (uint32_t i = 0; i < o->census_n; i++)
-		uses += o->census[4 * (size_t)i + 3];
+		uses += o->census[CENSUS_K * (size_t)i + 3];
 	return uses;
 }
 
@@ -194,6 +198,15 @@ static void add_node(const Module *m, Ref r, const uint8_t *tz, const uint64_t *
 		c->luts += len;
 		c->lut_bits += len * ir_tget(m, n->aux)->n * n->width;
 		break;
+	case OP_TBUF: case OP_TPICK:
+		c->buffer_bits += len * n->width;
+		break;
+	case OP_TALL: case OP_TDELAY:   /* two banks of a window */
+		c->buffer_bits += 2 * (uint64_t)ir_get(m, a[0])->len * m->tokens * n->width;
+		break;
+	case OP_TPOS:
+		c->rom_bits += (uint64_t)ir_tget(m, n->aux)->n * n->width;
+		break;
 	default:
 		break;
 	}
@@ -236,15 +249,17 @@ static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 	}
 	if (o->census)
 		for (uint32_t s = 0; s < o->census_n && s < m->nstrs; s++) {
-			const uint64_t *c = &o->census[4 * (size_t)s];
+			const uint64_t *c = &o->census[CENSUS_K * (size_t)s];
 			reg[s].weights = c[0];
 			reg[s].nonzero = c[1];
 			reg[s].uses = c[2];
 			reg[s].nonzero_uses = c[3];
+			reg[s].window_uses = c[4];
 			tot->weights += c[0];
 			tot->nonzero += c[1];
 			tot->uses += c[2];
 			tot->nonzero_uses += c[3];
+			tot->window_uses += c[4];
 		}
 	free(tz);
 	free(depth);
@@ -269,6 +284,11 @@ static void json_cost(cJSON *obj, const Cost *c)
 	cJSON_AddNumberToObject(obj, "register_bits", (double)c->register_bits);
 	cJSON_AddNumberToObject(obj, "luts", (double)c->luts);
 	cJSON_AddNumberToObject(obj, "lut_bits", (double)c->lut_bits);
+	cJSON_AddNumberToObject(obj, "token_buffer_bits", (double)c->buffer_bits);
+	cJSON_AddNumberToObject(obj, "token_rom_bits", (double)c->rom_bits);
+	if (c->nonzero_uses)   /* the headline: the physical circuit */
+		cJSON_AddNumberToObject(obj, "adders_per_wired_nonzero_weight",
+		                        (double)c->adders / c->nonzero_uses);
 	if (c->nonzero) {
 		cJSON_AddNumberToObject(obj, "adders_per_nonzero_weight", (double)c->adders / c->nonzero);
 		cJSON_AddNumberToObject(obj, "fa_bits_per_nonzero_weight", (double)c->fa_bits / c->nonzero);
@@ -294,6 +314,10 @@ void emit_stats(const Module *m, FILE *f, const EmitOpts *o)
 	cJSON *t = cJSON_AddObjectToObject(root, "totals");
 	json_cost(t, &tot);
 	cJSON_AddNumberToObject(t, "latency", tot.latency);
+	/* a result is one window's outputs: T clocks of a stream, 1 clock in parallel */
+	cJSON_AddNumberToObject(t, "tokens", m->tokens);
+	cJSON_AddNumberToObject(t, "clocks_per_result", m->tokens ? m->tokens : 1);
+	cJSON_AddNumberToObject(t, "weight_uses_per_result", (double)tot.window_uses);
 	cJSON *regions = cJSON_AddArrayToObject(root, "regions");
 	for (uint32_t s = 0; s < m->nstrs; s++) {
 		if (reg[s].nodes == 0 && reg[s].weights == 0)
@@ -322,15 +346,20 @@ void stats_summary(const Module *m, const EmitOpts *o, FILE *f)
 	fprintf(f, "  weights %llu (nonzero %llu; %llu nonzero weight uses)\n",
 	        (unsigned long long)tot.weights, (unsigned long long)tot.nonzero,
 	        (unsigned long long)tot.nonzero_uses);
-	fprintf(f, "  adders %llu (%.3f per nonzero weight), negations %llu, fa_bits %llu, depth %u\n",
-	        (unsigned long long)tot.adders, tot.nonzero ? (double)tot.adders / tot.nonzero : 0.0,
+	fprintf(f, "  adders %llu (%.3f per wired nonzero weight), negations %llu, fa_bits %llu, depth %u\n",
+	        (unsigned long long)tot.adders,
+	        tot.nonzero_uses ? (double)tot.adders / tot.nonzero_uses : 0.0,
 	        (unsigned long long)tot.negs, (unsigned long long)tot.fa_bits, tot.depth);
+	fprintf(f, "  %s: %u clock%s per result, %llu nonzero weight uses per result\n",
+	        m->tokens ? "stream" : "parallel", m->tokens ? m->tokens : 1, m->tokens > 1 ? "s" : "",
+	        (unsigned long long)tot.window_uses);
 	fprintf(f, "  multipliers: variable %llu, constant %llu\n",
 	        (unsigned long long)tot.var_mults, (unsigned long long)tot.const_mults);
-	fprintf(f, "  registers %llu (%llu bits), latency %u cycles\n",
-	        (unsigned long long)tot.registers, (unsigned long long)tot.register_bits, tot.latency);
-	fprintf(f, "  tables %llu (%llu bits)\n", (unsigned long long)tot.luts,
-	        (unsigned long long)tot.lut_bits);
+	fprintf(f, "  registers %llu lanes (%llu bits), latency %u cycles; token buffers %llu bits\n",
+	        (unsigned long long)tot.registers, (unsigned long long)tot.register_bits, tot.latency,
+	        (unsigned long long)tot.buffer_bits);
+	fprintf(f, "  tables %llu (%llu bits), position ROMs %llu bits\n", (unsigned long long)tot.luts,
+	        (unsigned long long)tot.lut_bits, (unsigned long long)tot.rom_bits);
 	if (o->t_start)
 		fprintf(f, "  compile %.2f s, peak memory %.0f MB\n", now_seconds() - o->t_start,
 		        peak_memory_mb());

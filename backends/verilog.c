@@ -138,7 +138,7 @@ static void assign_regions(VW *w)
 	w->mname[0] = xstrdup(w->top);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
-		uint32_t s = n->op == OP_INPUT || n->op == OP_OUTPUT ? 0 : n->region;
+		uint32_t s = n->op == OP_INPUT || n->op == OP_OUTPUT || vs_top_node(m, r) ? 0 : n->region;
 		if (map[s] == UINT32_MAX) {
 			map[s] = w->nreg++;
 			w->mname = xrealloc(w->mname, w->nreg * sizeof *w->mname);
@@ -273,11 +273,16 @@ static void module_body(VW *w, uint32_t k, int exported_are_ports)
 		int op = ir_get(w->m, r)->op;
 		if (op == OP_OUTPUT || (exported_are_ports && w->exported[r]))
 			continue;
-		decl(w, op == OP_REG ? "reg" : "wire", r);
+		decl(w, op == OP_REG || vs_is_reg(w->m, r) ? "reg" : "wire", r);
 	}
 	vw_lut_functions(w, k);
-	for (uint32_t i = w->rstart[k]; i < w->rstart[k + 1]; i++)
-		vw_assign(w, w->byreg[i]);
+	for (uint32_t i = w->rstart[k]; i < w->rstart[k + 1]; i++) {
+		Ref r = w->byreg[i];
+		if (vs_top_node(w->m, r))
+			vs_assign(w, &w->st, r);
+		else
+			vw_assign(w, r);
+	}
 }
 
 static void region_module(VW *w, uint32_t k, size_t *cur)
@@ -365,6 +370,8 @@ static void top_module(VW *w)
 		for (uint32_t j = w->rstart[k]; j < w->rstart[k + 1]; j++)
 			if (w->exported[w->byreg[j]])
 				decl(w, "wire", w->byreg[j]);
+	if (w->m->tokens)
+		vs_control(w, &w->st);
 	module_body(w, 0, 0);
 	for (Ref r = 0; r < w->m->nnodes; r++) {
 		const Node *n = ir_get(w->m, r);
@@ -373,7 +380,8 @@ static void top_module(VW *w)
 		else if (live(w->m, r) && n->op == OP_OUTPUT)
 			fprintf(w->f, "\tassign %s = n%u;\n", w->oname[o++], ir_arg(w->m, n, 0));
 	}
-	valid_chain(w);
+	if (!w->m->tokens)
+		valid_chain(w);
 	for (uint32_t k = 1; k < w->nreg; k++)
 		instance(w, k, &cur);
 	fputs("endmodule\n", w->f);
@@ -448,6 +456,7 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	const char *name = ir_strget(m, m->name);
 	w.top = sanitize("", *name ? name : "jepac_top");
 	check_module(&w);
+	vs_init(&w.st, m, w.file);
 	header(&w);
 	header_stats(&w);
 	assign_regions(&w);
@@ -460,5 +469,6 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	top_module(&w);
 	if (o && o->testbench)
 		vw_testbench(&w);
+	vs_free(&w.st);
 	vw_free(&w);
 }

@@ -3,6 +3,7 @@
  *   verilog.c      partition into region modules, ports, top, valid chain
  *   verilog_ops.c  one continuous assignment per node (exact wrap semantics),
  *                  or (--adder=ripple) one ripple-carry module instance per add
+ *   verilog_stream.c  streams: token counter, sequencers, token ops
  *   verilog_tb.c   the streaming testbench (--testbench)
  *
  * Every node r is one bus `nR` of len*width bits, lane i in bits
@@ -14,6 +15,22 @@
 
 #include "backends.h"
 #include "pipeline.h"
+
+/* Streams (verilog_stream.c): timelines, stages and control points. */
+typedef struct VS {
+	const char *file;
+	uint32_t T;            /* tokens per window; 0 = no streams */
+	unsigned B;            /* bits of a token index */
+	uint32_t nph;          /* window phases; timeline nph is the per-window one */
+	uint32_t *line;        /* per node: timeline, UINT32_MAX for constants */
+	uint32_t *tpos_line;   /* per tpos: its users' timeline */
+	uint32_t *stage;       /* per node: registers since its timeline's source */
+	uint32_t *maxst;       /* per timeline: last stage with valid/token registers */
+	uint32_t *wstage;      /* per phase q > 0: write stage of its buffers in phase q-1 */
+	uint8_t *has_seq;      /* per phase: has window buffers (a sequencer) */
+	uint32_t pick_line, pick_stage, pick_tok;   /* the per-window capture point */
+	uint32_t out_line, out_stage;               /* the outputs' timeline and stage */
+} VS;
 
 typedef struct VW {
 	const Module *m;
@@ -33,6 +50,7 @@ typedef struct VW {
 	char **iname, **oname; /* per port (by order): sanitized bus names */
 	int ripple;            /* --adder=ripple: adds are instances of rca */
 	char *rca;             /* the ripple-carry module's name (unique) */
+	VS st;                 /* streams */
 } VW;
 
 /* A lane of a node (or a named temporary) as an operand.  With var set
@@ -57,6 +75,14 @@ void vw_lut_functions(VW *w, uint32_t k);   /* lut tables of region k */
 int vw_uses_genvar(const Module *m, Ref r);
 int vw_uses_rca(const VW *w, Ref r);
 void vw_rca_module(VW *w);             /* the ripple-carry module */
+
+/* verilog_stream.c */
+void vs_init(VS *s, const Module *m, const char *file);
+void vs_free(VS *s);
+int vs_top_node(const Module *m, Ref r);   /* a token op: emitted in the top */
+int vs_is_reg(const Module *m, Ref r);     /* declared as reg */
+void vs_control(VW *w, const VS *s);       /* counters, sequencers, valid chains */
+void vs_assign(VW *w, const VS *s, Ref r);
 
 /* verilog_tb.c */
 void vw_testbench(VW *w);

@@ -14,6 +14,11 @@
  * usual synchronous sampling; it also avoids a combinational-update issue
  * seen with Verilator 5.006 when sampling at the falling edge).  rst is held for two
  * clocks.  The run ends latency + 2 clocks after the last vector.
+ *
+ * Streams: a vector is a window (every token of every input port, token
+ * major); the testbench presents it one token per clock, with 0..N idle
+ * cycles after each token under +gaps=N, and prints a stream output's T
+ * tokens as one line (a per-window output: one line per out_valid).
  */
 #include "verilog.h"
 
@@ -36,12 +41,13 @@ static void tb_decls(VW *w)
 		unsigned long long b = (unsigned long long)v->len * v->width;
 		if (n->op == OP_INPUT) {
 			fprintf(w->f, "\treg [%llu:0] %s = %llu'h0;\n", b - 1, w->iname[i], b);
-			fprintf(w->f, "\treg [%llu:0] t_%s;\n", b - 1, w->iname[i++]);
+			fprintf(w->f, "\treg [%llu:0] t_%s;\n", b * (m->tokens ? m->tokens : 1) - 1,
+			        w->iname[i++]);
 		}
 		else
 			fprintf(w->f, "\twire [%llu:0] %s;\n", b - 1, w->oname[o++]);
 	}
-	fprintf(w->f, "\tinteger fin, fout, r, i, gaps, idle, done, nin, nout;\n"
+	fprintf(w->f, "\tinteger fin, fout, r, i, gaps, idle, done, nin, nout, tok, otok;\n"
 	        "\treg [63:0] vi, vo;\n\treg [8*1024-1:0] fname;\n"
 	        "\treg [15:0] lfsr = 16'hace1;\n\n\t%s dut (.clk(clk), .rst(rst), "
 	        ".in_valid(in_valid)", w->top);
@@ -65,15 +71,46 @@ static void tb_read(VW *w)
 		const char *p = w->iname[i];
 		if (i++ == 0)
 			fprintf(w->f, "\t\t\t\t\tt_%s[%u:0] = vi[%u:0];\n", p, n->width - 1, n->width - 1);
-		fprintf(w->f, "\t\t\t\t\tfor (i = %d; i < %u; i = i + 1) begin\n"
+		fprintf(w->f, "\t\t\t\t\tfor (i = %d; i < %zu; i = i + 1) begin\n"
 		        "\t\t\t\t\t\tr = $fscanf(fin, \"%%d\", vi);\n"
 		        "\t\t\t\t\t\tt_%s[i*%u +: %u] = vi[%u:0];\n\t\t\t\t\tend\n",
-		        i == 1, n->len, p, n->width, n->width, n->width - 1);
+		        i == 1, ir_vlanes(m, n), p, n->width, n->width, n->width - 1);
 	}
+	if (m->tokens)
+		return;   /* tb_token presents the tokens */
 	/* Nonblocking: with blocking writes from this timed process Verilator
 	 * 5.006 did not re-evaluate the design's combinational logic. */
 	for (i = 0; i < ir_ninputs(m); i++)
 		fprintf(w->f, "\t\t\t\t\t%s <= t_%s;\n", w->iname[i], w->iname[i]);
+}
+
+/* Streams: token `tok` of the window read last, then the next token. */
+static void tb_token(VW *w)
+{
+	const Module *m = w->m;
+	uint32_t i = 0;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (!live(m, r) || n->op != OP_INPUT)
+			continue;
+		unsigned long long b = (unsigned long long)n->len * n->width;
+		fprintf(w->f, "\t\t\t\t%s <= t_%s[tok*%llu +: %llu];\n", w->iname[i], w->iname[i], b, b);
+		i++;
+	}
+	fprintf(w->f, "\t\t\t\tin_valid <= 1'b1;\n\t\t\t\ttok = tok + 1;\n"
+	        "\t\t\t\tif (tok == %u) begin\n\t\t\t\t\ttok = 0;\n\t\t\t\t\tnin = nin + 1;\n"
+	        "\t\t\t\tend\n", m->tokens);
+}
+
+/* Clocks after the last token until every result is out. */
+static uint32_t drain(const VW *w)
+{
+	if (!w->m->tokens)
+		return w->latency + 2;
+	uint64_t c = 10;
+	for (uint32_t l = 0; l <= w->st.nph; l++)
+		c += w->st.maxst[l] + w->st.T + 2;
+	return c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
 }
 
 static void tb_driver(VW *w)
@@ -86,22 +123,31 @@ static void tb_driver(VW *w)
 	      "\t\tif ($value$plusargs(\"out=%s\", fname))\n\t\t\tfout = $fopen(fname, \"w\");\n"
 	      "\t\telse\n\t\t\tfout = 32'h8000_0001;\n"
 	      "\t\tif (!$value$plusargs(\"gaps=%d\", gaps))\n\t\t\tgaps = 0;\n"
-	      "\t\tidle = 0;\n\t\tdone = 0;\n\t\tnin = 0;\n\t\tnout = 0;\n"
+	      "\t\tidle = 0;\n\t\tdone = 0;\n\t\tnin = 0;\n\t\tnout = 0;\n\t\ttok = 0;\n\t\totok = 0;\n"
 	      "\t\t@(posedge clk);\n\t\t@(posedge clk);\n\t\t#1 rst <= 1'b0;\n"
 	      "\t\twhile (done == 0) begin\n"
 	      "\t\t\tif (idle > 0) begin\n\t\t\t\tin_valid <= 1'b0;\n\t\t\t\tidle = idle - 1;\n"
-	      "\t\t\tend else begin\n\t\t\t\tr = $fscanf(fin, \"%d\", vi);\n"
+	      "\t\t\tend else begin\n\t\t\t\tr = 1;\n", w->f);
+	fputs(w->m->tokens ? "\t\t\t\tif (tok == 0)\n\t" : "", w->f);
+	fputs("\t\t\t\tr = $fscanf(fin, \"%d\", vi);\n"
 	      "\t\t\t\tif (r != 1) begin\n\t\t\t\t\tdone = 1;\n\t\t\t\t\tin_valid <= 1'b0;\n"
 	      "\t\t\t\tend else begin\n", w->f);
-	tb_read(w);
-	fprintf(w->f, "\t\t\t\t\tin_valid <= 1'b1;\n\t\t\t\t\tnin = nin + 1;\n"
-	        "\t\t\t\t\tif (gaps > 0) begin\n\t\t\t\t\t\tidle = {16'h0, lfsr} %% (gaps + 1);\n"
+	if (w->m->tokens) {
+		fputs("\t\t\t\tif (tok == 0) begin\n", w->f);
+		tb_read(w);
+		fputs("\t\t\t\tend\n", w->f);
+		tb_token(w);
+	} else {
+		tb_read(w);
+		fputs("\t\t\t\t\tin_valid <= 1'b1;\n\t\t\t\t\tnin = nin + 1;\n", w->f);
+	}
+	fprintf(w->f, "\t\t\t\t\tif (gaps > 0) begin\n\t\t\t\t\t\tidle = {16'h0, lfsr} %% (gaps + 1);\n"
 	        "\t\t\t\t\t\tlfsr = {lfsr[14:0], lfsr[15] ^ lfsr[13] ^ lfsr[12] ^ lfsr[10]};\n"
 	        "\t\t\t\t\tend\n\t\t\t\tend\n\t\t\tend\n\t\t\t@(posedge clk);\n\t\t\t#1;\n\t\tend\n"
 	        "\t\trepeat (%u) @(posedge clk);\n"
 	        "\t\tif (nout != nin)\n\t\t\t$display(\"tb: %%0d vectors in, %%0d out\", nin, nout);\n"
 	        "\t\tif (fout != 32'h8000_0001)\n\t\t\t$fclose(fout);\n\t\t$finish;\n\tend\n",
-	        w->latency + 2);
+	        drain(w));
 }
 
 static void tb_monitor(VW *w)
@@ -124,11 +170,16 @@ static void tb_monitor(VW *w)
 		/* signed lanes print as signed, unsigned ones (u64 too) as unsigned */
 		const char *val = v->ty == TY_S ? "$signed(vo)" : "vo";
 		if (o++ == 0)
-			fprintf(w->f, "\t\t\t\tif (i == 0)\n\t\t\t\t\t$fwrite(fout, \"%%0d\", %s);\n"
+			fprintf(w->f, "\t\t\t\tif (i == 0 && otok == 0)\n\t\t\t\t\t$fwrite(fout, \"%%0d\", %s);\n"
 			        "\t\t\t\telse\n\t", val);
 		fprintf(w->f, "\t\t\t\t$fwrite(fout, \" %%0d\", %s);\n\t\t\tend\n", val);
 	}
-	fputs("\t\t\t$fwrite(fout, \"\\n\");\n\t\t\tnout = nout + 1;\n\t\tend\nendmodule\n", w->f);
+	/* a stream output's tokens make one line */
+	uint32_t per = m->tokens && w->st.out_line != UINT32_MAX && w->st.out_line < w->st.nph
+	               ? m->tokens : 1;
+	fprintf(w->f, "\t\t\totok = otok + 1;\n\t\t\tif (otok == %u) begin\n"
+	        "\t\t\t\totok = 0;\n\t\t\t\t$fwrite(fout, \"\\n\");\n\t\t\t\tnout = nout + 1;\n"
+	        "\t\t\tend\n\t\tend\nendmodule\n", per);
 }
 
 void vw_testbench(VW *w)

@@ -14,6 +14,8 @@ typedef struct LoadOpts {
 	const char *config;   /* --config FILE, or NULL: config.json beside the input */
 	const char *top;      /* --top=NAME, or NULL for the family's default */
 	int all_tokens;       /* --all-tokens */
+	int parallel;         /* --tokens=parallel: every token of a window at once
+	                         (default --tokens=serial: a stream, one token per step) */
 	const char *quant;    /* --quant=q4-pred|full|none, or NULL (q4-pred) */
 } LoadOpts;
 

@@ -41,6 +41,7 @@ typedef struct Builder {
 	const Checkpoint *ck;
 	const LewmConfig *cfg;
 	int warned_bn;       /* the LQ40 BatchNorm warning was printed */
+	int serial;          /* --tokens=serial: the module is a stream of tokens */
 } Builder;
 
 /* Predictor sizes. */
@@ -204,6 +205,21 @@ static Ref vconst(Builder *b, uint32_t tid)
 	return fop(b, OP_VCONST, (uint32_t)ir_tget(b->m, tid)->n, NULL, 0, 0, tid);
 }
 
+/* A stream constant: token t gets row t of the [T][n] copy of the first
+ * T*n values of t (a position embedding). */
+static Ref tpos(Builder *b, const CkTensor *t, uint32_t T, uint32_t n)
+{
+	char name[NAMELEN];
+	snprintf(name, sizeof name, "%s", t->name);
+	uint32_t id = tensor_lookup(b, name);
+	if (id == UINT32_MAX) {
+		id = ir_tensor(b->m, name, TK_F32, 2, T, n);
+		for (size_t i = 0; i < (size_t)T * n; i++)
+			ir_tget(b->m, id)->reals[i] = t->f[i];
+	}
+	return fop(b, OP_TPOS, n, NULL, 0, 0, id);
+}
+
 static Ref extract(Builder *b, Ref x, uint32_t lo, uint32_t n)
 {
 	if (lo == 0 && n == vlen(b, x))
@@ -329,9 +345,15 @@ static Ref attn_one(Builder *b, Ref q, Ref k, Ref v, uint32_t T, uint32_t H)
 	return y;
 }
 
-/* Multi-head attention; q holds every token (-> T tokens) or one (-> one). */
+/* Multi-head attention; q holds every token (-> T tokens) or one (-> one);
+ * in a stream, q, k, v hold one token each and the keys are every token
+ * (causal: every token so far). */
 static Ref attention(Builder *b, Ref q, Ref k, Ref v, uint32_t T, uint32_t H, int causal)
 {
+	if (b->serial) {
+		Ref a[3] = {q, k, v};
+		return fop(b, causal ? OP_SCATTN : OP_SATTN, vlen(b, q), a, 3, H, 0);
+	}
 	if (vlen(b, q) != vlen(b, k))
 		return attn_one(b, q, k, v, T, H);
 	Ref a[3] = {q, k, v};
@@ -393,6 +415,8 @@ static void pred_dims(Builder *b, Pred *p)
 static Ref chunk(Builder *b, Ref mod, const Pred *p, uint32_t k, int last)
 {
 	uint32_t s = 6 * p->d;
+	if (b->serial)
+		return extract(b, mod, k * p->d, p->d);
 	if (last)
 		return extract(b, mod, (p->T - 1) * s + k * p->d, p->d);
 	return gather(b, mod, p->T, s, k * p->d, p->d);
@@ -419,8 +443,13 @@ static Ref pred_attn(Builder *b, const Pred *p, const char *pre, int i, Ref x, R
 	snprintf(nm, sizeof nm, "%s.attn.to_qkv", pre);
 	Ref qkv = linear(b, h, nm, p->d, 3 * in);
 	region(b, "predictor.layer%d.attn", i);
-	Ref q = last ? extract(b, qkv, (T - 1) * 3 * in, in) : gather(b, qkv, T, 3 * in, 0, in);
-	Ref k = gather(b, qkv, T, 3 * in, in, in), v = gather(b, qkv, T, 3 * in, 2 * in, in);
+	Ref q, k, v;
+	if (b->serial) {
+		q = extract(b, qkv, 0, in), k = extract(b, qkv, in, in), v = extract(b, qkv, 2 * in, in);
+	} else {
+		q = last ? extract(b, qkv, (T - 1) * 3 * in, in) : gather(b, qkv, T, 3 * in, 0, in);
+		k = gather(b, qkv, T, 3 * in, in, in), v = gather(b, qkv, T, 3 * in, 2 * in, in);
+	}
 	Ref a = attention(b, q, k, v, T, p->H, 1);
 	region(b, "predictor.layer%d.attn.to_out", i);
 	snprintf(nm, sizeof nm, "%s.attn.to_out.0", pre);
@@ -462,7 +491,8 @@ static Ref predictor(Builder *b, const Pred *p, Ref emb, Ref cond, int all)
 	if (pos->kind != CK_F || pos->n < (size_t)p->T * p->din || pos->n % p->din)
 		expect_vector(b, pos, (size_t)p->T * p->din);
 	region(b, "predictor.pos_embedding");
-	Ref x = add(b, emb, vconst(b, tensor_copy(b, pos, 0, (size_t)p->T * p->din)));
+	Ref x = add(b, emb, b->serial ? tpos(b, pos, p->T, p->din)
+	                              : vconst(b, tensor_copy(b, pos, 0, (size_t)p->T * p->din)));
 	if (p->din != p->d || tfind(b, "predictor.transformer.input_proj.weight")) {
 		region(b, "predictor.input_proj");
 		x = linear(b, x, "predictor.transformer.input_proj", p->din, p->d);
@@ -474,8 +504,8 @@ static Ref predictor(Builder *b, const Pred *p, Ref emb, Ref cond, int all)
 	region(b, "predictor.adaln");
 	Ref sc = unop(b, OP_SILU, cond);
 	for (uint32_t i = 0; i < p->depth; i++)
-		x = pred_block(b, p, (int)i, x, sc, !all && i + 1 == p->depth);
-	if (!all && p->depth == 0)
+		x = pred_block(b, p, (int)i, x, sc, !all && !b->serial && i + 1 == p->depth);
+	if (!all && !b->serial && p->depth == 0)
 		x = extract(b, x, (p->T - 1) * p->d, p->d);
 	region(b, "predictor.norm");
 	x = layernorm_affine(b, x, p->d, 1e-5, "predictor.transformer.norm");
@@ -651,7 +681,9 @@ static Ref patches(Builder *b, const Enc *e, Ref img)
 	return y;
 }
 
-/* One pre-norm ViT layer; with last, only the CLS token's output. */
+/* One pre-norm ViT layer; with last, only the CLS token's output.  In a
+ * stream the attention waits for the whole window (phase + 1), so the
+ * residual is the same stream one window later (tdelay). */
 static Ref enc_layer(Builder *b, const Enc *e, uint32_t l, Ref x, int last)
 {
 	char nm[NAMELEN];
@@ -669,6 +701,8 @@ static Ref enc_layer(Builder *b, const Enc *e, uint32_t l, Ref x, int last)
 	region(b, "encoder.layer%u.attn.out", l);
 	a = linear(b, a, enc_prefix(b, nm, sizeof nm, l, EN_O), d, d);
 	region(b, "encoder.layer%u.attn.residual", l);
+	if (b->serial)
+		x = fop(b, OP_TDELAY, d, &x, 1, 0, 0);
 	x = add(b, last ? extract(b, x, 0, d) : x, a);
 	region(b, "encoder.layer%u.ln2", l);
 	h = layernorm_affine(b, x, d, 1e-12, enc_prefix(b, nm, sizeof nm, l, EN_LN2));
@@ -680,34 +714,75 @@ static Ref enc_layer(Builder *b, const Enc *e, uint32_t l, Ref x, int last)
 	return add(b, x, h);
 }
 
-/* image [C][img][img] -> CLS token after the final LayerNorm [hid]. */
-static Ref encoder(Builder *b, const Enc *e, Ref img)
+/* The u1 stream that is 0 at token 0 (the CLS slot) and 1 after it. */
+static Ref not_first(Builder *b, uint32_t T)
+{
+	uint32_t id = tensor_lookup(b, "lewm.not_first");
+	if (id == UINT32_MAX) {
+		id = ir_tensor(b->m, "lewm.not_first", TK_INT, 2, T, 1);
+		for (uint32_t t = 1; t < T; t++)
+			ir_tget(b->m, id)->codes[t] = 1;
+	}
+	return ir_node(b->m, OP_TPOS, TY_U, 1, 1, NULL, 0, 0, id);
+}
+
+/* The patch embeddings, CLS first: from the image [C][img][img], or in a
+ * stream from one patch [C][P][P] per token (token 0, the CLS slot, has
+ * none: its lanes are ignored). */
+static Ref embeddings(Builder *b, const Enc *e, Ref in)
 {
 	region(b, "encoder.patch_embed");
-	Ref x = linear(b, patches(b, e, img), "encoder.embeddings.patch_embeddings.projection",
-	               e->C * e->P * e->P, e->hid);
+	Ref x = linear(b, b->serial ? in : patches(b, e, in),
+	               "encoder.embeddings.patch_embeddings.projection", e->C * e->P * e->P, e->hid);
 	region(b, "encoder.embeddings");
 	CkTensor *cls = tneed(b, "encoder.embeddings.cls_token");
 	CkTensor *pos = tneed(b, "encoder.embeddings.position_embeddings");
 	expect_vector(b, cls, e->hid);
 	expect_vector(b, pos, (size_t)(e->np + 1) * e->hid);
-	Ref parts[2] = {vconst(b, tensor_copy(b, cls, 0, 0)), x};
+	Ref c = vconst(b, tensor_copy(b, cls, 0, 0));
+	if (b->serial) {
+		Ref a[3] = {not_first(b, e->np + 1), x, c};
+		x = fop(b, OP_SELECT, e->hid, a, 3, 0, 0);
+		return add(b, x, tpos(b, pos, e->np + 1, e->hid));
+	}
+	Ref parts[2] = {c, x};
 	x = concat(b, parts, 2);
-	x = add(b, x, vconst(b, tensor_copy(b, pos, 0, 0)));
+	return add(b, x, vconst(b, tensor_copy(b, pos, 0, 0)));
+}
+
+/* image (or patch stream) -> CLS token after the final LayerNorm [hid]; with
+ * all, every layer runs on every token and the CLS is taken at the end. */
+static Ref encoder(Builder *b, const Enc *e, Ref img, int all)
+{
+	Ref x = embeddings(b, e, img);
 	for (uint32_t l = 0; l < e->L; l++)
-		x = enc_layer(b, e, l, x, l + 1 == e->L);
-	if (e->L == 0)
+		x = enc_layer(b, e, l, x, !all && !b->serial && l + 1 == e->L);
+	if (e->L == 0 && !all && !b->serial)
 		x = extract(b, x, 0, e->hid);
 	region(b, "encoder.layernorm");
-	return layernorm_affine(b, x, e->hid, 1e-12, "encoder.layernorm");
+	x = layernorm_affine(b, x, e->hid, 1e-12, "encoder.layernorm");
+	if (b->serial)
+		return fop(b, OP_TPICK, e->hid, &x, 1, 0, 0);
+	return all ? extract(b, x, 0, e->hid) : x;
 }
 
 /* ---- tops ------------------------------------------------------------------ */
 
+/* An input port; in a stream module, len lanes per token. */
 static Ref port_in(Builder *b, const char *name, uint32_t len)
 {
 	ir_set_region(b->m, NULL);
-	return fop(b, OP_INPUT, len, NULL, 0, 0, ir_str(b->m, name));
+	Ref r = fop(b, OP_INPUT, len, NULL, 0, 0, ir_str(b->m, name));
+	if (b->serial)
+		ir_get(b->m, r)->flags |= NF_STREAM;
+	return r;
+}
+
+/* Makes b build a stream of T tokens (--tokens=serial). */
+static void stream(Builder *b, uint32_t T, int serial)
+{
+	b->serial = serial;
+	b->m->tokens = serial ? T : 0;
 }
 
 static void port_out(Builder *b, const char *name, Ref x)
@@ -720,21 +795,26 @@ static void top_predictor(Builder *b, int all, int step)
 {
 	Pred p;
 	pred_dims(b, &p);
-	Ref emb = port_in(b, "emb", p.T * p.din), c;
+	int serial = b->serial;
+	stream(b, p.T, serial);
+	uint32_t T = serial ? 1 : p.T;   /* tokens in one port vector */
+	Ref emb = port_in(b, "emb", T * p.din), c;
 	if (step) {
 		uint32_t A = need_dim(b, b->cfg->action_input > 0 ? b->cfg->action_input
 		                      : (long)ck_cols(tneed(b, "action_encoder.patch_embed.weight")),
 		                      "action_encoder input_dim");
 		uint32_t E;
-		c = action_encoder(b, port_in(b, "actions", p.T * A), p.T, &E);
+		c = action_encoder(b, port_in(b, "actions", T * A), T, &E);
 		if (E != p.din)
 			fatal(b->ck->path, "action_encoder emb_dim %u differs from predictor input_dim %u", E, p.din);
 	} else {
-		c = port_in(b, "cond", p.T * p.din);
+		c = port_in(b, "cond", T * p.din);
 	}
 	Ref x = predictor(b, &p, emb, c, all);
 	if (step)
 		x = mlp_head(b, x, "pred_proj", b->cfg->pproj_in, b->cfg->pproj_hidden, b->cfg->pproj_out);
+	if (serial && !all)
+		x = fop(b, OP_TPICK, vlen(b, x), &x, 1, p.T - 1, 0);
 	port_out(b, "pred", x);
 }
 
@@ -748,7 +828,9 @@ static void top_action_encoder(Builder *b)
 	                      : (long)ck_cols(tneed(b, "action_encoder.patch_embed.weight")),
 	                      "action_encoder input_dim");
 	uint32_t E;
-	Ref y = action_encoder(b, port_in(b, "actions", nT * A), nT, &E);
+	stream(b, nT, b->serial);
+	uint32_t per = b->serial ? 1 : nT;   /* tokens in one port vector */
+	Ref y = action_encoder(b, port_in(b, "actions", per * A), per, &E);
 	port_out(b, "act_emb", y);
 }
 
@@ -759,11 +841,14 @@ static void top_head(Builder *b, const char *P, int in, int hid, int out, const 
 	port_out(b, oname, mlp_head(b, port_in(b, "x", n), P, in, hid, out));
 }
 
-static void top_encoder(Builder *b)
+static void top_encoder(Builder *b, int all)
 {
 	Enc e;
 	enc_dims(b, &e);
-	Ref x = encoder(b, &e, port_in(b, "image", e.C * e.img * e.img));
+	stream(b, e.np + 1, b->serial);
+	Ref in = b->serial ? port_in(b, "patches", e.C * e.P * e.P)
+	                   : port_in(b, "image", e.C * e.img * e.img);
+	Ref x = encoder(b, &e, in, all);
 	const LewmConfig *c = b->cfg;
 	port_out(b, "emb", mlp_head(b, x, "projector", c->proj_in, c->proj_hidden, c->proj_out));
 }
@@ -786,14 +871,15 @@ Module *lewm_build(Checkpoint *ck, const LoadOpts *o)
 	for (char *s = name; *s; s++)
 		if (*s == '-')
 			*s = '_';
-	Builder b = {ir_new(name), ck, &ck->cfg, 0};
+	Builder b = {ir_new(name), ck, &ck->cfg, 0, 0};
 	int all = o && o->all_tokens;
+	b.serial = !(o && o->parallel) && (k <= 3);   /* heads take one vector: no stream */
 	const LewmConfig *c = &ck->cfg;
 	switch (k) {
 	case 0: top_predictor(&b, all, 1); break;
 	case 1: top_predictor(&b, all, 0); break;
 	case 2: top_action_encoder(&b); break;
-	case 3: top_encoder(&b); break;
+	case 3: top_encoder(&b, all); break;
 	case 4: top_head(&b, "projector", c->proj_in, c->proj_hidden, c->proj_out, "emb"); break;
 	default: top_head(&b, "pred_proj", c->pproj_in, c->pproj_hidden, c->pproj_out, "pred"); break;
 	}

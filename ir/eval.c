@@ -509,6 +509,77 @@ static void eval_matrix(EvalCtx *c, const Node *n, Opnd x, Lane *out)
 	}
 }
 
+/* ---- streams: ops that see other tokens (docs/ir.md, "Streams") -------- */
+
+/* Attention of the query at token t over the keys s < ns of k, v (each
+ * token H*dh lanes); the order of operations is attn()'s. */
+static void sattn_token(const Node *n, const Opnd *o, uint32_t t, uint32_t ns, double *sc,
+                        double *pr, Lane *y)
+{
+	uint32_t H = (uint32_t)n->imm, e = n->len, dh = e / H;
+	double root = sqrt((double)dh);
+	for (uint32_t h = 0; h < H; h++) {
+		const Lane *q = o[0].p + (size_t)t * e + (size_t)h * dh;
+		for (uint32_t s = 0; s < ns; s++) {
+			const Lane *k = o[1].p + (size_t)s * e + (size_t)h * dh;
+			double dot = q[0].f * k[0].f;
+			for (uint32_t d = 1; d < dh; d++)
+				dot += q[d].f * k[d].f;
+			sc[s] = dot / root;
+		}
+		softmax_run(sc, pr, ns);
+		for (uint32_t d = 0; d < dh; d++) {
+			double acc = pr[0] * o[2].p[(size_t)h * dh + d].f;
+			for (uint32_t s = 1; s < ns; s++)
+				acc += pr[s] * o[2].p[(size_t)s * e + (size_t)h * dh + d].f;
+			y[(size_t)h * dh + d].f = acc;
+		}
+	}
+}
+
+/* A token op over the whole window: every operand and out hold all T tokens. */
+static void eval_token_op(EvalCtx *c, const Node *n, const Opnd *o, Lane *out)
+{
+	uint32_t T = c->m->tokens, len = n->len;
+	size_t xl = o[0].len;   /* lanes per token of the first operand */
+	switch (n->op) {
+	case OP_TPOS: {
+		Node whole = *n;
+		whole.len = len * T;
+		eval_const(c, &whole, out);
+		break;
+	}
+	case OP_TBUF: case OP_TALL:
+		for (uint32_t t = 0; t < T; t++)
+			for (uint32_t s = 0; s < T; s++) {
+				Lane *y = out + (size_t)t * len + (size_t)s * xl;
+				if (n->op == OP_TBUF && s > t)
+					memset(y, 0, xl * sizeof *y);
+				else
+					memcpy(y, o[0].p + (size_t)s * xl, xl * sizeof *y);
+			}
+		break;
+	case OP_TDELAY:
+		memcpy(out, o[0].p, (size_t)len * T * sizeof *out);
+		break;
+	case OP_TPICK:
+		memcpy(out, o[0].p + (size_t)n->imm * xl, len * sizeof *out);
+		break;
+	case OP_SATTN: case OP_SCATTN: {
+		double *sc = xmalloc(T * sizeof *sc), *pr = xmalloc(T * sizeof *pr);
+		for (uint32_t t = 0; t < T; t++)
+			sattn_token(n, o, t, n->op == OP_SCATTN ? t + 1 : T, sc, pr, out + (size_t)t * len);
+		free(sc);
+		free(pr);
+		break;
+	}
+	default:
+		die("eval_token_op: %s", op_info[n->op].name);
+	}
+}
+
+static void eval_one_token(EvalCtx *c, const Node *n, Opnd *ov, uint32_t na, Lane *out);
+
 void eval_node(EvalCtx *c, Ref r, const Lane *const *arg, Lane *out)
 {
 	const Module *m = c->m;
@@ -520,6 +591,29 @@ void eval_node(EvalCtx *c, Ref r, const Lane *const *arg, Lane *out)
 		const Node *a = ir_get(m, ir_arg(m, n, k));
 		ov[k] = (Opnd){arg[k], a->len, is_big(a), a->ty == TY_F};
 	}
+	if (op_info[n->op].flags & OPF_TOKEN) {
+		eval_token_op(c, n, ov, out);
+	} else if (ir_is_stream(n)) {   /* token by token: streams advance, statics stay */
+		const Lane **base = xmalloc((na + 1) * sizeof *base);
+		for (uint32_t k = 0; k < na; k++)
+			base[k] = ov[k].p;
+		for (uint32_t t = 0; t < m->tokens; t++) {
+			for (uint32_t k = 0; k < na; k++)
+				if (ir_is_stream(ir_get(m, ir_arg(m, n, k))))
+					ov[k].p = base[k] + (size_t)t * ov[k].len;
+			eval_one_token(c, n, ov, na, out + (size_t)t * n->len);
+		}
+		free(base);
+	} else {
+		eval_one_token(c, n, ov, na, out);
+	}
+	if (ov != o)
+		free(ov);
+}
+
+/* n on one token: ov[k] are its operands' lanes of that token. */
+static void eval_one_token(EvalCtx *c, const Node *n, Opnd *ov, uint32_t na, Lane *out)
+{
 	int real = n->ty == TY_F;
 	switch (n->op) {
 	case OP_CONST: case OP_FCONST: case OP_VCONST: eval_const(c, n, out); break;
@@ -548,6 +642,4 @@ void eval_node(EvalCtx *c, Ref r, const Lane *const *arg, Lane *out)
 	case OP_ATTN: case OP_CATTN: attn(n, ov, out); break;
 	default: die("eval_node: op %s is not a computation", op_info[n->op].name);
 	}
-	if (ov != o)
-		free(ov);
 }

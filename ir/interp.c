@@ -59,7 +59,7 @@ static void layout(Interp *ip)
 		const Node *n = ir_get(m, r);
 		ip->off[r] = total;
 		if (n->op != OP_REG && n->op != OP_OUTPUT && !(n->flags & NF_DEAD))
-			total += n->len;
+			total += ir_vlanes(m, n);
 	}
 	for (Ref r = 0; r < m->nnodes; r++)
 		if (ir_get(m, r)->op == OP_REG && !(ir_get(m, r)->flags & NF_DEAD))
@@ -183,7 +183,8 @@ static void ports(Interp *ip, int dir, const double *fin, const int64_t *iin,
 			continue;
 		const Node *v = dir ? ir_get(m, ir_arg(m, n, 0)) : n;
 		Lane *p = ip->val + ip->off[dir ? ir_arg(m, n, 0) : r];
-		for (uint32_t i = 0; i < n->len; i++, k++) {
+		size_t nl = ir_vlanes(m, v);
+		for (size_t i = 0; i < nl; i++, k++) {
 			if (dir == 0 && v->ty == TY_F)
 				p[i].f = fin ? fin[k] : (double)iin[k];
 			else if (dir == 0)

@@ -129,6 +129,16 @@ Ref ir_node(Module *m, int op, int ty, int width, uint32_t len,
 	n->nargs = nargs;
 	n->imm = imm;
 	n->aux = aux;
+	if (m->tokens) {   /* operands exist unless a reg closes a loop: ir_compact fixes those */
+		uint32_t k;
+		for (k = 0; k < nargs && args[k] < m->nnodes; k++)
+			;
+		if (k == nargs && op != OP_INPUT) {
+			memcpy(&m->argv[m->nargv], args, nargs * sizeof *args);
+			int rate = ir_rate_of(m, m->nnodes);
+			n->flags = (uint8_t)(rate > 0 ? rate : 0);
+		}
+	}
 	n->region = m->cur_region;
 	if (nargs)
 		memcpy(&m->argv[m->nargv], args, nargs * sizeof *args);
@@ -409,6 +419,64 @@ void ir_compact(Module *m)
 	}
 	if (m->capargv == 0)
 		m->capargv = 1;
+	if (m->tokens)
+		ir_infer_rates(m);
+}
+
+/* ---- streams --------------------------------------------------------------- */
+
+int ir_rate_of(const Module *m, Ref r)
+{
+	const Node *n = ir_get(m, r);
+	if (n->op == OP_INPUT)
+		return n->flags & NF_RATE;
+	if (n->op == OP_TPOS)
+		return NF_STREAM;
+	int rate = 0;
+	for (uint32_t i = 0; i < n->nargs; i++)
+		rate |= ir_get(m, ir_arg(m, n, i))->flags & NF_RATE;
+	if (rate == NF_RATE)
+		return -1;
+	if (n->op == OP_TPICK)
+		return NF_WIN;
+	return rate;
+}
+
+/* A topological order that also exists when registers close loops. */
+static int64_t any_topo(const Module *m, Ref *order)
+{
+	int64_t k = ir_topo(m, order);
+	return k >= 0 ? k : (int64_t)topo_order(m, order, 0);
+}
+
+void ir_infer_rates(Module *m)
+{
+	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
+	int64_t k = any_topo(m, order);
+	for (int64_t i = 0; i < k; i++) {
+		Node *n = &m->nodes[order[i]];
+		int rate = ir_rate_of(m, order[i]);
+		n->flags = (uint8_t)((n->flags & ~NF_RATE) | (rate > 0 ? rate : 0));
+	}
+	free(order);
+}
+
+void ir_phases(const Module *m, uint32_t *phase)
+{
+	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
+	int64_t k = any_topo(m, order);
+	for (Ref r = 0; r < m->nnodes; r++)
+		phase[r] = 0;
+	for (int64_t i = 0; i < k; i++) {
+		const Node *n = ir_get(m, order[i]);
+		uint32_t p = 0;
+		for (uint32_t j = 0; j < n->nargs; j++) {
+			uint32_t q = phase[ir_arg(m, n, j)];
+			p = q > p ? q : p;
+		}
+		phase[order[i]] = p + (uint32_t)op_is_barrier(n->op);
+	}
+	free(order);
 }
 
 Ref ir_input(const Module *m, uint32_t k)
@@ -435,7 +503,7 @@ size_t ir_in_lanes(const Module *m)
 	size_t s = 0;
 	for (Ref r = 0; r < m->nnodes; r++)
 		if (m->nodes[r].op == OP_INPUT && !(m->nodes[r].flags & NF_DEAD))
-			s += m->nodes[r].len;
+			s += ir_vlanes(m, &m->nodes[r]);
 	return s;
 }
 
@@ -444,6 +512,6 @@ size_t ir_out_lanes(const Module *m)
 	size_t s = 0;
 	for (Ref r = 0; r < m->nnodes; r++)
 		if (m->nodes[r].op == OP_OUTPUT && !(m->nodes[r].flags & NF_DEAD))
-			s += m->nodes[r].len;
+			s += ir_vlanes(m, &m->nodes[r]);
 	return s;
 }

@@ -102,7 +102,13 @@ typedef uint32_t Ref;            /* node handle: index into Module.nodes */
 #define NOREF UINT32_MAX
 
 enum { TY_S, TY_U, TY_F };       /* element kinds */
-enum { NF_DEAD = 1 };            /* Node.flags */
+/* Node.flags.  The rate bits say how often a value changes (docs/ir.md,
+ * "Streams"): none = static (the same for every token of a window),
+ * NF_STREAM = one value per token, NF_WIN = one value per window, known
+ * once a token of the stream has been picked.  ir_node() and ir_compact()
+ * infer them from the operands; only an input port's is set by its maker. */
+enum { NF_DEAD = 1, NF_STREAM = 2, NF_WIN = 4 };
+#define NF_RATE (NF_STREAM | NF_WIN)
 
 typedef struct Node {
 	uint8_t op;      /* Op */
@@ -146,6 +152,7 @@ typedef struct Module {
 	uint32_t *strhash;      /* open addressing table of string ids */
 	uint32_t capstrhash;
 	uint32_t cur_region;    /* region given to new nodes */
+	uint32_t tokens;        /* tokens per window of every stream value; 0 = no streams */
 } Module;
 
 typedef struct OpInfo {
@@ -204,6 +211,26 @@ int64_t ir_topo(const Module *m, Ref *order);
 uint32_t *ir_uses(const Module *m);
 Ref ir_input(const Module *m, uint32_t k);     /* k-th input port node */
 uint32_t ir_ninputs(const Module *m);
+
+/* Streams (docs/ir.md, "Streams").  A stream value holds `len` lanes per
+ * token; the interpreter stores a window of it as tokens * len lanes,
+ * token-major. */
+static inline int ir_is_stream(const Node *n) { return (n->flags & NF_STREAM) != 0; }
+/* Lanes of one window of node r's value: len, times tokens for a stream. */
+static inline size_t ir_vlanes(const Module *m, const Node *n)
+{
+	return ir_is_stream(n) ? (size_t)n->len * (m->tokens ? m->tokens : 1) : n->len;
+}
+/* The rate r's operands and op give it (NF_STREAM, NF_WIN or 0), or -1 if
+ * its operands mix a stream with a per-window value. */
+int ir_rate_of(const Module *m, Ref r);
+/* Sets every live node's rate bits in a topological order. */
+void ir_infer_rates(Module *m);
+/* Phase of every node (phase[], room for nnodes): the number of window
+ * barriers (tall, tdelay, sattn) on the longest path from an input. */
+void ir_phases(const Module *m, uint32_t *phase);
+/* Is op a barrier: its stream result at token t needs later tokens? */
+static inline int op_is_barrier(int op) { return op == OP_TALL || op == OP_TDELAY || op == OP_SATTN; }
 uint32_t ir_noutputs(const Module *m);
 
 /* ---- parse.c / print.c: the text form (.jir), spec in docs/ir.md ------ */

@@ -34,6 +34,7 @@ enum {
 	OPF_INT      = 1 << 6, /* only on integer values */
 	OPF_PORT     = 1 << 7, /* module boundary (input/output) */
 	OPF_STATE    = 1 << 8, /* breaks combinational cycles (reg) */
+	OPF_TOKEN    = 1 << 9, /* mixes the tokens of a stream (docs/ir.md, "Streams") */
 };
 
 #define JEPAC_OPS(OP) \
@@ -87,7 +88,15 @@ enum {
 	OP(LAYERNORM, "layernorm", "vjr",  OPF_FOLD | OPF_REAL, 4) \
 	OP(SOFTMAX,   "softmax",   "vi",   OPF_FOLD | OPF_REAL, 4) \
 	OP(ATTN,      "attn",      "vvvij", OPF_FOLD | OPF_REAL, 4) \
-	OP(CATTN,     "attn.causal", "vvvij", OPF_FOLD | OPF_REAL, 4)
+	OP(CATTN,     "attn.causal", "vvvij", OPF_FOLD | OPF_REAL, 4) \
+	/* streams: ops that see other tokens than the current one */ \
+	OP(TPOS,      "tpos",      "t",    OPF_TOKEN, 0) \
+	OP(TBUF,      "tbuf",      "v",    OPF_TOKEN, 0) \
+	OP(TALL,      "tall",      "v",    OPF_TOKEN, 0) \
+	OP(TDELAY,    "tdelay",    "v",    OPF_TOKEN, 0) \
+	OP(TPICK,     "tpick",     "vi",   OPF_TOKEN, 0) \
+	OP(SATTN,     "sattn",     "vvvi", OPF_TOKEN | OPF_REAL, 4) \
+	OP(SCATTN,    "sattn.causal", "vvvi", OPF_TOKEN | OPF_REAL, 4)
 
 typedef enum {
 #define X(e, s, sig, f, c) OP_##e,

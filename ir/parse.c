@@ -327,6 +327,24 @@ static int64_t digits_value(const char *s, size_t n, int64_t max)
 	return v;
 }
 
+static void parse_type(Parser *p, int *ty, int *width, uint32_t *len);
+
+/* TYPE RATE, RATE = [ '/t' | '/w' ] (a stream, a per-window value); NF_* bits */
+static int parse_rated_type(Parser *p, int *ty, int *width, uint32_t *len)
+{
+	parse_type(p, ty, width, len);
+	if (cur(p) != '/')
+		return 0;
+	size_t b = p->pos++;
+	const char *s;
+	size_t n = lex_word(p, &s);
+	if (!word_is(s, n, "t") && !word_is(s, n, "w"))
+		perr(p, b, "bad rate: expected '/t' (a stream) or '/w' (per window)");
+	if (!p->m->tokens)
+		perr(p, b, "a rate needs a module with tokens");
+	return s[0] == 't' ? NF_STREAM : NF_WIN;
+}
+
 /* TYPE = ('s'|'u') W ['x' N] | 'f64' ['x' N] */
 static void parse_type(Parser *p, int *ty, int *width, uint32_t *len)
 {
@@ -620,7 +638,8 @@ static int parse_op(Parser *p, const char *s, size_t n, size_t b)
 }
 
 /* The operands of `op` per its signature, then the node itself. */
-static void parse_node_rest(Parser *p, int op, int ty, int width, uint32_t len, uint32_t def)
+static void parse_node_rest(Parser *p, int op, int ty, int width, uint32_t len, uint32_t def,
+                            int rate)
 {
 	const char *sig = op_info[op].sig;
 	uint32_t nargs = 0, aux = 0;
@@ -632,6 +651,7 @@ static void parse_node_rest(Parser *p, int op, int ty, int width, uint32_t len, 
 	}
 	expect_eol(p);
 	Ref r = ir_node(p->m, op, ty, width, len, p->args, nargs, imm, aux);
+	p->m->nodes[r].flags = (uint8_t)rate;   /* operands are symbol ids until resolve() */
 	if (def != UINT32_MAX)
 		p->syms[def].def = r;
 }
@@ -653,8 +673,8 @@ static void parse_value_node(Parser *p)
 		perr(p, ob, "'%s' produces no value", op_info[op].name);
 	int ty, width;
 	uint32_t len;
-	parse_type(p, &ty, &width, &len);
-	parse_node_rest(p, op, ty, width, len, def);
+	int rate = parse_rated_type(p, &ty, &width, &len);
+	parse_node_rest(p, op, ty, width, len, def, rate);
 }
 
 /* A line starting with a word: region, tensor or a no-result op. */
@@ -679,7 +699,7 @@ static void parse_word_line(Parser *p, int *seen_node)
 			perr(p, b, "'%s' produces a value: expected '%%name = %s TYPE ...'",
 			     op_info[op].name, op_info[op].name);
 		*seen_node = 1;
-		parse_node_rest(p, op, TY_S, 1, 1, UINT32_MAX);
+		parse_node_rest(p, op, TY_S, 1, 1, UINT32_MAX, 0);
 	}
 }
 
@@ -700,6 +720,7 @@ static void resolve(Parser *p)
 			n->ty = a->ty;
 			n->width = a->width;
 			n->len = a->len;
+			n->flags = (uint8_t)((n->flags & ~NF_RATE) | (a->flags & NF_RATE));
 		}
 	}
 }
@@ -716,6 +737,15 @@ static void parse_header(Parser *p)
 	size_t len;
 	const char *name = parse_string(p, &len);
 	p->m->name = ir_strn(p->m, name, len);
+	skip_blanks(p);
+	b = p->pos;
+	n = lex_word(p, &s);
+	if (n) {
+		if (!word_is(s, n, "tokens"))
+			perr(p, b, "expected 'tokens' or the end of the line");
+		skip_blanks(p);
+		p->m->tokens = (uint32_t)parse_int(p, 1, 1 << 20, "token count");
+	}
 	expect_eol(p);
 }
 

@@ -125,6 +125,8 @@ static void out_type(Out *o, const Node *n)
 		out_ch(o, 'x');
 		out_int(o, n->len);
 	}
+	if (n->flags & NF_RATE)
+		out_str(o, n->flags & NF_STREAM ? "/t" : "/w");
 }
 
 /* ---- tensors ------------------------------------------------------------ */
@@ -283,6 +285,10 @@ void ir_print(const Module *m, FILE *f)
 	o->n = 0;
 	out_str(o, "module ");
 	out_quoted(o, ir_strget(m, m->name));
+	if (m->tokens) {
+		out_str(o, " tokens ");
+		out_int(o, m->tokens);
+	}
 	out_ch(o, '\n');
 	if (m->ntensors)
 		out_ch(o, '\n');

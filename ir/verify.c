@@ -295,6 +295,79 @@ static int verify_lut(Ver *v, Ref r, const Node *n, const Node *idx)
 	return 0;
 }
 
+/* Rates and token ops (docs/ir.md, "Streams"). */
+static int verify_stream(Ver *v, Ref r, const Node *n, const Node *x)
+{
+	const Module *m = v->m;
+	uint32_t T = m->tokens;
+	unsigned fl = op_info[n->op].flags;
+	if (!T)
+		return (n->flags & NF_RATE) || (fl & OPF_TOKEN)
+		       ? bad(v, r, "streams need a module with tokens") : 0;
+	int rate = ir_rate_of(m, r);
+	if (rate < 0)
+		return bad(v, r, "mixes a stream with a per-window value");
+	if (n->op == OP_INPUT && (n->flags & NF_WIN))
+		return bad(v, r, "an input port is a stream or static, not per window");
+	if (n->op != OP_INPUT && (n->flags & NF_RATE) != rate)
+		return bad(v, r, "rate %s, but its operands make it %s",
+		           n->flags & NF_STREAM ? "/t" : n->flags & NF_WIN ? "/w" : "static",
+		           rate == NF_STREAM ? "/t" : rate == NF_WIN ? "/w" : "static");
+	if (!(fl & OPF_TOKEN))
+		return 0;
+	if (n->op == OP_TPOS) {
+		if (check_tensor_id(v, r, n, is_int(n)))
+			return -1;
+		const Tensor *t = ir_tget(m, n->aux);
+		if (t->dims[0] != T || (uint64_t)n->len * T != t->n)
+			return bad(v, r, "@%u must have %u rows (tokens) of %u elements", n->aux, T, n->len);
+		return 0;
+	}
+	for (uint32_t i = 0; i < n->nargs; i++)
+		if (!ir_is_stream(ir_get(m, ir_arg(m, n, i))))
+			return bad(v, r, "operand %u is not a stream", i + 1);
+	if (check_class(v, r, n, 0))
+		return -1;
+	if (n->op != OP_SATTN && n->op != OP_SCATTN && (n->ty != x->ty || n->width != x->width))
+		return bad(v, r, "result type differs from its operand's");
+	uint64_t want = n->op == OP_TBUF || n->op == OP_TALL ? (uint64_t)x->len * T : x->len;
+	if (n->len != want)
+		return bad(v, r, "result has %u lanes, expected %llu", n->len, (unsigned long long)want);
+	if (n->op == OP_TPICK && (n->imm < 0 || n->imm >= T))
+		return bad(v, r, "token %lld outside 0..%u", (long long)n->imm, T - 1);
+	if (n->op == OP_SATTN || n->op == OP_SCATTN)
+		for (uint32_t i = 1; i < 3; i++)
+			if (ir_get(m, ir_arg(m, n, i))->len != n->len || n->imm < 1 || n->imm > UINT32_MAX ||
+			    n->len % (uint64_t)n->imm)
+				return bad(v, r, "q, k, v need equal lanes and H=%lld dividing them",
+				           (long long)n->imm);
+	return 0;
+}
+
+/* Every op but a barrier reads its stream operands in one phase. */
+static int verify_phases(Ver *v)
+{
+	const Module *m = v->m;
+	if (!m->tokens)
+		return 0;
+	uint32_t *ph = xmalloc((m->nnodes + 1) * sizeof *ph);
+	ir_phases(m, ph);
+	int rc = 0;
+	for (Ref r = 0; r < m->nnodes && !rc; r++) {
+		const Node *n = ir_get(m, r);
+		if ((n->flags & NF_DEAD) || op_is_barrier(n->op))
+			continue;
+		for (uint32_t i = 0; i < n->nargs && !rc; i++) {
+			Ref a = ir_arg(m, n, i);   /* a tpos is read with any phase's token index */
+			if (ir_is_stream(ir_get(m, a)) && ir_get(m, a)->op != OP_TPOS && ph[a] != ph[r])
+				rc = bad(v, r, "operand %u is a stream of window phase %u, the node's is %u"
+				         " (a tdelay realigns it)", i + 1, ph[a], ph[r]);
+		}
+	}
+	free(ph);
+	return rc;
+}
+
 /* Everything specific to n's op, given operands already checked. */
 static int verify_op(Ver *v, Ref r, const Node *n)
 {
@@ -307,6 +380,10 @@ static int verify_op(Ver *v, Ref r, const Node *n)
 		return bad(v, r, "real op on integer values");
 	if ((fl & OPF_ELEM) && check_elem(v, r, n))
 		return -1;
+	if (verify_stream(v, r, n, x))
+		return -1;
+	if (fl & OPF_TOKEN)
+		return 0;
 	switch (n->op) {
 	case OP_INPUT: case OP_OUTPUT:
 		return verify_port(v, r, n, x);
@@ -438,7 +515,7 @@ int ir_verify(const Module *m, char *msg, size_t msgsize)
 	for (Ref r = 0; r < m->nnodes; r++)
 		if (!(m->nodes[r].flags & NF_DEAD) && verify_op(&v, r, ir_get(m, r)))
 			return -1;
-	if (verify_port_names(&v) || verify_acyclic(&v))
+	if (verify_port_names(&v) || verify_acyclic(&v) || verify_phases(&v))
 		return -1;
 	return 0;
 }

@@ -89,7 +89,7 @@ int lw_fmt(Lower *L, double amax)
 
 LVal lw_val(Ref r, int F, int w, uint32_t len)
 {
-	LVal v = {r, F, w, len, NULL};
+	LVal v = {r, F, w, len, NULL, 0};
 	return v;
 }
 
@@ -119,7 +119,7 @@ static Ref zero_vec(Lower *L, int w, uint32_t len)
 LVal lw_requant(Lower *L, LVal x, int F, int w)
 {
 	if (x.cv)
-		return to_width(L, lw_intconst(L, x.cv, x.len, F), w);
+		return to_width(L, lw_constval(L, x, F), w);
 	int d = x.F - F;
 	if (d > 63 || (d > 0 && d >= x.w + 1))
 		return lw_val(zero_vec(L, w, x.len), F, w, x.len);
@@ -175,9 +175,41 @@ LVal lw_intconst(Lower *L, const double *c, uint32_t len, int F)
 	return lw_val(r, F, w, len);
 }
 
+/* A stream constant: tok rows of len codes at F, one row per token (tpos). */
+static LVal tok_intconst(Lower *L, const double *c, uint32_t len, uint32_t tok, int F)
+{
+	size_t n = (size_t)len * tok;
+	int64_t *code = xmalloc(n * sizeof *code), big = 0;
+	for (size_t i = 0; i < n; i++) {
+		code[i] = lw_code(c[i], F);
+		big = llabs(code[i]) > big ? llabs(code[i]) : big;
+	}
+	int w = lw_bits((double)big) + 1, k = w > 31 ? w - 31 : 0;
+	for (size_t i = 0; i < n && k; i++)
+		code[i] >>= k;
+	uint32_t t = lw_itensor(L, "tpos", tok, len, code);
+	ir_tget(L->m, t)->ndim = 2;
+	ir_tget(L->m, t)->frac = F - k;
+	Ref r = lw_op(L, OP_TPOS, TY_S, w - k, len, NULL, 0, 0, t);
+	if (k)
+		r = lw_op1(L, OP_SHL, w, len, r, k);
+	free(code);
+	return lw_val(r, F, w, len);
+}
+
+LVal lw_constval(Lower *L, LVal x, int F)
+{
+	if (!x.tok)
+		return lw_intconst(L, x.cv, x.len, F);
+	for (size_t i = 1; i < (size_t)x.len * x.tok; i++)
+		if (x.cv[i] != x.cv[i % x.len])
+			return tok_intconst(L, x.cv, x.len, x.tok, F);
+	return lw_intconst(L, x.cv, x.len, F);   /* every token the same */
+}
+
 LVal lw_materialize(Lower *L, LVal x, int F)
 {
-	return x.cv ? lw_intconst(L, x.cv, x.len, F) : x;
+	return x.cv ? lw_constval(L, x, F) : x;
 }
 
 uint32_t lw_cached(const Lower *L, const char *key)
@@ -272,7 +304,7 @@ LVal lw_scale(Lower *L, LVal x, double c)
 static LVal align(Lower *L, LVal x, int F)
 {
 	if (x.cv)
-		return lw_intconst(L, x.cv, x.len, F);
+		return lw_constval(L, x, F);
 	return lw_requant(L, x, F, x.w + F - x.F + (F < x.F));
 }
 
@@ -298,8 +330,20 @@ static LVal binary(Lower *L, int op, LVal x, LVal y, uint32_t len)
 	return lw_val(lw_op2(L, op, w, len, x.r, y.r), F, w, len);
 }
 
+static double fmax_abs(const double *v, size_t n)
+{
+	double m = 0;
+	for (size_t i = 0; i < n; i++)
+		m = fabs(v[i]) > m ? fabs(v[i]) : m;
+	return m;
+}
+
 static LVal lower_mul(Lower *L, LVal x, LVal y, uint32_t len)
 {
+	if (y.cv && y.tok)   /* a per-token constant factor: a variable multiplier */
+		y = lw_constval(L, y, lw_fmt(L, fmax_abs(y.cv, (size_t)y.len * y.tok)));
+	if (x.cv && x.tok)
+		x = lw_constval(L, x, lw_fmt(L, fmax_abs(x.cv, (size_t)x.len * x.tok)));
 	if (y.cv)
 		return vscale(L, x, y.cv, y.len);
 	if (x.cv)
@@ -315,6 +359,8 @@ static LVal lower_mul(Lower *L, LVal x, LVal y, uint32_t len)
 static LVal lower_div(Lower *L, const Node *n, LVal x, LVal y)
 {
 	uint32_t len = n->len;
+	if (y.cv && y.tok)
+		fatal(ir_strget(L->m, L->m->name), "cannot lower a div by a per-token constant");
 	if (y.cv) {
 		double *c = xmalloc(y.len * sizeof *c);
 		for (uint32_t i = 0; i < y.len; i++)
@@ -354,15 +400,23 @@ static LVal lower_select(Lower *L, const Node *n, Ref c, LVal x, LVal y)
 	return lw_val(lw_op(L, OP_SELECT, TY_S, w, n->len, a, 3, 0, 0), F, w, n->len);
 }
 
+/* Lanes gathered from values of one format keep it (like extract: no
+ * second rounding); otherwise they meet at the concat's calibrated format. */
 static LVal lower_concat(Lower *L, const Node *n, Ref self)
 {
-	int F = lw_fmt(L, L->amax[self]);
+	LVal x0 = L->v[ir_arg(L->m, n, 0)];
+	uint32_t same = !x0.cv;
+	for (uint32_t i = 1; i < n->nargs && same; i++) {
+		LVal x = L->v[ir_arg(L->m, n, i)];
+		same = !x.cv && x.F == x0.F && x.w == x0.w;
+	}
+	int F = same ? x0.F : lw_fmt(L, L->amax[self]), w = same ? x0.w : L->W;
 	Ref *a = xmalloc(n->nargs * sizeof *a);
 	for (uint32_t i = 0; i < n->nargs; i++)
-		a[i] = lw_requant(L, L->v[ir_arg(L->m, n, i)], F, L->W).r;
-	Ref r = lw_op(L, OP_CONCAT, TY_S, L->W, n->len, a, n->nargs, 0, 0);
+		a[i] = same ? L->v[ir_arg(L->m, n, i)].r : lw_requant(L, L->v[ir_arg(L->m, n, i)], F, w).r;
+	Ref r = lw_op(L, OP_CONCAT, TY_S, w, n->len, a, n->nargs, 0, 0);
 	free(a);
-	return lw_val(r, F, L->W, n->len);
+	return lw_val(r, F, w, n->len);
 }
 
 static LVal lower_lanes(Lower *L, const Node *n, LVal x)
@@ -414,6 +468,13 @@ static LVal lower_real(Lower *L, Ref r, const Node *n)
 	case OP_ATTN: case OP_CATTN:
 		return lw_attn(L, arg(L, n, 0), arg(L, n, 1), arg(L, n, 2), (uint32_t)n->imm,
 		               n->aux, n->op == OP_CATTN);
+	case OP_SATTN: case OP_SCATTN:
+		return lw_sattn(L, arg(L, n, 0), arg(L, n, 1), arg(L, n, 2), (uint32_t)n->imm,
+		                n->op == OP_SCATTN);
+	case OP_TBUF: case OP_TALL: case OP_TDELAY: case OP_TPICK: {
+		LVal x = lw_materialize(L, arg(L, n, 0), L->W - 1);
+		return lw_val(lw_op1(L, n->op, x.w, n->len, x.r, n->imm), x.F, x.w, n->len);
+	}
 	}
 	die("lower: cannot lower %s", op_info[n->op].name);
 }
@@ -431,6 +492,7 @@ static void lower_node(Lower *L, Ref r, const uint8_t *isc, const Ref *user)
 	if (isc[r] && n.ty == TY_F) {
 		L->v[r] = lw_val(NOREF, 0, 0, n.len);
 		L->v[r].cv = L->cvals[r];
+		L->v[r].tok = ir_is_stream(&n) ? L->m->tokens : 0;
 		return;
 	}
 	ir_get(L->m, r)->flags |= NF_DEAD;
@@ -439,7 +501,8 @@ static void lower_node(Lower *L, Ref r, const uint8_t *isc, const Ref *user)
 		return;
 	}
 	LVal y = lower_real(L, r, &n);
-	int keep = n.op == OP_CONCAT || n.op == OP_EXTRACT || n.op == OP_RMAX || n.op == OP_REG;
+	int keep = n.op == OP_CONCAT || n.op == OP_EXTRACT || n.op == OP_RMAX || n.op == OP_REG ||
+	           n.op == OP_TBUF || n.op == OP_TALL || n.op == OP_TDELAY || n.op == OP_TPICK;
 	if (!keep && !keep_wide(L, r, &n, user))
 		y = lw_requant(L, y, lw_fmt(L, L->amax[r]), L->W);
 	else if (y.w > LW_MAXW)

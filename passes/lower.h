@@ -26,6 +26,7 @@ typedef struct LVal {
 	int w;              /* signed width of r */
 	uint32_t len;       /* lanes */
 	const double *cv;   /* constant: len real values (owned by Lower) */
+	uint32_t tok;       /* a stream constant: cv holds tok tokens of len values */
 } LVal;
 
 typedef struct LCache {
@@ -71,6 +72,7 @@ LVal lw_val(Ref r, int F, int w, uint32_t len);
 LVal lw_fit(Lower *L, LVal x, int maxw);    /* drop low bits to fit maxw */
 LVal lw_requant(Lower *L, LVal x, int F, int w);
 LVal lw_intconst(Lower *L, const double *c, uint32_t len, int F);
+LVal lw_constval(Lower *L, LVal x, int F); /* a constant x (static or stream) at F */
 LVal lw_materialize(Lower *L, LVal x, int F);
 Ref lw_sconst(Lower *L, int w, int64_t v);  /* one-lane signed constant */
 Ref lw_bcast(Lower *L, LVal x, uint32_t g); /* each lane repeated g times */
@@ -95,5 +97,6 @@ LVal lw_recip(Lower *L, LVal x);
 LVal lw_layernorm(Lower *L, LVal x, uint32_t g, double eps);
 LVal lw_softmax(Lower *L, LVal x, uint32_t g, Ref mask, int Fp);
 LVal lw_attn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t T, int causal);
+LVal lw_sattn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, int causal);
 
 #endif

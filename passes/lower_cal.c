@@ -41,7 +41,7 @@ static double rng_gauss(uint64_t *s)
 int lw_is_constant(const Lower *L, const uint8_t *isc, Ref r)
 {
 	const Node *n = ir_get(L->m, r);
-	if (n->op == OP_CONST || n->op == OP_FCONST || n->op == OP_VCONST)
+	if (n->op == OP_CONST || n->op == OP_FCONST || n->op == OP_VCONST || n->op == OP_TPOS)
 		return 1;
 	if (n->op == OP_INPUT || n->op == OP_OUTPUT || n->op == OP_REG || !n->nargs)
 		return 0;
@@ -56,7 +56,8 @@ static void record(Lower *L, Ref r, const Lane *v, int first, const uint8_t *isc
 	const Node *n = ir_get(L->m, r);
 	if (n->ty != TY_F)
 		return;
-	for (uint32_t i = 0; i < n->len; i++) {
+	size_t nl = ir_vlanes(L->m, n);
+	for (size_t i = 0; i < nl; i++) {
 		double x = v[i].f;
 		if (!isfinite(x))
 			continue;
@@ -65,10 +66,10 @@ static void record(Lower *L, Ref r, const Lane *v, int first, const uint8_t *isc
 		L->amax[r] = fabs(x) > L->amax[r] ? fabs(x) : L->amax[r];
 		L->ss[r] += x * x;
 	}
-	L->cnt[r] += n->len;
+	L->cnt[r] += (double)nl;
 	if (first && isc[r]) {
-		L->cvals[r] = xmalloc(n->len * sizeof(double));
-		for (uint32_t i = 0; i < n->len; i++)
+		L->cvals[r] = xmalloc(nl * sizeof(double));
+		for (size_t i = 0; i < nl; i++)
 			L->cvals[r][i] = v[i].f;
 	}
 }
@@ -76,16 +77,17 @@ static void record(Lower *L, Ref r, const Lane *v, int first, const uint8_t *isc
 static void eval_one(Lower *L, EvalCtx *ec, Ref r, Lane **val, uint64_t *rng)
 {
 	const Node *n = ir_get(L->m, r);
-	val[r] = xmalloc((n->len ? n->len : 1) * sizeof(Lane));
+	size_t nl = ir_vlanes(L->m, n);
+	val[r] = xmalloc((nl ? nl : 1) * sizeof(Lane));
 	if (n->op == OP_INPUT) {
-		for (uint32_t i = 0; i < n->len; i++) {
+		for (size_t i = 0; i < nl; i++) {
 			if (n->ty == TY_F)
 				val[r][i].f = rng_gauss(rng);
 			else
 				val[r][i].i = 0;
 		}
 	} else if (n->op == OP_REG) {
-		memcpy(val[r], val[ir_arg(L->m, n, 0)], n->len * sizeof(Lane));
+		memcpy(val[r], val[ir_arg(L->m, n, 0)], nl * sizeof(Lane));
 	} else {
 		const Lane **a = xmalloc((n->nargs + 1) * sizeof *a);
 		for (uint32_t i = 0; i < n->nargs; i++)
@@ -95,15 +97,22 @@ static void eval_one(Lower *L, EvalCtx *ec, Ref r, Lane **val, uint64_t *rng)
 	}
 }
 
-/* Vectors to calibrate with: LW_NCAL .. LW_NCAL_MAX within LW_CAL_WORK. */
+/* Vectors to calibrate with: LW_NCAL .. LW_NCAL_MAX within LW_CAL_WORK.
+ * The work counts what both token forms (serial, parallel) share -- input
+ * lanes, matrix products, attention -- so both calibrate on as many vectors. */
 static int cal_vectors(const Lower *L)
 {
 	double work = 1;
 	for (Ref r = 0; r < L->n0; r++) {
 		const Node *n = ir_get(L->m, r);
-		work += n->len;
+		if (n->op == OP_INPUT)
+			work += (double)ir_vlanes(L->m, n);
+		if (n->op == OP_ATTN || n->op == OP_CATTN)
+			work += (double)n->len * n->aux;
+		if (n->op == OP_SATTN || n->op == OP_SCATTN)
+			work += (double)ir_vlanes(L->m, n) * L->m->tokens;
 		if (n->op == OP_MATVEC)
-			work += (double)ir_tget(L->m, n->aux)->n * n->len / ir_tget(L->m, n->aux)->dims[0];
+			work += (double)ir_tget(L->m, n->aux)->n * ir_vlanes(L->m, n) / ir_tget(L->m, n->aux)->dims[0];
 	}
 	double k = LW_CAL_WORK / work;
 	return k < LW_NCAL ? LW_NCAL : k > LW_NCAL_MAX ? LW_NCAL_MAX : (int)k;

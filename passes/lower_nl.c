@@ -339,34 +339,42 @@ static Ref slice_of(Lower *L, LVal x, uint32_t lo, uint32_t len, Ref *c)
 	return *c;
 }
 
-static Ref attn_mask(Lower *L, uint32_t H, uint32_t T)
+/* The causal mask, lanes (t, h, s) = s <= t: a constant of all T queries,
+ * or (stream) a tpos whose row t holds query t's lanes (h, s). */
+static Ref attn_mask(Lower *L, uint32_t H, uint32_t T, int stream)
 {
 	char key[64];
 	snprintf(key, sizeof key, "mask.%u.%u", H, T);
 	uint32_t id = lw_cached(L, key);
-	if (id != NOREF)
-		return lw_op(L, OP_VCONST, TY_U, 1, T * H * T, NULL, 0, 0, id);
-	int64_t *m = xmalloc((size_t)T * H * T * sizeof *m);
-	for (uint32_t t = 0; t < T; t++)
-		for (uint32_t h = 0; h < H; h++)
-			for (uint32_t s = 0; s < T; s++)
-				m[((size_t)t * H + h) * T + s] = s <= t;
-	id = lw_cache(L, key, lw_itensor(L, "mask", T * H * T, 1, m));
-	free(m);
+	if (id == NOREF) {
+		int64_t *m = xmalloc((size_t)T * H * T * sizeof *m);
+		for (uint32_t t = 0; t < T; t++)
+			for (uint32_t h = 0; h < H; h++)
+				for (uint32_t s = 0; s < T; s++)
+					m[((size_t)t * H + h) * T + s] = s <= t;
+		id = lw_cache(L, key, lw_itensor(L, "mask", T, H * T, m));
+		ir_tget(L->m, id)->ndim = 2;
+		free(m);
+	}
+	if (stream)
+		return lw_op(L, OP_TPOS, TY_U, 1, H * T, NULL, 0, 0, id);
 	return lw_op(L, OP_VCONST, TY_U, 1, T * H * T, NULL, 0, 0, id);
 }
 
-/* scores (t, h, s) = q[t,h,:] . k[s,h,:] / sqrt(dh), as mul + sum */
-static LVal attn_scores(Lower *L, LVal q, LVal k, uint32_t H, uint32_t T, int causal)
+/* scores (t, h, s) = q[t,h,:] . k[s,h,:] / sqrt(dh), as mul + sum, for Tq
+ * queries (T, or 1 in a stream) over T keys; causal: zero for s > t. */
+static LVal attn_scores(Lower *L, LVal q, LVal k, uint32_t H, uint32_t Tq, uint32_t T, int causal)
 {
-	uint32_t dh = q.len / (H * T), n = T * H * T;
+	uint32_t dh = q.len / (H * Tq), n = Tq * H * T;
 	Ref *qa = xmalloc(n * sizeof *qa), *ka = xmalloc(n * sizeof *ka);
-	Ref *qc = xmalloc(T * H * sizeof *qc), *kc = xmalloc(T * H * sizeof *kc);
+	Ref *qc = xmalloc(Tq * H * sizeof *qc), *kc = xmalloc(T * H * sizeof *kc);
+	for (uint32_t i = 0; i < Tq * H; i++)
+		qc[i] = NOREF;
 	for (uint32_t i = 0; i < T * H; i++)
-		qc[i] = kc[i] = NOREF;
+		kc[i] = NOREF;
 	Ref zq = lw_op(L, OP_CONST, TY_S, q.w, dh, NULL, 0, 0, 0);
 	Ref zk = lw_op(L, OP_CONST, TY_S, k.w, dh, NULL, 0, 0, 0);
-	for (uint32_t t = 0; t < T; t++)
+	for (uint32_t t = 0; t < Tq; t++)
 		for (uint32_t h = 0; h < H; h++)
 			for (uint32_t s = 0; s < T; s++) {
 				uint32_t i = (t * H + h) * T + s;
@@ -411,15 +419,15 @@ static uint32_t block_sum_tensor(Lower *L, uint32_t dh, uint32_t T)
 
 /* out[t,h,:] = sum over s of p[t,h,s] * v[s,h,:]: lanes (t, h, s, d), p
  * repeated dh times (matvec by ones), v's slices arranged by concat, the sum
- * over s a matvec by [I I ... I] per (t, h) group. */
-static LVal attn_pv(Lower *L, LVal P, LVal v, uint32_t H, uint32_t T, int causal)
+ * over s a matvec by [I I ... I] per (t, h) group; Tq queries, T keys. */
+static LVal attn_pv(Lower *L, LVal P, LVal v, uint32_t H, uint32_t Tq, uint32_t T, int causal)
 {
-	uint32_t dh = v.len / (H * T), n = T * H * T;
+	uint32_t dh = v.len / (H * T), n = Tq * H * T;
 	Ref *va = xmalloc(n * sizeof *va), *vc = xmalloc(T * H * sizeof *vc);
 	Ref zv = lw_op(L, OP_CONST, TY_S, v.w, dh, NULL, 0, 0, 0);
 	for (uint32_t i = 0; i < T * H; i++)
 		vc[i] = NOREF;
-	for (uint32_t t = 0; t < T; t++)
+	for (uint32_t t = 0; t < Tq; t++)
 		for (uint32_t h = 0; h < H; h++)
 			for (uint32_t s = 0; s < T; s++)
 				va[(t * H + h) * T + s] = causal && s > t ? zv
@@ -428,10 +436,10 @@ static LVal attn_pv(Lower *L, LVal P, LVal v, uint32_t H, uint32_t T, int causal
 	Ref Pb = lw_bcast_ref(L, P.r, TY_S, P.w, n, dh);
 	int wp = P.w + v.w, wo = wp + lw_bits((double)T - 1);
 	Ref pv = lw_op2(L, OP_MUL, wp, n * dh, Pb, V);
-	Ref y = lw_op(L, OP_MATVEC, TY_S, wo, T * H * dh, &pv, 1, 0, block_sum_tensor(L, dh, T));
+	Ref y = lw_op(L, OP_MATVEC, TY_S, wo, Tq * H * dh, &pv, 1, 0, block_sum_tensor(L, dh, T));
 	free(va);
 	free(vc);
-	return lw_val(y, P.F + v.F, wo, T * H * dh);
+	return lw_val(y, P.F + v.F, wo, Tq * H * dh);
 }
 
 LVal lw_attn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t T, int causal)
@@ -439,8 +447,29 @@ LVal lw_attn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t T, int causa
 	q = lw_fit(L, lw_materialize(L, q, L->W - 1), 28);
 	k = lw_fit(L, lw_materialize(L, k, L->W - 1), 28);
 	v = lw_fit(L, lw_materialize(L, v, L->W - 1), 28);
-	LVal S = attn_scores(L, q, k, H, T, causal);
-	Ref mask = causal ? attn_mask(L, H, T) : NOREF;
+	LVal S = attn_scores(L, q, k, H, T, T, causal);
+	Ref mask = causal ? attn_mask(L, H, T, 0) : NOREF;
 	LVal P = lw_softmax(L, S, T, mask, L->W - 2);
-	return attn_pv(L, P, v, H, T, causal);
+	return attn_pv(L, P, v, H, T, T, causal);
+}
+
+/* Attention in a stream: the query of the current token against key and
+ * value buffers of the window -- tbuf (every token so far, zeros after:
+ * causal) or tall (every token; the query waits a window in a tdelay).  Per
+ * token it is lw_attn's arithmetic for one query, bit for bit. */
+LVal lw_sattn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, int causal)
+{
+	uint32_t T = L->m->tokens;
+	q = lw_fit(L, lw_materialize(L, q, L->W - 1), 28);
+	k = lw_fit(L, lw_materialize(L, k, L->W - 1), 28);
+	v = lw_fit(L, lw_materialize(L, v, L->W - 1), 28);
+	int buf = causal ? OP_TBUF : OP_TALL;
+	LVal K = lw_val(lw_op1(L, buf, k.w, T * k.len, k.r, 0), k.F, k.w, T * k.len);
+	LVal V = lw_val(lw_op1(L, buf, v.w, T * v.len, v.r, 0), v.F, v.w, T * v.len);
+	if (!causal)
+		q.r = lw_op1(L, OP_TDELAY, q.w, q.len, q.r, 0);
+	LVal S = attn_scores(L, q, K, H, 1, T, 0);
+	Ref mask = causal ? attn_mask(L, H, T, 1) : NOREF;
+	LVal P = lw_softmax(L, S, T, mask, L->W - 2);
+	return attn_pv(L, P, V, H, 1, T, 0);
 }

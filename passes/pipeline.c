@@ -206,7 +206,7 @@ int pipeline_analyze(const Module *m, PipeInfo *pi)
 	for (int64_t i = 0; i < n; i++) {
 		Ref r = order[i];
 		const Node *nd = ir_get(m, r);
-		if (konst[r] || nd->op == OP_INPUT)
+		if (konst[r] || pipe_source(nd->op))
 			continue;
 		if (!analyze_node(m, r, konst, cyc, lev, fa) && pi->bad == NOREF)
 			pi->bad = r;
@@ -272,7 +272,7 @@ static void schedule(const Module *m, const Ref *order, int64_t n, unsigned dept
 	for (int64_t i = 0; i < n; i++) {
 		Ref r = order[i];
 		const Node *nd = ir_get(m, r);
-		if (s->konst[r] || nd->op == OP_INPUT || nd->op == OP_OUTPUT)
+		if (s->konst[r] || pipe_source(nd->op) || nd->op == OP_OUTPUT)
 			continue;
 		schedule_node(m, r, depth, s);
 	}
@@ -412,7 +412,9 @@ int pass_pipeline(Module *m, const PassOpts *o)
 		die("combinational cycle in a register-free module");
 	Sched s = {xcalloc(nn, sizeof *s.stage), xcalloc(nn, sizeof *s.lev), xcalloc(nn, 1), 0, 0};
 	schedule(m, order, n, o->stage_depth > 0 ? (unsigned)o->stage_depth : 4, &s);
-	uint64_t asap_bits, placed = pipe_place(m, order, n, s.konst, s.stage, &asap_bits);
+	uint64_t asap_bits = 0, placed = 0;
+	if (!m->tokens)   /* streams: sources of later phases stay at cycle 0 (ASAP) */
+		placed = pipe_place(m, order, n, s.konst, s.stage, &asap_bits);
 	if (o->log && placed < asap_bits)
 		fprintf(o->log, "pipeline: placement: %llu register bits (ASAP schedule: %llu)\n",
 		        (unsigned long long)placed, (unsigned long long)asap_bits);

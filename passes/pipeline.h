@@ -22,6 +22,16 @@ typedef struct PipeInfo {
 	uint32_t fa_path;    /* estimated critical path in full-adder bit levels (ripple model) */
 } PipeInfo;
 
+/* Nodes that start a timeline of their own at cycle 0 (docs/hardware.md,
+ * "Streams"): input ports, and in a stream the token ops whose value does
+ * not come through the wiring of their operand in the same cycle -- tpos
+ * (a row chosen by the token index), tall and tdelay (window buffers read
+ * by the next phase's sequencer) and tpick (a register per window). */
+static inline int pipe_source(int op)
+{
+	return op == OP_INPUT || op == OP_TPOS || op == OP_TALL || op == OP_TDELAY ||
+	       op == OP_TPICK;
+}
 /* Adder levels of node r by the delay model (0 = wiring). */
 unsigned pipe_levels(const Module *m, Ref r);
 /* Moves the stages of an ASAP schedule (stage[] per node; inputs 0,

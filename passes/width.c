@@ -131,6 +131,9 @@ static Range op_range(const Module *m, const Node *n, const Range *rg)
 	case OP_SHR: return (Range){floor_shift(x.lo, sh), floor_shift(x.hi, sh)};
 	case OP_ROUNDSHR: return (Range){floor_shift(x.lo + k / 2, sh), floor_shift(x.hi + k / 2, sh)};
 	case OP_EXT: case OP_REG: case OP_EXTRACT: case OP_RMAX: return x;
+	case OP_TALL: case OP_TDELAY: case OP_TPICK: return x;
+	case OP_TBUF: return hull(x, (Range){0, 0});   /* later tokens read 0 */
+	case OP_TPOS: return code_range(ir_tget(m, n->aux));
 	case OP_SAT: {
 		Range f = full(n);
 		return (Range){x.lo < f.lo ? f.lo : x.lo > f.hi ? f.hi : x.lo,

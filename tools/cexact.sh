@@ -60,7 +60,7 @@ else
 	# jepac-vectors takes the loading flags (--top=, --config= ...) but no -O or --passes
 	vflags=""
 	for a in "$@"; do
-		case "$a" in --top=*|--config=*|--quant=*|--all-tokens|--act-bits=*) vflags="$vflags $a" ;; esac
+		case "$a" in --top=*|--config=*|--quant=*|--all-tokens|--act-bits=*|--tokens=*) vflags="$vflags $a" ;; esac
 	done
 	"${bin}jepac-vectors" --count "$count" --seed "$seed" $raw $vflags "$input" > "$T/vectors.txt"
 fi

@@ -67,7 +67,11 @@ static void usage(FILE *f)
 	      "  --float               with --run: evaluate the float graph (no lowering)\n"
 	      "  --raw                 ports as integer codes (--run, --emit=c)\n"
 	      "  --top=NAME            model part to build (checkpoints)\n"
-	      "  --all-tokens          predictor: output every token, not only the last\n"
+	      "  --all-tokens          predictor: output every token, not only the last;\n"
+	      "                        encoder: every layer on every token, then the CLS\n"
+	      "  --tokens=FORM         serial (default): each weight matrix wired once, one\n"
+	      "                        token per clock (a stream); parallel: every token of\n"
+	      "                        a window at once, each matrix once per token\n"
 	      "  --config=FILE         config.json for a safetensors checkpoint\n"
 	      "  --quant=MODE          q4-pred | full | none: quantize float weights\n"
 	      "  --act-bits=N          activation width for fixed-point lowering (default 16)\n"
@@ -200,6 +204,10 @@ static void parse_args(int argc, char **argv, Options *o)
 				bad_flag("--adder: unknown style '%s' (infer, ripple)", v);
 		} else if (strcmp(a, "--all-tokens") == 0) {
 			o->lopts.all_tokens = 1;
+		} else if ((v = flag_value(argc, argv, &i, "--tokens"))) {
+			if (strcmp(v, "serial") != 0 && strcmp(v, "parallel") != 0)
+				bad_flag("--tokens: unknown form '%s' (serial, parallel)", v);
+			o->lopts.parallel = strcmp(v, "parallel") == 0;
 		} else if ((v = flag_value(argc, argv, &i, "--top"))) {
 			o->lopts.top = v;
 		} else if ((v = flag_value(argc, argv, &i, "--config"))) {
@@ -335,7 +343,7 @@ static void size_guard(const Module *m, const Options *o)
 typedef struct RunPort {
 	uint8_t ty, width;
 	int frac;
-	uint32_t len;
+	size_t len;      /* lanes of a window: len, times tokens for a stream */
 } RunPort;
 
 /* The ports of one direction (OP_INPUT or OP_OUTPUT) in order; *real is set
@@ -349,7 +357,7 @@ static RunPort *run_ports(const Module *m, int op, uint32_t *np, int *real)
 		if (n->op != op || (n->flags & NF_DEAD))
 			continue;
 		const Node *v = op == OP_OUTPUT ? ir_get(m, ir_arg(m, n, 0)) : n;
-		p[k++] = (RunPort){v->ty, v->width, v->ty == TY_F ? 0 : (int)n->imm, n->len};
+		p[k++] = (RunPort){v->ty, v->width, v->ty == TY_F ? 0 : (int)n->imm, ir_vlanes(m, v)};
 		*real |= v->ty == TY_F;
 	}
 	*np = k;
@@ -458,7 +466,7 @@ static void run_one(Interp *ip, const RunPort *in, uint32_t nin, int raw, int re
 {
 	size_t k = 0;
 	for (uint32_t p = 0; p < nin; p++)
-		for (uint32_t l = 0; l < in[p].len; l++, k++) {
+		for (size_t l = 0; l < in[p].len; l++, k++) {
 			if (!raw && in[p].ty != TY_F)
 				iv[k] = run_quantise(&in[p], fv[k]);
 			if (real && in[p].ty != TY_F)
@@ -497,7 +505,7 @@ static void run_vectors(const Module *m, const Options *o)
 		run_one(ip, ip_ports, nip, raw, real, iin, fin, iout, fout, &st);
 		size_t k = 0;
 		for (uint32_t q = 0; q < nop; q++)
-			for (uint32_t l = 0; l < op_ports[q].len; l++, k++)
+			for (size_t l = 0; l < op_ports[q].len; l++, k++)
 				print_lane(&op_ports[q], raw, k == 0,
 				           real ? run_quantise(&(RunPort){op_ports[q].ty, op_ports[q].width, 0, 1},
 				                               fout[k]) : iout[k], fout[k]);

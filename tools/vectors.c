@@ -43,7 +43,7 @@ static _Noreturn void usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, "jepac-vectors: error: %s%s%s\n"
 	        "usage: jepac-vectors [--count N] [--seed S] [--raw] [--sigma X] [--top=NAME]"
-	        " [--config=FILE] [--quant=MODE] [--all-tokens] [--act-bits=N] INPUT\n",
+	        " [--config=FILE] [--quant=MODE] [--all-tokens] [--tokens=serial|parallel] [--act-bits=N] INPUT\n",
 	        msg, arg ? ": " : "", arg ? arg : "");
 	exit(2);
 }
@@ -94,6 +94,10 @@ static void parse_opts(int argc, char **argv, VecOpts *o)
 			o->lopts.config = v;
 		else if ((v = opt_value(argc, argv, &i, "--quant")))
 			o->lopts.quant = v;
+		else if (strcmp(argv[i], "--tokens=parallel") == 0)
+			o->lopts.parallel = 1;
+		else if (strcmp(argv[i], "--tokens=serial") == 0)
+			o->lopts.parallel = 0;
 		else if (strcmp(argv[i], "--all-tokens") == 0)
 			o->lopts.all_tokens = 1;
 		else if (strcmp(argv[i], "--raw") == 0)
@@ -131,7 +135,7 @@ static double gaussian(uint64_t *s)
 
 typedef struct Port {
 	int ty, width, frac;
-	uint32_t len;
+	size_t len;      /* lanes of a window (tokens * len for a stream) */
 } Port;
 
 static void put_code(const Port *p, int64_t code, const VecOpts *o)
@@ -169,7 +173,7 @@ static void put_vector(const Port *ports, uint32_t np, int kind, uint64_t *rng, 
 {
 	size_t lane = 0;
 	for (uint32_t i = 0; i < np; i++)
-		for (uint32_t l = 0; l < ports[i].len; l++, lane++) {
+		for (size_t l = 0; l < ports[i].len; l++, lane++) {
 			if (lane)
 				putchar(' ');
 			put_lane(&ports[i], kind, lane, rng, o);
@@ -199,7 +203,7 @@ int main(int argc, char **argv)
 			continue;
 		if (o.raw && n->ty == TY_F)
 			fatal(o.input, "--raw needs integer ports");
-		ports[np++] = (Port){n->ty, n->width, n->ty == TY_F ? 0 : (int)n->imm, n->len};
+		ports[np++] = (Port){n->ty, n->width, n->ty == TY_F ? 0 : (int)n->imm, ir_vlanes(m, n)};
 	}
 	uint64_t rng = o.seed;
 	for (int kind = 0; kind < 4; kind++)

@@ -262,6 +262,14 @@ def reference(P, c, top, ins, all_tokens, bn):
     return head(P, ins[0][None], "projector" if top == "projector" else "pred_proj", bn)
 
 
+def patch_stream(c, img):
+    """The serial encoder's input: token 0 (the CLS slot, ignored), then one
+    patch [C][P][P] per token, patches in row-major order."""
+    C, P, n = c["channels"], c["patch"], c["image"] // c["patch"]
+    p = img.reshape(C, n, P, n, P).transpose(1, 3, 0, 2, 4).reshape(n * n, C * P * P)
+    return np.concatenate([np.zeros((1, C * P * P)), p])
+
+
 def check(a):
     d = a.dir
     P = read_safetensors(os.path.join(d, "model.safetensors"))
@@ -281,8 +289,10 @@ def check_top(a, P, c):
     shapes = top_inputs(P, c, a.top, rng)
     vecs = [[rng.uniform(-1, 1, s) if a.top == "encoder" else rng.standard_normal(s)
              for s in shapes] for _ in range(a.n)]
-    lines = "".join(" ".join("%.17g" % v for arr in ins for v in arr.ravel()) + "\n" for ins in vecs)
-    cmd = [a.jepac, "--run", "--float", "--top=" + a.top, "--quant=" + a.quant,
+    fed = [[patch_stream(c, x) for x in ins] if a.top == "encoder" and a.tokens == "serial" else ins
+           for ins in vecs]
+    lines = "".join(" ".join("%.17g" % v for arr in ins for v in arr.ravel()) + "\n" for ins in fed)
+    cmd = [a.jepac, "--run", "--float", "--top=" + a.top, "--quant=" + a.quant, "--tokens=" + a.tokens,
            a.model or os.path.join(d, "model.safetensors")] + (["--all-tokens"] if a.all_tokens else [])
     r = subprocess.run(cmd, input=lines, capture_output=True, text=True)
     sys.stderr.write(r.stderr)
@@ -402,6 +412,7 @@ def main():
     c.add_argument("--top", default="predict-step")
     c.add_argument("--quant", default="none", choices=["none", "q4-pred", "full"])
     c.add_argument("--all-tokens", action="store_true")
+    c.add_argument("--tokens", default="serial", choices=["serial", "parallel"])
     c.add_argument("--no-bn", action="store_true", help="BatchNorm as identity (LQ40)")
     c.add_argument("--model", help="file jepac reads (default DIR/model.safetensors)")
     c.add_argument("--n", type=int, default=5)
