@@ -428,6 +428,10 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	rewire(m, nold, &s, base, chain, src);
 	if (made)
 		ir_compact(m);
+	/* Registers moved past a free op (shl, ext) leave the op's old copy
+	 * unused: drop it, so that -O1 output is a fixed point of -O1. */
+	if (made || split)
+		pass_dce(m, NULL);
 	report(m, o, s.over);
 	free(order);
 	free(s.stage);
