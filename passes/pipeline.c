@@ -211,7 +211,7 @@ int pipeline_analyze(const Module *m, PipeInfo *pi)
 		if (!analyze_node(m, r, konst, cyc, lev, fa) && pi->bad == NOREF)
 			pi->bad = r;
 		if (nd->op == OP_REG) {
-			pi->regs++;
+			pi->regs += nd->len;
 			pi->reg_bits += (uint64_t)nd->width * nd->len;
 		}
 		if (lev[r] > pi->max_levels)

@@ -16,7 +16,7 @@
 typedef struct PipeInfo {
 	Ref bad;             /* NOREF, or the first node whose operands arrive in different cycles */
 	uint32_t latency;    /* clock cycles from the input ports to the output ports */
-	uint32_t regs;       /* reg nodes */
+	uint32_t regs;       /* register lanes (a reg node of L lanes is L registers) */
 	uint64_t reg_bits;   /* their bits (width * lanes) */
 	uint32_t max_levels; /* most adder levels on a path between registers or ports */
 	uint32_t fa_path;    /* estimated critical path in full-adder bit levels (ripple model) */
