@@ -118,7 +118,8 @@ static uint32_t hashcons(Module *m)
 int pass_cse(Module *m, const PassOpts *o)
 {
 	FILE *log = o ? o->log : NULL;
-	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC | CMVM_K_VCSUM, CMVM_SHARE, log, "cse");
+	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC | CMVM_K_VCSUM, CMVM_SHARE, log,
+	                        o ? o->vlog : NULL, "cse");
 	uint32_t merged = hashcons(m);   /* (skips the nodes cmvm_lower killed) */
 	if (k || merged)
 		ir_compact(m);                /* once for both steps */

@@ -13,6 +13,7 @@
  * 2 bad command line.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,100 @@
 
 #define JEPAC_VERSION "0.1.0"
 
-/* The driver's only mutable global: the output file, whose temporary twin
- * is removed if the run fails (fatal() calls jepac_cleanup before exiting). */
+/* The driver's mutable globals: the output file, whose temporary twin is
+ * removed if the run fails (fatal() calls jepac_cleanup before exiting), and
+ * the progress display below. */
 static OutFile out;
+
+/* Progress on a terminal.  When stderr is a terminal (and no option writes
+ * its own lines there), a helper thread shows "jepac: [i/n] STEP  T s" on
+ * one line, redrawn twice a second, once the compile has run for
+ * JEPAC_PROGRESS_AFTER seconds (default 3); the line is erased when the
+ * work is done.  Steps: load, each pass, emit.  Nothing is written when
+ * stderr is not a terminal. */
+static struct Progress {
+	pthread_mutex_t mu;
+	pthread_t th;
+	int on, stop, shown, i, n;
+	const char *what;
+	double t0, after;
+} prog = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *progress_main(void *arg)
+{
+	(void)arg;
+	struct timespec tick = {0, 100000000};
+	for (int k = 0;; k++) {
+		pthread_mutex_lock(&prog.mu);
+		if (prog.stop) {
+			pthread_mutex_unlock(&prog.mu);
+			return NULL;
+		}
+		double t = now_s() - prog.t0;
+		if (t >= prog.after && k % 5 == 0) {
+			fprintf(stderr, "\033[Kjepac: [%d/%d] %s  %.0f s\r", prog.i, prog.n, prog.what, t);
+			fflush(stderr);
+			prog.shown = 1;
+		}
+		pthread_mutex_unlock(&prog.mu);
+		nanosleep(&tick, NULL);
+	}
+}
+
+static void progress_start(int nsteps)
+{
+	const char *a = getenv("JEPAC_PROGRESS_AFTER");
+	prog.after = a && *a ? atof(a) : 3.0;
+	prog.t0 = now_s();
+	prog.n = nsteps;
+	prog.i = 1;
+	prog.what = "load";
+	if (prog.after <= 0) {   /* (shown at once: what the tests rely on) */
+		fprintf(stderr, "\033[Kjepac: [1/%d] load  0 s\r", nsteps);
+		prog.shown = 1;
+	}
+	prog.on = pthread_create(&prog.th, NULL, progress_main, NULL) == 0;
+}
+
+static void progress_step(const char *what)
+{
+	if (!prog.on)
+		return;
+	pthread_mutex_lock(&prog.mu);
+	prog.i++;
+	prog.what = what;
+	pthread_mutex_unlock(&prog.mu);
+}
+
+static void progress_stop(void)
+{
+	if (!prog.on)
+		return;
+	pthread_mutex_lock(&prog.mu);
+	prog.stop = 1;
+	pthread_mutex_unlock(&prog.mu);
+	pthread_join(prog.th, NULL);
+	prog.on = 0;
+	if (prog.shown)
+		fputs("\033[K", stderr);
+}
 
 void jepac_cleanup(void)
 {
+	if (prog.on) {   /* (an error line was just printed: leave it) */
+		pthread_mutex_lock(&prog.mu);
+		prog.stop = 1;
+		pthread_mutex_unlock(&prog.mu);
+		pthread_join(prog.th, NULL);
+		prog.on = 0;
+	}
 	out_discard(&out);
 }
 
@@ -82,6 +171,7 @@ static void usage(FILE *f)
 	      "  --print-after-all     dump the IR to stderr after every pass\n"
 	      "  --verify-each         run the verifier after every pass\n"
 	      "  --stats               print a summary to stderr\n"
+	      "  -v, --verbose         --stats plus one line per constant matrix solved\n"
 	      "  --time-passes         print wall and CPU time and node count after each pass,\n"
 	      "                        loading and emitting to stderr\n"
 	      "  --help, --version\n"
@@ -177,6 +267,9 @@ static void parse_args(int argc, char **argv, Options *o)
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
 			o->popts.log = stderr;  /* passes report what they did */
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			o->stats = 1;           /* --stats plus the per-matrix solver log */
+			o->popts.log = o->popts.vlog = stderr;
 		} else if (strcmp(a, "--time-passes") == 0) {
 			o->time_passes = 1;
 		} else if (strcmp(a, "--run") == 0) {
@@ -275,6 +368,7 @@ static void time_report(const Options *o, const char *what, Stamp t0, const Modu
 
 static void run_pass(Module *m, const PassInfo *p, const Options *o)
 {
+	progress_step(p->name);
 	Stamp t0 = stamp_now();
 	p->fn(m, &o->popts);
 	time_report(o, p->name, t0, m);
@@ -297,6 +391,23 @@ static void run_pipeline(Module *m, const Options *o)
 	}
 	for (const char *const *p = pass_olist(o->popts.olevel); *p; p++)
 		run_pass(m, pass_find(*p), o);
+}
+
+/* The number of passes run_pipeline will run (for the progress display). */
+static int count_passes(const Options *o)
+{
+	int n = 0;
+	if (o->real_run)
+		return 0;
+	if (o->passes) {
+		n = *o->passes != 0;
+		for (const char *s = o->passes; *s; s++)
+			n += *s == ',';
+		return n;
+	}
+	for (const char *const *p = pass_olist(o->popts.olevel); *p; p++)
+		n++;
+	return n;
 }
 
 /* Does the pass list turn weights into adders (one per weight use)? */
@@ -565,6 +676,9 @@ int main(int argc, char **argv)
 	Options o = {0};
 	parse_args(argc, argv, &o);
 	o.eopts.input_name = o.input;
+	if (isatty(STDERR_FILENO) && !o.stats && !o.time_passes && !o.print_after &&
+	    !o.print_after_all)
+		progress_start(count_passes(&o) + 2);
 	Stamp t0 = stamp_now();
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
@@ -578,10 +692,12 @@ int main(int argc, char **argv)
 	if (o.stats)
 		stats_summary(m, &o.eopts, stderr);
 	Stamp te = stamp_now();
+	progress_step(o.run ? "run" : "emit");
 	if (o.run)
 		run_to_output(m, &o);
 	else
 		emit(m, &o);
+	progress_stop();
 	time_report(&o, o.run ? "run" : "emit", te, m);
 	time_report(&o, "total", t0, m);
 	free(o.eopts.census);
