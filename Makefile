@@ -5,8 +5,14 @@ CC       = gcc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-XCFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
-           -Iir -Ifrontend -Ipasses -Ibackends -MMD -MP
+XCFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -MMD -MP
+# Include paths per folder, so that an include against the layers
+# (tools -> frontend, passes, backends -> ir) does not build.
+INC      = -Iir -Ifrontend -Ipasses -Ibackends
+$(BUILD)/obj/ir/%.o:       INC = -Iir
+$(BUILD)/obj/frontend/%.o: INC = -Ifrontend -Iir
+$(BUILD)/obj/passes/%.o:   INC = -Ipasses -Iir
+$(BUILD)/obj/backends/%.o: INC = -Ibackends -Iir
 LDLIBS   = -lcjson -lm -pthread
 
 # Library: every source of the compiler proper, one folder per layer.
@@ -21,7 +27,7 @@ all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(XCFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(XCFLAGS) $(INC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libjepac.a: $(LIBOBJ)
 	@rm -f $@

@@ -13,7 +13,7 @@
 #define JEPAC_VERILOG_H
 
 #include "backends.h"
-#include "pipeline.h"
+#include "timing.h"
 
 typedef struct VW {
 	const Module *m;

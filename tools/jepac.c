@@ -24,6 +24,7 @@
 #include "backends.h"
 #include "frontend.h"
 #include "passes.h"
+#include "timing.h"
 
 #define JEPAC_VERSION "0.1.0"
 
@@ -150,8 +151,10 @@ static void usage(FILE *f)
 	      "Options:\n"
 	      "  -O0 | -O1 | -O2       optimisation level (default -O1)\n"
 	      "  --passes=a,b,c        run exactly these passes instead of the -O pipeline\n"
-	      "  --emit=KIND           ir | dot | c | verilog | stats (default ir)\n"
-	      "  -o FILE               write the output to FILE (default stdout)\n"
+	      "  --emit=KIND           ", f);
+	backend_print_kinds(f, " | ");
+	fprintf(f, " (default %s)\n", backend_at(0)->name);
+	fputs(	      "  -o FILE               write the output to FILE (default stdout)\n"
 	      "  --run                 read input vectors from stdin, print output vectors\n"
 	      "  --float               with --run: evaluate the float graph (no lowering)\n"
 	      "  --raw                 ports as integer codes (--run, --emit=c)\n"
@@ -176,6 +179,7 @@ static void usage(FILE *f)
 	      "                        loading and emitting to stderr\n"
 	      "  --help, --version\n"
 	      "\n", f);
+	backend_print_help(f);
 	pass_print_help(f);
 }
 
@@ -226,10 +230,9 @@ static int one_of(const char *s, const char *const *list)
 
 static void parse_args(int argc, char **argv, Options *o)
 {
-	static const char *const emits[] = {"ir", "dot", "c", "verilog", "stats", NULL};
 	static const char *const quants[] = {"q4-pred", "full", "none", NULL};
 	const char *v;
-	o->emit = "ir";
+	o->emit = backend_at(0)->name;
 	o->popts.olevel = 1;
 	o->popts.act_bits = 16;
 	o->popts.stage_depth = 4;
@@ -251,8 +254,13 @@ static void parse_args(int argc, char **argv, Options *o)
 				bad_flag("-o needs a file name");
 			o->output = argv[++i];
 		} else if ((v = flag_value(argc, argv, &i, "--emit"))) {
-			if (!one_of(v, emits))
-				bad_flag("--emit: unknown kind '%s' (ir, dot, c, verilog, stats)", v);
+			if (!backend_find(v)) {
+				char kinds[256] = "";
+				for (int k = 0; backend_at(k); k++)
+					snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s",
+					         k ? ", " : "", backend_at(k)->name);
+				bad_flag("--emit: unknown kind '%s' (%s)", v, kinds);
+			}
 			o->emit = v;
 		} else if ((v = flag_value(argc, argv, &i, "--passes"))) {
 			o->passes = v;
@@ -432,7 +440,7 @@ static int expands_weights(const Options *o)
  * figure instead of exhausting memory hours later. */
 static void size_guard(const Module *m, const Options *o)
 {
-	uint64_t uses = stats_nonzero_uses(&o->eopts);
+	uint64_t uses = census_nonzero_uses(o->eopts.census, o->eopts.census_n);
 	if (o->max_uses && uses > o->max_uses && !o->run && expands_weights(o))
 		fatal(o->input, "design too large to hardwire at one input per clock: %llu nonzero "
 		      "weight uses in top '%s' (limit %llu; each costs ~130 bytes of compile memory "
@@ -637,16 +645,7 @@ static void emit(const Module *m, const Options *o)
 {
 	out_open(&out, o->output);
 	FILE *f = out.f;
-	if (strcmp(o->emit, "ir") == 0)
-		ir_print(m, f);
-	else if (strcmp(o->emit, "dot") == 0)
-		emit_dot(m, f, &o->eopts);
-	else if (strcmp(o->emit, "c") == 0)
-		emit_c(m, f, &o->eopts);
-	else if (strcmp(o->emit, "verilog") == 0)
-		emit_verilog(m, f, &o->eopts);
-	else
-		emit_stats(m, f, &o->eopts);
+	backend_find(o->emit)->fn(m, f, &o->eopts);
 	out_close(&out);
 }
 
