@@ -1,5 +1,6 @@
 # jepac -- one plain Makefile.  `make` builds build/bin/jepac and its tools;
-# `make check` installs dependencies, builds and runs every test;
+# `make check` installs dependencies, builds and runs the tests (within ~6
+# minutes); `make check-full` runs every test (CI);
 # `make demo` installs dependencies, builds and runs the main flow.
 CC       = gcc
 BUILD   ?= build
@@ -48,6 +49,12 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/check.sh $(BUILD)/bin
 
+# Every test, including the ones marked "REQUIRES: check-full" (pusht-scale
+# models, the largest simulations).  CI runs this.
+check-full: deps
+	@$(MAKE) --no-print-directory all
+	@JEPAC_CHECK_FULL=1 sh tools/check.sh $(BUILD)/bin
+
 # The same tests against an AddressSanitizer + UBSan build.  A sanitizer
 # report aborts (abort_on_error), so `not jepac ...` cannot mistake it for
 # the expected exit status 1.
@@ -65,5 +72,5 @@ demo: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps check check-sanitize demo clean
+.PHONY: all deps check check-full check-sanitize demo clean
 -include $(LIBOBJ:.o=.d) $(TOOLSRC:%.c=$(BUILD)/obj/%.d)
