@@ -1,7 +1,7 @@
 /*
  * backends.h -- what jepac emits: IR text (ir/print.c), Graphviz DOT,
  * a bit-exact C model, Verilog, and the JSON cost report.
- * Each backend is one file with one entry point.
+ * Each backend has one entry point, registered in backends.def.
  */
 #ifndef JEPAC_BACKENDS_H
 #define JEPAC_BACKENDS_H
@@ -15,22 +15,31 @@ typedef struct EmitOpts {
 	int adder;       /* --adder: 0 infer (`+`/`-`), 1 ripple (ripple-carry
 	                 * module instances, verilog_ops.c) */
 	const char *input_name;  /* for reports */
-	/* stats.c: weight census taken before the passes (CENSUS_K counts per
-	 * region string id: weights, nonzero weights, weight uses, nonzero weight
-	 * uses, nonzero applications per window), and the compile start time */
+	/* stats.c: the weight census (ir/timing.h: census_take) taken before
+	 * the passes, per region string id, and the compile start time */
 	uint64_t *census;
 	uint32_t census_n;
 	double t_start;
 } EmitOpts;
 
-#define CENSUS_K 5
+#define BACKEND(id, name, help) void emit_##id(const Module *m, FILE *f, const EmitOpts *o);
+#include "backends.def"
+#undef BACKEND
 
-void emit_dot(const Module *m, FILE *f, const EmitOpts *o);      /* dot.c */
-void emit_c(const Module *m, FILE *f, const EmitOpts *o);        /* c.c */
-void emit_verilog(const Module *m, FILE *f, const EmitOpts *o);  /* verilog.c */
-void emit_stats(const Module *m, FILE *f, const EmitOpts *o);    /* stats.c */
+typedef void (*EmitFn)(const Module *m, FILE *f, const EmitOpts *o);
+
+typedef struct BackendInfo {
+	const char *name;
+	const char *help;
+	EmitFn fn;
+} BackendInfo;
+
+/* The registry (backends.c, from backends.def). */
+const BackendInfo *backend_find(const char *name);   /* NULL if unknown */
+const BackendInfo *backend_at(int i);                /* i-th, NULL past the end */
+void backend_print_kinds(FILE *f, const char *sep);  /* "ir<sep>dot<sep>..." */
+void backend_print_help(FILE *f);                    /* one line per backend */
 void stats_census(const Module *m, EmitOpts *o);
-uint64_t stats_nonzero_uses(const EmitOpts *o);   /* census total */
 void stats_summary(const Module *m, const EmitOpts *o, FILE *f);
 
 #endif

@@ -3,7 +3,8 @@
  * summary on stderr).
  *
  * Weights are counted by a census taken before any pass runs
- * (stats_census): strength reduction turns matrices into adders, so the
+ * (stats_census, through census_take in ir/timing.c; the driver's size
+ * guard reads the same census): strength reduction turns matrices into adders, so the
  * weight matrices are no longer visible at the end.  A matrix applied to k
  * vectors (k tokens: one matvec over k*cols lanes) is k copies of logic in
  * a fully unrolled circuit: "weight_uses" counts weights x k, and
@@ -36,6 +37,7 @@
 #include <time.h>
 
 #include "backends.h"
+#include "timing.h"
 
 typedef struct Cost {
 	uint64_t weights, nonzero;
@@ -48,14 +50,6 @@ typedef struct Cost {
 	uint32_t depth, latency;
 } Cost;
 
-static uint64_t tensor_nonzero(const Tensor *t)
-{
-	uint64_t nz = 0;
-	for (size_t i = 0; i < t->n; i++)
-		nz += tensor_has_codes(t) ? t->codes[i] != 0 : t->reals[i] != 0;
-	return nz;
-}
-
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -67,41 +61,7 @@ void stats_census(const Module *m, EmitOpts *o)
 {
 	o->t_start = now_seconds();
 	o->census_n = m->nstrs;
-	o->census = xcalloc(CENSUS_K * (size_t)m->nstrs, sizeof *o->census);
-	uint64_t *nzcache = xcalloc(m->ntensors + 1, sizeof *nzcache);
-	for (Ref r = 0; r < m->nnodes; r++) {
-		const Node *n = ir_get(m, r);
-		if ((n->op != OP_MATVEC && n->op != OP_BMATVEC) || (n->flags & NF_DEAD))
-			continue;
-		const Tensor *t = ir_tget(m, n->aux);
-		if (!nzcache[n->aux])
-			nzcache[n->aux] = tensor_nonzero(t) + 1;
-		uint64_t groups = ir_get(m, ir_arg(m, n, 0))->len / t->dims[1];
-		uint64_t *c = &o->census[CENSUS_K * (size_t)n->region];
-		c[0] += t->n;
-		c[1] += nzcache[n->aux] - 1;
-		c[2] += t->n * groups;
-		c[3] += (nzcache[n->aux] - 1) * groups;
-		c[4] += (nzcache[n->aux] - 1) * groups * (ir_is_stream(n) ? m->tokens : 1);
-	}
-	free(nzcache);
-}
-
-/* Nonzero weights x the vectors they are applied to, over the census. */
-uint64_t stats_nonzero_uses(const EmitOpts *o)
-{
-	uint64_t uses = 0;
-	for (uint32_t i = 0; i < o->census_n; i++)
-		uses += o->census[CENSUS_K * (size_t)i + 3];
-	return uses;
-}
-
-static uint32_t ceil_log2(uint64_t v)
-{
-	uint32_t k = 0;
-	while (k < 63 && ((uint64_t)1 << k) < v)
-		k++;
-	return k;
+	o->census = census_take(m);
 }
 
 static int ctz64(int64_t v, int width)

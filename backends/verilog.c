@@ -20,7 +20,7 @@
  * and the values others read from it (outputs), named like the nodes, plus
  * clk when it holds registers.
  *
- * Latency and balance come from pipeline_analyze() (passes/pipeline.c):
+ * Latency and balance come from pipeline_analyze() (ir/timing.c):
  * a design whose operands arrive in different cycles is rejected.
  *
  * The writer streams: two passes over each module's nodes (declarations,
@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline.h"
+#include "timing.h"
 #include "verilog.h"
 
 static const char *const keywords[] = {

@@ -14,7 +14,7 @@
 #define JEPAC_VERILOG_H
 
 #include "backends.h"
-#include "pipeline.h"
+#include "timing.h"
 
 /* Streams (verilog_stream.c): timelines, stages and control points. */
 typedef struct VS {

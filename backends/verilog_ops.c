@@ -418,24 +418,26 @@ void vw_rca_module(VW *w)
 {
 	fprintf(w->f, "\n// Ripple-carry adder (--adder=ripple): y = a + b + ci mod 2^W, a and b\n"
 	        "// sign-extended from NA and NB bits.  Bits i >= NB add ci - b[NB-1] to a:\n"
-	        "// an incrementer/decrementer chain k (k = c ^ b[NB-1] at bit NB).  Written\n"
-	        "// on vectors (few cells for synthesis); the carries are a chain through\n"
-	        "// one vector, which Verilator reports as UNOPTFLAT.\n"
-	        "/* verilator lint_off UNOPTFLAT */\n"
+	        "// an incrementer/decrementer chain k (k = c ^ b[NB-1] at bit NB).  The\n"
+	        "// carries are written one bit per assignment (a generate loop), so that\n"
+	        "// no tool reads the chain through c or k as a loop.\n"
 	        "module %s #(parameter W = 8, parameter NA = W, parameter NB = W) (\n"
 	        "\tinput wire [NA-1:0] a,\n\tinput wire [NB-1:0] b,\n\tinput wire ci,\n"
-	        "\toutput wire [W-1:0] y\n);\n\twire [W-1:0] ax, bx, p;\n\twire [NB:0] c;\n"
+	        "\toutput wire [W-1:0] y\n);\n\twire [W-1:0] ax, bx, p;\n"
+	        "\twire [NB:0] c /* verilator split_var */;\n\tgenvar i;\n"
 	        "\tgenerate if (NA < W) begin : g_sa\n\t\tassign ax = {{(W-NA){a[NA-1]}}, a};\n"
 	        "\tend else begin : g_a\n\t\tassign ax = a;\n\tend endgenerate\n"
-	        "\tgenerate if (NB < W) begin : g_sb\n\t\twire [W:NB] k;\n"
+	        "\tgenerate if (NB < W) begin : g_sb\n\t\twire [W:NB] k /* verilator split_var */;\n"
 	        "\t\tassign bx = {{(W-NB){b[NB-1]}}, b};\n\t\tassign k[NB] = c[NB] ^ b[NB-1];\n"
-	        "\t\tassign k[W:NB+1] = k[W-1:NB] & p[W-1:NB];\n"
+	        "\t\tfor (i = NB; i < W; i = i + 1) begin : g_k\n"
+	        "\t\t\tassign k[i+1] = k[i] & p[i];\n\t\tend\n"
 	        "\t\tassign y[W-1:NB] = ax[W-1:NB] ^ k[W-1:NB];\n"
 	        "\tend else begin : g_b\n\t\tassign bx = b;\n\tend endgenerate\n"
 	        "\tassign p = ax ^ bx;\n\tassign c[0] = ci;\n"
-	        "\tassign c[NB:1] = (ax[NB-1:0] & b) | (c[NB-1:0] & p[NB-1:0]);\n"
+	        "\tgenerate for (i = 0; i < NB; i = i + 1) begin : g_c\n"
+	        "\t\tassign c[i+1] = (ax[i] & b[i]) | (c[i] & p[i]);\n\tend endgenerate\n"
 	        "\tassign y[NB-1:0] = p[NB-1:0] ^ c[NB-1:0];\n"
-	        "endmodule\n/* verilator lint_on UNOPTFLAT */\n", w->rca);
+	        "endmodule\n", w->rca);
 }
 
 /* The bits operand s is passed with into an R-bit adder. */

@@ -2,7 +2,7 @@
  * checkpoint.h -- a model checkpoint in memory, whatever file it came from.
  *
  * Readers (safetensors.c, lq40.c) produce a Checkpoint: a list of tensors
- * under their canonical PyTorch names (as in ../shared/lewm.md, without a
+ * under their canonical PyTorch names (as in docs/lewm.md, without a
  * leading "model.", encoder keys in the Hugging Face ViT layout
  * "encoder.encoder.layer.i.attention.attention.query.weight" etc.) plus the
  * architecture (LewmConfig).  Model builders (lewm.c) read only this, so a

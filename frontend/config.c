@@ -2,7 +2,7 @@
  * config.c -- reads a LeWM config.json into a LewmConfig.
  *
  * The file holds one object per model part (encoder, predictor,
- * action_encoder, projector, pred_proj); see ../shared/lewm.md.  `_target_`,
+ * action_encoder, projector, pred_proj); see docs/lewm.md.  `_target_`,
  * dropout rates and unknown keys are ignored.  The encoder names a ViT size
  * (tiny / small / base) or "custom" with the Hugging Face fields
  * (hidden_size, num_hidden_layers, num_attention_heads, intermediate_size);

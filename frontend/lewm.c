@@ -1,7 +1,7 @@
 /*
  * lewm.c -- the LeWM model builder: a Checkpoint -> jepac's high-level float IR.
  *
- * The forward semantics are those of ../shared/lewm.md (the reference
+ * The forward semantics are those of docs/lewm.md (the reference
  * implementation's ARPredictor, Embedder, projector MLPs and HF ViT).  One
  * module is built per "top" (a model part): predict-step (default),
  * predictor, action-encoder, encoder, projector, pred-proj.

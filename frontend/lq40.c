@@ -1,7 +1,7 @@
 /*
  * lq40.c -- reads and writes LQ40, the LeWM edge checkpoint format.
  *
- * The format is specified in ../shared/lq40.md and docs/lq40.md: "LQ40",
+ * The format is specified in docs/lq40.md: "LQ40",
  * u32 JSON length, a compact JSON header, then records in a fixed order
  * (encoder, predictor, action encoder, two projection heads, and in the
  * current layout a trailer of seven F records).  Records are F (float

@@ -17,9 +17,13 @@
  *              4 high-level (must be lowered before hardware backends)
  *
  * Printer, parser, verifier, interpreter, CSE and the backends all read this
- * table; adding an op is one line here plus its cases in verify.c and
- * interp.c (and in each backend that supports it).  docs/ir.md is the
- * normative description of every op.
+ * table.  Adding an op is one line here, its semantics in ir/eval.c (the
+ * interpreter and fold both evaluate through it), its type rules in
+ * ir/verify.c, and a case wherever a switch on the op must know it:
+ * passes/lower.c (float ops), passes/fold.c, passes/width.c (value range),
+ * passes/pipeline.c (delay), backends/c_node.c + c_tab.c, verilog_ops.c,
+ * stats.c and dot.c (each backend that supports it; the others reject it).
+ * docs/ir.md is the normative description of every op.
  */
 #ifndef JEPAC_OPS_H
 #define JEPAC_OPS_H

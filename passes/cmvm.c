@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "cmvm.h"
+#include "timing.h"
 
 typedef __int128 I128;
 #define I128_LIM ((I128)1 << 100)
@@ -235,16 +236,7 @@ void cmvm_finish_tree(Cmvm *p, CmvmRow *rows, const uint32_t *order,
 
 int cmvm_csd_digits(int64_t v)
 {
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	if (u < (1ull << 61))   /* NAF weight: popcount(((3u) ^ u) >> 1) */
-		return __builtin_popcountll((3 * u ^ u) >> 1);
-	int n = 0;
-	for (; u; u >>= 1)
-		if (u & 1) {
-			n++;
-			u = (u & 3) == 1 ? u - 1 : u + 1;
-		}
-	return n;
+	return (int)csd_digits(v);
 }
 
 /* The term for m * x_c (m odd, > 0), built once per (column, m). */

@@ -87,11 +87,12 @@ void cmvm_emit(Module *m, const Cmvm *p, const Ref *in, uint32_t len,
 
 /* cmvm_lower.c: replaces every integer op of the kinds in `ops` (bit mask
  * of CMVM_K_*) by its adder graph at `level`; returns the number replaced.
- * Logs "NAME: ..." to log when non-NULL.  Replaced nodes are killed; the
+ * Logs "NAME: ..." (a summary) to log and one line per matrix to vlog, each
+ * when non-NULL.  Replaced nodes are killed; the
  * caller runs ir_compact. */
 enum { CMVM_K_CMUL = 1, CMVM_K_VCMUL = 2, CMVM_K_MATVEC = 4, CMVM_K_BMATVEC = 8,
        CMVM_K_VCSUM = 16 /* vcmul whose only user is a sum: one dot product per group */ };
-uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *name);
+uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, FILE *vlog, const char *name);
 
 /* cmvm_pool.c: matrices solved ahead on a helper thread, taken in order
  * (results identical to calling cmvm_solve at the time of the take). */

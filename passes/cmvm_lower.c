@@ -342,7 +342,7 @@ static void plan_matrices(Lower *L, const Ref *fuse, unsigned ops, uint32_t n0)
 	}
 }
 
-uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *name)
+uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, FILE *vlog, const char *name)
 {
 	uint32_t n0 = m->nnodes, done = 0, region = m->cur_region;
 	Ref *map = xmalloc(((size_t)n0 + 1) * sizeof *map);
@@ -357,8 +357,8 @@ uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, const char *n
 			continue;
 		uint32_t nn = m->nnodes;
 		map[r] = lower_node(&L, r, kind);
-		if (log && kind != CMVM_K_CMUL)
-			log_node(&L, log, name, nn);
+		if (vlog && kind != CMVM_K_CMUL)
+			log_node(&L, vlog, name, nn);
 		done++;
 	}
 	m->cur_region = region;

@@ -13,7 +13,7 @@
  * two-input adders; ties go to the shallower, then narrower adder.
  *
  * (2) Hash-consing: nodes with the same op, type, lane count, operands
- * (commutative ops in canonical order), imm and aux are merged, in one
+ * (commutative ops: as an unordered pair), imm and aux are merged, in one
  * pass in topological order over an open-addressing table: linear time.
  * Ports, registers and constants with side meaning (input, output, reg)
  * are never merged.
@@ -36,14 +36,26 @@ static int mergeable(const Node *n)
 	return !(n->flags & NF_DEAD) && n->op != OP_INPUT && n->op != OP_OUTPUT && n->op != OP_REG;
 }
 
+/* A commutative two-operand node: hashed and compared with its operands as
+ * an unordered pair.  Their order is left as it is, so that cse applied to
+ * its own output (renumbered by ir_compact) changes nothing. */
+static int comm2(const Node *n)
+{
+	return (op_info[n->op].flags & OPF_COMM) && n->nargs == 2;
+}
+
+/* (Before operands are mapped: also used to prefetch the table slot.) */
 static uint64_t node_hash(const Module *m, const Node *n)
 {
 	uint64_t h = hash_mix(n->op, (uint64_t)n->ty << 8 | n->width);
 	h = hash_mix(h, n->len);
 	h = hash_mix(h, (uint64_t)n->imm);
 	h = hash_mix(h, n->aux);
+	const Ref *a = ir_args(m, n);
+	if (comm2(n) && a[0] > a[1])
+		return hash_mix(hash_mix(h, a[1]), a[0]);
 	for (uint32_t i = 0; i < n->nargs; i++)
-		h = hash_mix(h, ir_arg(m, n, i));
+		h = hash_mix(h, a[i]);
 	return h;
 }
 
@@ -52,36 +64,10 @@ static int node_same(const Module *m, const Node *a, const Node *b)
 	if (a->op != b->op || a->ty != b->ty || a->width != b->width || a->len != b->len ||
 	    a->imm != b->imm || a->aux != b->aux || a->nargs != b->nargs)
 		return 0;
-	return memcmp(ir_args(m, a), ir_args(m, b), a->nargs * sizeof(Ref)) == 0;
-}
-
-/* Operands of a commutative two-operand node in ascending order. */
-static void canon(Module *m, Node *n)
-{
-	if ((op_info[n->op].flags & OPF_COMM) && n->nargs == 2) {
-		Ref *a = ir_args(m, n);
-		if (a[0] > a[1]) {
-			Ref t = a[0];
-			a[0] = a[1];
-			a[1] = t;
-		}
-	}
-}
-
-/* The hash node_hash will give n once canon() has ordered its operands
- * (operands not yet mapped): used only to prefetch the table slot. */
-static uint64_t pre_hash(const Module *m, const Node *n)
-{
-	uint64_t h = hash_mix(n->op, (uint64_t)n->ty << 8 | n->width);
-	h = hash_mix(h, n->len);
-	h = hash_mix(h, (uint64_t)n->imm);
-	h = hash_mix(h, n->aux);
-	const Ref *a = ir_args(m, n);
-	if ((op_info[n->op].flags & OPF_COMM) && n->nargs == 2 && a[0] > a[1])
-		return hash_mix(hash_mix(h, a[1]), a[0]);
-	for (uint32_t i = 0; i < n->nargs; i++)
-		h = hash_mix(h, a[i]);
-	return h;
+	const Ref *x = ir_args(m, a), *y = ir_args(m, b);
+	if (comm2(a) && x[0] == y[1] && x[1] == y[0])
+		return 1;
+	return memcmp(x, y, a->nargs * sizeof(Ref)) == 0;
 }
 
 enum { CONS_PF = 8 };   /* nodes ahead whose table slot is prefetched */
@@ -100,7 +86,7 @@ static uint32_t hashcons(Module *m)
 	memset(map, 0xff, (m->nnodes + 1) * sizeof *map);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		if (r + CONS_PF < m->nnodes && mergeable(ir_get(m, r + CONS_PF)))
-			__builtin_prefetch(&table[pre_hash(m, ir_get(m, r + CONS_PF)) & (cap - 1)]);
+			__builtin_prefetch(&table[node_hash(m, ir_get(m, r + CONS_PF)) & (cap - 1)]);
 		Node *n = ir_get(m, r);
 		Ref *a = ir_args(m, n);
 		for (uint32_t i = 0; i < n->nargs; i++)   /* (reg operands may follow) */
@@ -108,7 +94,6 @@ static uint32_t hashcons(Module *m)
 				a[i] = map[a[i]];
 		if (!mergeable(n))
 			continue;
-		canon(m, n);
 		uint64_t h = node_hash(m, n), tag = h >> 32 << 32;
 		uint32_t s = (uint32_t)h & (cap - 1);
 		for (; table[s] != UINT64_MAX; s = (s + 1) & (cap - 1))
@@ -133,7 +118,8 @@ static uint32_t hashcons(Module *m)
 int pass_cse(Module *m, const PassOpts *o)
 {
 	FILE *log = o ? o->log : NULL;
-	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC | CMVM_K_VCSUM, CMVM_SHARE, log, "cse");
+	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC | CMVM_K_VCSUM, CMVM_SHARE, log,
+	                        o ? o->vlog : NULL, "cse");
 	uint32_t merged = hashcons(m);   /* (skips the nodes cmvm_lower killed) */
 	if (k || merged)
 		ir_compact(m);                /* once for both steps */

@@ -3,8 +3,8 @@
  *
  * Marks every node reachable backwards from an output port (through all
  * operands, registers included) and kills the rest.  Input ports are kept
- * even when unused: they are the module's interface (zero-elim may drop
- * them explicitly).  Linear in nodes + operands.
+ * even when unused: they are the module's interface (no pass removes a
+ * port).  Linear in nodes + operands.
  *
  * Requires: a valid module.  Preserves: semantics, port order.
  */

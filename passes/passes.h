@@ -18,6 +18,7 @@ typedef struct PassOpts {
 	int pipeline;      /* 0: --pipeline=none */
 	uint64_t seed;     /* calibration / random choices: fixed for determinism */
 	FILE *log;         /* --stats: passes report what they did here, or NULL */
+	FILE *vlog;        /* --verbose: per-matrix detail (the solver log), or NULL */
 } PassOpts;
 
 typedef int (*PassFn)(Module *m, const PassOpts *o);

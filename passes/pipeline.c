@@ -49,184 +49,7 @@
 
 #include "passes.h"
 #include "pipeline.h"
-
-static unsigned ceil_log2(uint64_t n)
-{
-	unsigned k = 0;
-	while (k < 63 && ((uint64_t)1 << k) < n)
-		k++;
-	return k;
-}
-
-/* Non-zero digits of c in canonical signed-digit form. */
-static unsigned csd_digits(int64_t c)
-{
-	uint64_t x = c < 0 ? -(uint64_t)c : (uint64_t)c;
-	unsigned n = 0;
-	while (x) {
-		if (x & 1) {
-			n++;
-			if ((x & 3) == 3)
-				x += 1;
-			else
-				x -= 1;
-		}
-		x >>= 1;
-	}
-	return n;
-}
-
-unsigned pipe_levels(const Module *m, Ref r)
-{
-	const Node *n = ir_get(m, r);
-	switch (n->op) {
-	case OP_ADD: case OP_SUB: case OP_NEG: case OP_ROUNDSHR: case OP_SAT:
-	case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_SELECT:
-		return 1;
-	case OP_MAX: case OP_MIN:
-		return 2;
-	case OP_MUL: {
-		unsigned a = ir_get(m, ir_arg(m, n, 0))->width, b = ir_get(m, ir_arg(m, n, 1))->width;
-		return 1 + ceil_log2(a < b ? a : b);
-	}
-	case OP_CMUL: {
-		unsigned d = csd_digits(n->imm);
-		return d <= 1 ? (n->imm < 0) : ceil_log2(d);
-	}
-	case OP_LUT: {
-		unsigned w = ir_get(m, ir_arg(m, n, 0))->width;
-		return (w + 3) / 4;
-	}
-	case OP_SUM:
-		return ceil_log2((uint64_t)n->imm);
-	case OP_RMAX:
-		return 2 * ceil_log2((uint64_t)n->imm);
-	case OP_MATVEC: case OP_BMATVEC: {
-		uint32_t cols = ir_tget(m, n->aux)->dims[1];
-		if (n->op == OP_BMATVEC && cols > Q4_BLOCK)
-			cols = Q4_BLOCK;
-		return 1 + ceil_log2(cols);
-	}
-	case OP_VCMUL:
-		return 2;
-	default:
-		return 0;
-	}
-}
-
-static int is_const_op(int op)
-{
-	return op == OP_CONST || op == OP_FCONST || op == OP_VCONST;
-}
-
-/* Marks constant-class nodes: constants and nodes fed only by them. */
-static void mark_konst(const Module *m, const Ref *order, int64_t n, uint8_t *konst)
-{
-	for (int64_t i = 0; i < n; i++) {
-		Ref r = order[i];
-		const Node *nd = ir_get(m, r);
-		int k = is_const_op(nd->op);
-		if (!k && nd->nargs && nd->op != OP_OUTPUT) {
-			k = 1;
-			for (uint32_t j = 0; j < nd->nargs; j++)
-				k &= konst[ir_arg(m, nd, j)];
-		}
-		konst[r] = (uint8_t)k;
-	}
-}
-
-/* ---- analysis of an existing pipeline -------------------------------- */
-
-/* Cycle and levels of one node from its operands'; returns 0 if the
- * operands disagree on the cycle. */
-static int analyze_node(const Module *m, Ref r, const uint8_t *konst,
-                        uint32_t *cyc, uint32_t *lev, uint32_t *fa)
-{
-	const Node *n = ir_get(m, r);
-	uint32_t c = 0, l = 0, a = 0;
-	int seen = 0, ok = 1;
-	for (uint32_t j = 0; j < n->nargs; j++) {
-		Ref p = ir_arg(m, n, j);
-		if (konst[p])
-			continue;
-		if (seen && cyc[p] != c)
-			ok = 0;
-		if (!seen || cyc[p] > c)
-			c = cyc[p];
-		seen = 1;
-		if (n->op != OP_REG) {
-			l = lev[p] > l ? lev[p] : l;
-			a = fa[p] > a ? fa[p] : a;
-		}
-	}
-	if (n->op == OP_REG) {
-		cyc[r] = c + 1;
-		lev[r] = fa[r] = 0;
-	} else {
-		unsigned d = pipe_levels(m, r);
-		cyc[r] = c;
-		lev[r] = l + d;
-		fa[r] = a + d;
-	}
-	return ok;
-}
-
-static void analyze_ports(const Module *m, const Ref *order, int64_t n,
-                          const uint8_t *konst, const uint32_t *cyc, PipeInfo *pi)
-{
-	int seen = 0;
-	for (int64_t i = 0; i < n; i++) {
-		const Node *nd = ir_get(m, order[i]);
-		if (nd->op != OP_OUTPUT || konst[ir_arg(m, nd, 0)])
-			continue;
-		uint32_t c = cyc[order[i]];
-		if (seen && c != pi->latency && pi->bad == NOREF)
-			pi->bad = order[i];
-		if (!seen || c > pi->latency)
-			pi->latency = c;
-		seen = 1;
-	}
-}
-
-int pipeline_analyze(const Module *m, PipeInfo *pi)
-{
-	uint32_t nn = m->nnodes ? m->nnodes : 1;
-	Ref *order = xmalloc(nn * sizeof *order);
-	memset(pi, 0, sizeof *pi);
-	pi->bad = NOREF;
-	int64_t n = ir_topo(m, order);
-	if (n < 0) {
-		free(order);
-		return -1;
-	}
-	uint8_t *konst = xcalloc(nn, 1);
-	uint32_t *cyc = xcalloc(nn, sizeof *cyc), *lev = xcalloc(nn, sizeof *lev);
-	uint32_t *fa = xcalloc(nn, sizeof *fa);
-	mark_konst(m, order, n, konst);
-	for (int64_t i = 0; i < n; i++) {
-		Ref r = order[i];
-		const Node *nd = ir_get(m, r);
-		if (konst[r] || pipe_source(nd->op))
-			continue;
-		if (!analyze_node(m, r, konst, cyc, lev, fa) && pi->bad == NOREF)
-			pi->bad = r;
-		if (nd->op == OP_REG) {
-			pi->regs++;
-			pi->reg_bits += (uint64_t)nd->width * nd->len;
-		}
-		if (lev[r] > pi->max_levels)
-			pi->max_levels = lev[r];
-		if (lev[r] && fa[r] + nd->width - 1 > pi->fa_path)
-			pi->fa_path = fa[r] + nd->width - 1;
-	}
-	analyze_ports(m, order, n, konst, cyc, pi);
-	free(order);
-	free(konst);
-	free(cyc);
-	free(lev);
-	free(fa);
-	return 0;
-}
+#include "timing.h"
 
 /* ---- the pass ---------------------------------------------------------- */
 
@@ -268,7 +91,7 @@ static void schedule_node(const Module *m, Ref r, unsigned depth, Sched *s)
 
 static void schedule(const Module *m, const Ref *order, int64_t n, unsigned depth, Sched *s)
 {
-	mark_konst(m, order, n, s->konst);
+	pipe_mark_konst(m, order, n, s->konst);
 	for (int64_t i = 0; i < n; i++) {
 		Ref r = order[i];
 		const Node *nd = ir_get(m, r);
@@ -430,6 +253,10 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	rewire(m, nold, &s, base, chain, src);
 	if (made)
 		ir_compact(m);
+	/* Registers moved past a free op (shl, ext) leave the op's old copy
+	 * unused: drop it, so that -O1 output is a fixed point of -O1. */
+	if (made || split)
+		pass_dce(m, NULL);
 	report(m, o, s.over);
 	free(order);
 	free(s.stage);

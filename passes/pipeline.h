@@ -1,39 +1,14 @@
 /*
- * pipeline.h -- the pipeline pass's delay model and its analysis, shared
- * with the Verilog backend (which needs the latency and checks balance).
- *
- * Delay model (docs/hardware.md): each node costs pipe_levels() "adder
- * levels" -- one level is one carry-propagate adder of the design's usual
- * width.  pipeline_analyze() walks a (possibly pipelined) module and
- * reports its latency, its registers and whether every node's operands come
- * from the same clock cycle.
+ * pipeline.h -- the pipeline pass's helpers (pipeline_place.c,
+ * pipeline_rewrite.c).  The delay model and the analysis of a pipelined
+ * module (pipe_levels, pipeline_analyze) are in ir/timing.h.
  */
 #ifndef JEPAC_PIPELINE_H
 #define JEPAC_PIPELINE_H
 
-#include "ir.h"
+#include "timing.h"
 
-typedef struct PipeInfo {
-	Ref bad;             /* NOREF, or the first node whose operands arrive in different cycles */
-	uint32_t latency;    /* clock cycles from the input ports to the output ports */
-	uint32_t regs;       /* reg nodes */
-	uint64_t reg_bits;   /* their bits (width * lanes) */
-	uint32_t max_levels; /* most adder levels on a path between registers or ports */
-	uint32_t fa_path;    /* estimated critical path in full-adder bit levels (ripple model) */
-} PipeInfo;
 
-/* Nodes that start a timeline of their own at cycle 0 (docs/hardware.md,
- * "Streams"): input ports, and in a stream the token ops whose value does
- * not come through the wiring of their operand in the same cycle -- tpos
- * (a row chosen by the token index), tall and tdelay (window buffers read
- * by the next phase's sequencer) and tpick (a register per window). */
-static inline int pipe_source(int op)
-{
-	return op == OP_INPUT || op == OP_TPOS || op == OP_TALL || op == OP_TDELAY ||
-	       op == OP_TPICK;
-}
-/* Adder levels of node r by the delay model (0 = wiring). */
-unsigned pipe_levels(const Module *m, Ref r);
 /* Moves the stages of an ASAP schedule (stage[] per node; inputs 0,
  * outputs at the latency; konst[] marks constant-class nodes) to cut the
  * delay chains' register bits, keeping the latency and every stage's adder
@@ -49,7 +24,5 @@ uint32_t pipe_split_extracts(Module *m);
  * other regions one copy per reading region (pipeline_rewrite.c), so
  * regions can be scheduled apart.  Returns the copies made. */
 uint32_t pipe_unshare(Module *m);
-/* Fills *pi.  Returns 0, or -1 on a feedback cycle. */
-int pipeline_analyze(const Module *m, PipeInfo *pi);
 
 #endif

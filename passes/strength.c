@@ -23,7 +23,7 @@ int pass_strength(Module *m, const PassOpts *o)
 {
 	unsigned ops = CMVM_K_CMUL | CMVM_K_VCMUL | CMVM_K_MATVEC | CMVM_K_BMATVEC |
 	               CMVM_K_VCSUM;
-	if (!cmvm_lower(m, ops, CMVM_ODD, o ? o->log : NULL, "strength-reduce"))
+	if (!cmvm_lower(m, ops, CMVM_ODD, o ? o->log : NULL, o ? o->vlog : NULL, "strength-reduce"))
 		return 0;
 	ir_compact(m);
 	return 1;

@@ -13,6 +13,7 @@
  * 2 bad command line.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,104 @@
 #include "backends.h"
 #include "frontend.h"
 #include "passes.h"
+#include "timing.h"
 
 #define JEPAC_VERSION "0.1.0"
 
-/* The driver's only mutable global: the output file, whose temporary twin
- * is removed if the run fails (fatal() calls jepac_cleanup before exiting). */
+/* The driver's mutable globals: the output file, whose temporary twin is
+ * removed if the run fails (fatal() calls jepac_cleanup before exiting), and
+ * the progress display below. */
 static OutFile out;
+
+/* Progress on a terminal.  When stderr is a terminal (and no option writes
+ * its own lines there), a helper thread shows "jepac: [i/n] STEP  T s" on
+ * one line, redrawn twice a second, once the compile has run for
+ * JEPAC_PROGRESS_AFTER seconds (default 3); the line is erased when the
+ * work is done.  Steps: load, each pass, emit.  Nothing is written when
+ * stderr is not a terminal. */
+static struct Progress {
+	pthread_mutex_t mu;
+	pthread_t th;
+	int on, stop, shown, i, n;
+	const char *what;
+	double t0, after;
+} prog = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *progress_main(void *arg)
+{
+	(void)arg;
+	struct timespec tick = {0, 100000000};
+	for (int k = 0;; k++) {
+		pthread_mutex_lock(&prog.mu);
+		if (prog.stop) {
+			pthread_mutex_unlock(&prog.mu);
+			return NULL;
+		}
+		double t = now_s() - prog.t0;
+		if (t >= prog.after && k % 5 == 0) {
+			fprintf(stderr, "\033[Kjepac: [%d/%d] %s  %.0f s\r", prog.i, prog.n, prog.what, t);
+			fflush(stderr);
+			prog.shown = 1;
+		}
+		pthread_mutex_unlock(&prog.mu);
+		nanosleep(&tick, NULL);
+	}
+}
+
+static void progress_start(int nsteps)
+{
+	const char *a = getenv("JEPAC_PROGRESS_AFTER");
+	prog.after = a && *a ? atof(a) : 3.0;
+	prog.t0 = now_s();
+	prog.n = nsteps;
+	prog.i = 1;
+	prog.what = "load";
+	if (prog.after <= 0) {   /* (shown at once: what the tests rely on) */
+		fprintf(stderr, "\033[Kjepac: [1/%d] load  0 s\r", nsteps);
+		prog.shown = 1;
+	}
+	prog.on = pthread_create(&prog.th, NULL, progress_main, NULL) == 0;
+}
+
+static void progress_step(const char *what)
+{
+	if (!prog.on)
+		return;
+	pthread_mutex_lock(&prog.mu);
+	prog.i++;
+	prog.what = what;
+	pthread_mutex_unlock(&prog.mu);
+}
+
+static void progress_stop(void)
+{
+	if (!prog.on)
+		return;
+	pthread_mutex_lock(&prog.mu);
+	prog.stop = 1;
+	pthread_mutex_unlock(&prog.mu);
+	pthread_join(prog.th, NULL);
+	prog.on = 0;
+	if (prog.shown)
+		fputs("\033[K", stderr);
+}
 
 void jepac_cleanup(void)
 {
+	if (prog.on) {   /* (an error line was just printed: leave it) */
+		pthread_mutex_lock(&prog.mu);
+		prog.stop = 1;
+		pthread_mutex_unlock(&prog.mu);
+		pthread_join(prog.th, NULL);
+		prog.on = 0;
+	}
 	out_discard(&out);
 }
 
@@ -61,8 +151,10 @@ static void usage(FILE *f)
 	      "Options:\n"
 	      "  -O0 | -O1 | -O2       optimisation level (default -O1)\n"
 	      "  --passes=a,b,c        run exactly these passes instead of the -O pipeline\n"
-	      "  --emit=KIND           ir | dot | c | verilog | stats (default ir)\n"
-	      "  -o FILE               write the output to FILE (default stdout)\n"
+	      "  --emit=KIND           ", f);
+	backend_print_kinds(f, " | ");
+	fprintf(f, " (default %s)\n", backend_at(0)->name);
+	fputs(	      "  -o FILE               write the output to FILE (default stdout)\n"
 	      "  --run                 read input vectors from stdin, print output vectors\n"
 	      "  --float               with --run: evaluate the float graph (no lowering)\n"
 	      "  --raw                 ports as integer codes (--run, --emit=c)\n"
@@ -86,10 +178,12 @@ static void usage(FILE *f)
 	      "  --print-after-all     dump the IR to stderr after every pass\n"
 	      "  --verify-each         run the verifier after every pass\n"
 	      "  --stats               print a summary to stderr\n"
+	      "  -v, --verbose         --stats plus one line per constant matrix solved\n"
 	      "  --time-passes         print wall and CPU time and node count after each pass,\n"
 	      "                        loading and emitting to stderr\n"
 	      "  --help, --version\n"
 	      "\n", f);
+	backend_print_help(f);
 	pass_print_help(f);
 }
 
@@ -140,10 +234,9 @@ static int one_of(const char *s, const char *const *list)
 
 static void parse_args(int argc, char **argv, Options *o)
 {
-	static const char *const emits[] = {"ir", "dot", "c", "verilog", "stats", NULL};
 	static const char *const quants[] = {"q4-pred", "full", "none", NULL};
 	const char *v;
-	o->emit = "ir";
+	o->emit = backend_at(0)->name;
 	o->popts.olevel = 1;
 	o->popts.act_bits = 16;
 	o->popts.stage_depth = 4;
@@ -165,8 +258,13 @@ static void parse_args(int argc, char **argv, Options *o)
 				bad_flag("-o needs a file name");
 			o->output = argv[++i];
 		} else if ((v = flag_value(argc, argv, &i, "--emit"))) {
-			if (!one_of(v, emits))
-				bad_flag("--emit: unknown kind '%s' (ir, dot, c, verilog, stats)", v);
+			if (!backend_find(v)) {
+				char kinds[256] = "";
+				for (int k = 0; backend_at(k); k++)
+					snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s",
+					         k ? ", " : "", backend_at(k)->name);
+				bad_flag("--emit: unknown kind '%s' (%s)", v, kinds);
+			}
 			o->emit = v;
 		} else if ((v = flag_value(argc, argv, &i, "--passes"))) {
 			o->passes = v;
@@ -181,6 +279,9 @@ static void parse_args(int argc, char **argv, Options *o)
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
 			o->popts.log = stderr;  /* passes report what they did */
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			o->stats = 1;           /* --stats plus the per-matrix solver log */
+			o->popts.log = o->popts.vlog = stderr;
 		} else if (strcmp(a, "--time-passes") == 0) {
 			o->time_passes = 1;
 		} else if (strcmp(a, "--run") == 0) {
@@ -283,6 +384,7 @@ static void time_report(const Options *o, const char *what, Stamp t0, const Modu
 
 static void run_pass(Module *m, const PassInfo *p, const Options *o)
 {
+	progress_step(p->name);
 	Stamp t0 = stamp_now();
 	p->fn(m, &o->popts);
 	time_report(o, p->name, t0, m);
@@ -307,6 +409,23 @@ static void run_pipeline(Module *m, const Options *o)
 		run_pass(m, pass_find(*p), o);
 }
 
+/* The number of passes run_pipeline will run (for the progress display). */
+static int count_passes(const Options *o)
+{
+	int n = 0;
+	if (o->real_run)
+		return 0;
+	if (o->passes) {
+		n = *o->passes != 0;
+		for (const char *s = o->passes; *s; s++)
+			n += *s == ',';
+		return n;
+	}
+	for (const char *const *p = pass_olist(o->popts.olevel); *p; p++)
+		n++;
+	return n;
+}
+
 /* Does the pass list turn weights into adders (one per weight use)? */
 static int expands_weights(const Options *o)
 {
@@ -329,7 +448,7 @@ static int expands_weights(const Options *o)
  * figure instead of exhausting memory hours later. */
 static void size_guard(const Module *m, const Options *o)
 {
-	uint64_t uses = stats_nonzero_uses(&o->eopts);
+	uint64_t uses = census_nonzero_uses(o->eopts.census, o->eopts.census_n);
 	if (o->max_uses && uses > o->max_uses && !o->run && expands_weights(o))
 		fatal(o->input, "design too large to hardwire at one input per clock: %llu nonzero "
 		      "weight uses in top '%s' (limit %llu; each costs ~130 bytes of compile memory "
@@ -534,16 +653,7 @@ static void emit(const Module *m, const Options *o)
 {
 	out_open(&out, o->output);
 	FILE *f = out.f;
-	if (strcmp(o->emit, "ir") == 0)
-		ir_print(m, f);
-	else if (strcmp(o->emit, "dot") == 0)
-		emit_dot(m, f, &o->eopts);
-	else if (strcmp(o->emit, "c") == 0)
-		emit_c(m, f, &o->eopts);
-	else if (strcmp(o->emit, "verilog") == 0)
-		emit_verilog(m, f, &o->eopts);
-	else
-		emit_stats(m, f, &o->eopts);
+	backend_find(o->emit)->fn(m, f, &o->eopts);
 	out_close(&out);
 }
 
@@ -573,6 +683,9 @@ int main(int argc, char **argv)
 	Options o = {0};
 	parse_args(argc, argv, &o);
 	o.eopts.input_name = o.input;
+	if (isatty(STDERR_FILENO) && !o.stats && !o.time_passes && !o.print_after &&
+	    !o.print_after_all)
+		progress_start(count_passes(&o) + 2);
 	Stamp t0 = stamp_now();
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
@@ -586,10 +699,12 @@ int main(int argc, char **argv)
 	if (o.stats)
 		stats_summary(m, &o.eopts, stderr);
 	Stamp te = stamp_now();
+	progress_step(o.run ? "run" : "emit");
 	if (o.run)
 		run_to_output(m, &o);
 	else
 		emit(m, &o);
+	progress_stop();
 	time_report(&o, o.run ? "run" : "emit", te, m);
 	time_report(&o, "total", t0, m);
 	free(o.eopts.census);

@@ -4,7 +4,7 @@
 # Usage (repo root): /usr/bin/python3 bench/cmvm/pusht.py BIN_DIR CKPT [TOP] [LEVELS]
 #   e.g. bench/cmvm/pusht.py build/g2/bin /tmp/g2/pusht.bin predictor 0,1,2
 #
-# For each level it runs `jepac -ON --stats --top=TOP --emit=stats CKPT` under
+# For each level it runs `jepac -ON --verbose --top=TOP --emit=stats CKPT` under
 # /usr/bin/time and reads (1) the stats JSON totals (backends/stats.c) and
 # (2) the per-matrix log lines of strength-reduce / cse (cmvm_lower.c):
 #   cse:   bmatvec NAME RxC lanes L: A adders, NZ nonzero, depth D, fa_bits F
@@ -39,7 +39,7 @@ def kind_of(name):
 def run(bindir, ckpt, top, level):
     out = "/tmp/jepac-pusht-bench-O%d.json" % level
     cmd = ["/usr/bin/time", "-f", "TIME %e %U %S %M", bindir + "/jepac", "-O%d" % level,
-           "--stats", "--top=" + top, "--emit=stats", ckpt, "-o", out]
+           "--verbose", "--top=" + top, "--emit=stats", ckpt, "-o", out]
     p = subprocess.run(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     if p.returncode:
         sys.exit("jepac failed: " + p.stderr[-2000:])

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """ref_lewm.py -- an independent PyTorch reference of the LeWM forward pass.
 
-Checks `jepac --run --float` against the equations of shared/lewm.md:
+Checks `jepac --run --float` against the equations of docs/lewm.md:
 
   ref_lewm.py check DIR --top=TOP[,TOP...] [--quant=none|q4-pred|full] [--all-tokens]
                         [--n=5] [--seed=1] [--tol=1e-4] [--jepac=jepac]
@@ -19,7 +19,7 @@ Checks `jepac --run --float` against the equations of shared/lewm.md:
 
 The reference uses torch's own conv1d, conv2d, layer_norm, batch_norm and
 gelu, so it shares no code with jepac.  --quant=q4-pred applies the LQ40
-exporter's Q4 rules (shared/lq40.md) to the five predictor matrices of each
+exporter's Q4 rules (docs/lq40.md) to the five predictor matrices of each
 block before evaluating, as jepac does; --quant=full also its INT8 rules to
 the six matrices of each encoder layer.
 """
@@ -96,7 +96,7 @@ def config(cfg):
     }
 
 
-# ---- Q4 rules (shared/lq40.md), for --quant=q4-pred ------------------------
+# ---- Q4 rules (docs/lq40.md), for --quant=q4-pred ------------------------
 
 PRED_MATS = ["adaLN_modulation.1", "attn.to_qkv", "attn.to_out.0", "mlp.net.1", "mlp.net.4"]
 

@@ -3,7 +3,7 @@
 
     lqref.py --mode=MODE MODEL.safetensors CONFIG.json OUT.bin
 
-Implements ../../../../shared/lq40.md directly from a float safetensors
+Implements docs/lq40.md directly from a float safetensors
 checkpoint: its own safetensors parser, its own quantization rules in f32
 (round half away from zero, f32 reciprocal), Wanda pruning with a stable
 argsort, the current layout (alphabetical compact JSON, trailer).  Shares no
