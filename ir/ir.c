@@ -365,14 +365,20 @@ int64_t ir_topo(const Module *m, Ref *order)
 	return k == UINT32_MAX ? -1 : (int64_t)k;
 }
 
-void ir_compact(Module *m)
+uint32_t ir_order(const Module *m, Ref *order)
 {
-	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
 	uint32_t k = index_order(m, order);
 	if (k == UINT32_MAX)
 		k = topo_order(m, order, 1);
 	if (k == UINT32_MAX)   /* register feedback: registers may come before their operands */
 		k = topo_order(m, order, 0);
+	return k;
+}
+
+void ir_compact(Module *m)
+{
+	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
+	uint32_t k = ir_order(m, order);
 	Ref *newid = xmalloc((m->nnodes + 1) * sizeof *newid);
 	for (Ref r = 0; r < m->nnodes; r++)
 		newid[r] = NOREF;

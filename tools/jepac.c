@@ -110,7 +110,7 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 		return argv[*i] + n + 1;
 	if (argv[*i][n] == 0) {
 		if (*i + 1 >= argc)
-			bad_flag("%s needs a value", name);
+			bad_flag("%s needs a value", ESC(name));
 		return argv[++*i];
 	}
 	return NULL;
@@ -122,7 +122,7 @@ static int int_value(const char *flag, const char *s, int lo, int hi)
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < lo || v > hi)
-		bad_flag("%s: '%s' is not an integer in %d..%d", flag, s, lo, hi);
+		bad_flag("%s: '%s' is not an integer in %d..%d", flag, ESC(s), lo, hi);
 	return (int)v;
 }
 
@@ -162,13 +162,13 @@ static void parse_args(int argc, char **argv, Options *o)
 			o->output = argv[++i];
 		} else if ((v = flag_value(argc, argv, &i, "--emit"))) {
 			if (!one_of(v, emits))
-				bad_flag("--emit: unknown kind '%s' (ir, dot, c, verilog, stats)", v);
+				bad_flag("--emit: unknown kind '%s' (ir, dot, c, verilog, stats)", ESC(v));
 			o->emit = v;
 		} else if ((v = flag_value(argc, argv, &i, "--passes"))) {
 			o->passes = v;
 		} else if ((v = flag_value(argc, argv, &i, "--print-after"))) {
 			if (!pass_find(v))
-				bad_flag("--print-after: unknown pass '%s'", v);
+				bad_flag("--print-after: unknown pass '%s'", ESC(v));
 			o->print_after = v;
 		} else if (strcmp(a, "--print-after-all") == 0) {
 			o->print_after_all = 1;
@@ -197,7 +197,7 @@ static void parse_args(int argc, char **argv, Options *o)
 			else if (strcmp(v, "ripple") == 0)
 				o->eopts.adder = 1;
 			else
-				bad_flag("--adder: unknown style '%s' (infer, ripple)", v);
+				bad_flag("--adder: unknown style '%s' (infer, ripple)", ESC(v));
 		} else if (strcmp(a, "--all-tokens") == 0) {
 			o->lopts.all_tokens = 1;
 		} else if ((v = flag_value(argc, argv, &i, "--top"))) {
@@ -206,7 +206,7 @@ static void parse_args(int argc, char **argv, Options *o)
 			o->lopts.config = v;
 		} else if ((v = flag_value(argc, argv, &i, "--quant"))) {
 			if (!one_of(v, quants))
-				bad_flag("--quant: unknown mode '%s' (q4-pred, full, none)", v);
+				bad_flag("--quant: unknown mode '%s' (q4-pred, full, none)", ESC(v));
 			o->lopts.quant = v;
 		} else if ((v = flag_value(argc, argv, &i, "--act-bits"))) {
 			o->popts.act_bits = int_value("--act-bits", v, 4, 32);
@@ -218,11 +218,11 @@ static void parse_args(int argc, char **argv, Options *o)
 			else if (strcmp(v, "auto") == 0)
 				o->popts.pipeline = 1;
 			else
-				bad_flag("--pipeline: unknown value '%s' (none, auto)", v);
+				bad_flag("--pipeline: unknown value '%s' (none, auto)", ESC(v));
 		} else if (a[0] == '-' && a[1] != 0) {
-			bad_flag("unknown option '%s'", a);
+			bad_flag("unknown option '%s'", ESC(a));
 		} else if (o->input) {
-			bad_flag("more than one input file ('%s' and '%s')", o->input, a);
+			bad_flag("more than one input file ('%s' and '%s')", ESC(o->input), ESC(a));
 		} else {
 			o->input = a;
 		}
@@ -233,7 +233,7 @@ static void parse_args(int argc, char **argv, Options *o)
 		char *list = xstrdup(o->passes);
 		for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
 			if (!pass_find(p))
-				bad_flag("--passes: unknown pass '%s'", p);
+				bad_flag("--passes: unknown pass '%s'", ESC(p));
 		free(list);
 	}
 }
@@ -326,7 +326,7 @@ static void size_guard(const Module *m, const Options *o)
 		fatal(o->input, "design too large to hardwire at one input per clock: %llu nonzero "
 		      "weight uses in top '%s' (limit %llu; each costs ~130 bytes of compile memory "
 		      "at -O2; --max-weight-uses=N raises the limit)",
-		      (unsigned long long)uses, ir_strget(m, m->name), (unsigned long long)o->max_uses);
+		      (unsigned long long)uses, ESC(ir_strget(m, m->name)), (unsigned long long)o->max_uses);
 }
 
 /* ---- --run: vectors in, vectors out ---------------------------------- */
@@ -436,6 +436,44 @@ static void parse_vector(char *line, long lineno, int raw, const RunPort *ports,
 		fatal("<stdin>", "line %ld: expected %zu values, got %zu", lineno, n, k);
 }
 
+/* A vector line is at most VEC_LINE_BASE + VEC_LINE_PER_LANE * (input
+ * lanes) bytes: room for any integer code and any sensible real per lane.
+ * Reading stops at the limit, so an endless line costs no memory. */
+#define VEC_LINE_BASE 4096
+#define VEC_LINE_PER_LANE 64
+
+/* Reads one line of vector text into *buf (NUL-terminated, newline kept).
+ * Returns 0 at the end of the input; a NUL byte, a line over max bytes or a
+ * last line without its newline is a one-line error. */
+static int read_vec_line(char **buf, size_t *cap, size_t max, long lineno)
+{
+	size_t n = 0;
+	int c;
+	while ((c = getchar()) != EOF) {
+		if (c == 0)
+			fatal("<stdin>", "line %ld: NUL byte at column %zu", lineno, n + 1);
+		if (n >= max)
+			fatal("<stdin>", "line %ld: longer than %zu bytes (the limit for %zu input "
+			      "lanes: %d + %d per lane)", lineno, max,
+			      (max - VEC_LINE_BASE) / VEC_LINE_PER_LANE, VEC_LINE_BASE, VEC_LINE_PER_LANE);
+		if (n + 2 > *cap) {
+			*cap = *cap ? 2 * *cap : 256;
+			*buf = xrealloc(*buf, *cap);
+		}
+		(*buf)[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (ferror(stdin))
+		fatal("<stdin>", "line %ld: read error", lineno);
+	if (n == 0)
+		return 0;
+	if ((*buf)[n - 1] != '\n')
+		fatal("<stdin>", "line %ld: no newline at the end of the input", lineno);
+	(*buf)[n] = 0;
+	return 1;
+}
+
 /* Prints output lane i of port p: a code (raw) or its real value. */
 static void print_lane(const RunPort *p, int raw, int first, int64_t code, double real)
 {
@@ -486,8 +524,8 @@ static void run_vectors(const Module *m, const Options *o)
 	char *line = NULL;
 	size_t cap = 0;
 	long lineno = 0, nvec = 0;
-	while (getline(&line, &cap, stdin) != -1) {
-		lineno++;
+	size_t max = VEC_LINE_BASE + VEC_LINE_PER_LANE * nin;
+	while (read_vec_line(&line, &cap, max, ++lineno)) {
 		char *p = line;
 		while (is_space(*p))
 			p++;
