@@ -85,6 +85,12 @@ static void usage(FILE *f)
 	      "  --time-passes         print wall and CPU time and node count after each pass,\n"
 	      "                        loading and emitting to stderr\n"
 	      "  --help, --version\n"
+	      "\n"
+	      "Limits (each refusal is one error line, exit status 1):\n"
+	      "  weight uses          --max-weight-uses (default 64000000)\n"
+	      "  memory               an allocation the machine refuses: 'out of memory', no output\n"
+	      "  --run vector lines   4096 + 64 bytes per input lane; no NUL byte; final newline\n"
+	      "  config.json sizes    1..10^7, checked against the tensors the file holds\n"
 	      "\n", f);
 	pass_print_help(f);
 }
