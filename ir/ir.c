@@ -365,6 +365,19 @@ int64_t ir_topo(const Module *m, Ref *order)
 	return k == UINT32_MAX ? -1 : (int64_t)k;
 }
 
+int ir_in_order(const Module *m)
+{
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = &m->nodes[r];
+		if (n->flags & NF_DEAD)
+			continue;
+		for (uint32_t i = 0; i < n->nargs; i++)
+			if (ir_arg(m, n, i) >= r)
+				return 0;
+	}
+	return 1;
+}
+
 uint32_t ir_order(const Module *m, Ref *order)
 {
 	uint32_t k = index_order(m, order);

@@ -214,6 +214,11 @@ void ir_compact(Module *m);
  * order[] (room for nnodes).  Passes that need operands first use it rather
  * than index order, so they stay linear when the text lists users first. */
 uint32_t ir_order(const Module *m, Ref *order);
+/* 1 if every live node's operands come before it (one sequential scan).
+ * The driver compacts a module read out of order, so that passes and
+ * backends sweep memory in order (a shuffled 1M-node module made every
+ * pass 2x slower per node through cache misses alone). */
+int ir_in_order(const Module *m);
 /* Topological order of the live nodes following every operand, registers
  * included (input ports first).  Returns the number placed in order[]
  * (room for nnodes), or -1 if a register closes a feedback loop. */

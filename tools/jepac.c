@@ -612,6 +612,8 @@ int main(int argc, char **argv)
 	Stamp t0 = stamp_now();
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
+	if (!ir_in_order(m))   /* .jir text with users before operands */
+		ir_compact(m);
 	stats_census(m, &o.eopts);
 	size_guard(m, &o);
 	time_report(&o, "load", t0, m);
