@@ -612,7 +612,9 @@ int main(int argc, char **argv)
 	Stamp t0 = stamp_now();
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
-	if (!ir_in_order(m))   /* .jir text with users before operands */
+	/* .jir text with users before operands: renumber operands-first, except
+	 * for --emit=ir, whose printer keeps the text's order (round trip) */
+	if ((o.run || strcmp(o.emit, "ir") != 0) && !ir_in_order(m))
 		ir_compact(m);
 	stats_census(m, &o.eopts);
 	size_guard(m, &o);
