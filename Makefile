@@ -65,6 +65,11 @@ check-sanitize: deps
 	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:abort_on_error=1 sh tools/check.sh build/san/bin
 
+# A short AFL++ campaign on every input format (tools/fuzz/run.sh; installs
+# afl++ and clang if missing).  FUZZ_TIME=seconds (default 300) in all.
+fuzz:
+	@sh tools/fuzz/run.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh $(BUILD)/bin
@@ -72,5 +77,5 @@ demo: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps check check-full check-sanitize demo clean
+.PHONY: all deps check check-full check-sanitize demo fuzz clean
 -include $(LIBOBJ:.o=.d) $(TOOLSRC:%.c=$(BUILD)/obj/%.d)

@@ -238,7 +238,7 @@ static void lut_expr(const CGen *g, const Node *n, int ct32, Buf *e)
 	const Node *x = ir_get(g->m, a);
 	const Tensor *t = ir_tget(g->m, n->aux);
 	if (x->width > 30 || t->n != ((size_t)1 << x->width))
-		fatal(NULL, "--emit=c: lut of tensor '%s' needs 2^%u elements", ir_strget(g->m, t->name), x->width);
+		fatal(NULL, "--emit=c: lut of tensor '%s' needs 2^%u elements", ESC(ir_strget(g->m, t->name)), x->width);
 	Buf r;
 	rd(g, a, n->len, 0, &r);
 	bf(e, "(%s)JT%u((size_t)(%s & 0x%llxu))", ct_name(ct32), n->aux, r.s,

@@ -154,7 +154,7 @@ static void emit_tensor(CGen *g, uint32_t id)
 	const Tensor *t = ir_tget(g->m, id);
 	FILE *f = g->f;
 	if (!tensor_has_codes(t))
-		fatal(NULL, "--emit=c: tensor '%s' has no integer codes", ir_strget(g->m, t->name));
+		fatal(NULL, "--emit=c: tensor '%s' has no integer codes", ESC(ir_strget(g->m, t->name)));
 	int32_t bias = choose_bias(t);
 	fprintf(f, "/* tensor %u: \"%s\", %zu codes */\n", id, ir_strget(g->m, t->name), t->n);
 	if (bias == INT32_MIN) {
@@ -339,11 +339,19 @@ static void emit_port_table(const CGen *g, int op, const char *name)
 }
 
 static const char *const main_body =
-"static size_t jc_line(char **buf, size_t *cap)\n{\n\tsize_t n = 0;\n"
-"\tfor (;;) {\n\t\tif (*cap - n < 2) {\n\t\t\t*cap = *cap ? *cap * 2 : 4096;\n"
+/* the same strict line reader as jepac --run (tools/jepac.c read_vec_line) */
+"static size_t jc_line(char **buf, size_t *cap, long line)\n{\n"
+"\tsize_t n = 0, max = 4096 + 64 * (size_t)JEPAC_IN_LANES;\n\tint c;\n"
+"\twhile ((c = getchar()) != EOF) {\n"
+"\t\tif (c == 0)\n\t\t\tjc_fail(line, \"NUL byte at column %zu\", n + 1, 0);\n"
+"\t\tif (n >= max)\n\t\t\tjc_fail(line, \"longer than %zu bytes (the limit for %zu input "
+"lanes: 4096 + 64 per lane)\", max, JEPAC_IN_LANES);\n"
+"\t\tif (n + 2 > *cap) {\n\t\t\t*cap = *cap ? *cap * 2 : 256;\n"
 "\t\t\t*buf = realloc(*buf, *cap);\n\t\t\tif (!*buf)\n\t\t\t\texit(2);\n\t\t}\n"
-"\t\tif (!fgets(*buf + n, (int)(*cap - n), stdin))\n\t\t\treturn n;\n"
-"\t\tn += strlen(*buf + n);\n\t\tif (n && (*buf)[n - 1] == '\\n')\n\t\t\treturn n;\n\t}\n}\n"
+"\t\t(*buf)[n++] = (char)c;\n\t\tif (c == '\\n')\n\t\t\tbreak;\n\t}\n"
+"\tif (ferror(stdin))\n\t\tjc_fail(line, \"read error\", 0, 0);\n"
+"\tif (n && (*buf)[n - 1] != '\\n')\n\t\tjc_fail(line, \"no newline at the end of the input\", 0, 0);\n"
+"\tif (n)\n\t\t(*buf)[n] = 0;\n\treturn n;\n}\n"
 "static const size_t jc_nin = JEPAC_IN_LANES;\n"
 "static void jc_parse(char *s, long line, int64_t *in, int raw)\n{\n"
 "\tsize_t k = 0, lane = 0, p = 0;\n\tfor (;; k++) {\n"
@@ -374,7 +382,7 @@ static const char *const main_body =
 " * jc_pow2(-JC_OUT[p][1]));\n\t\t}\n\tputchar('\\n');\n}\n"
 "int main(void)\n{\n\tstatic int64_t in[JEPAC_IN_LANES + 1], out[JEPAC_OUT_LANES + 1];\n"
 "\tchar *buf = NULL;\n\tsize_t cap = 0;\n\tlong line = 0;\n"
-"\twhile (jc_line(&buf, &cap) > 0) {\n\t\tchar *p = buf;\n\t\tline++;\n"
+"\twhile (jc_line(&buf, &cap, ++line) > 0) {\n\t\tchar *p = buf;\n"
 "\t\twhile (jc_space(*p))\n\t\t\tp++;\n\t\tif (!*p || *p == '#')\n\t\t\tcontinue;\n"
 "\t\tjc_parse(buf, line, in, JC_RAW);\n\t\tjepac_eval(in, out);\n\t\tjc_print(out, JC_RAW);\n\t}\n"
 "\tfree(buf);\n\treturn fflush(stdout) != 0;\n}\n#endif\n";

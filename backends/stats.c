@@ -70,10 +70,11 @@ static int ctz64(int64_t v, int width)
 }
 
 /* Constant-zero low bits of every node (a lower bound; 0 when unknown). */
-static uint8_t *known_zero_bits(const Module *m)
+static uint8_t *known_zero_bits(const Module *m, const Ref *order, uint32_t nord)
 {
 	uint8_t *tz = xcalloc(m->nnodes + 1, 1);
-	for (Ref r = 0; r < m->nnodes; r++) {
+	for (uint32_t k = 0; k < nord; k++) {
+		Ref r = order[k];
 		const Node *n = ir_get(m, r);
 		const Ref *a = ir_args(m, n);
 		int z = 0;
@@ -175,19 +176,27 @@ static void add_node(const Module *m, Ref r, const uint8_t *tz, const uint64_t *
 /* Fills per-region costs (indexed by region string id) and the totals. */
 static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 {
-	uint8_t *tz = known_zero_bits(m);
+	/* operands first whatever the textual order (a sweep by index would
+	 * read operands not yet measured when users come first) */
+	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
+	uint32_t nord = ir_order(m, order);
+	uint8_t *done = xcalloc(m->nnodes + 1, 1);
+	uint8_t *tz = known_zero_bits(m, order, nord);
 	uint32_t *depth = xcalloc(m->nnodes + 1, sizeof *depth);
 	uint32_t *stage = xcalloc(m->nnodes + 1, sizeof *stage);
 	uint64_t *nzw = xcalloc(m->ntensors + 1, sizeof *nzw);
 	for (uint32_t t = 0; t < m->ntensors; t++)
 		if (tensor_has_codes(ir_tget(m, t)))
 			nzw[t] = tensor_nonzero(ir_tget(m, t));
-	for (Ref r = 0; r < m->nnodes; r++) {
+	for (uint32_t k = 0; k < nord; k++) {
+		Ref r = order[k];
 		const Node *n = ir_get(m, r);
+		done[r] = 1;
 		if (n->op == OP_REG) {
-			/* a register restarts the adder count and adds a stage */
+			/* a register restarts the adder count and adds a stage (one
+			 * closing a feedback loop comes before its operand) */
 			Ref a = ir_arg(m, n, 0);
-			stage[r] = a < r ? stage[a] + 1 : 1;
+			stage[r] = done[a] ? stage[a] + 1 : 1;
 			continue;
 		}
 		depth[r] = node_depth(m, n, depth);
@@ -221,6 +230,8 @@ static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 			tot->nonzero_uses += c[3];
 			tot->window_uses += c[4];
 		}
+	free(order);
+	free(done);
 	free(tz);
 	free(depth);
 	free(stage);

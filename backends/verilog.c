@@ -65,18 +65,41 @@ static char *sanitize(const char *pre, const char *s)
 	return out;
 }
 
-/* Makes names[i] differ from every names[j < i] by a suffix _N. */
+static size_t name_slot(char *const *key, size_t mask, const char *s)
+{
+	size_t i = (size_t)hash_bytes(s, strlen(s), 0) & mask;
+	while (key[i] && strcmp(key[i], s) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Makes names[i] differ from every names[j < i]: a taken name gets the
+ * first free suffix _N, N counted per name in a hash set, so n ports of one
+ * sanitized name cost O(n), not O(n^2). */
 static void uniquify(char **names, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t j = 0, suffix = 1; j < i; j++)
-			if (strcmp(names[i], names[j]) == 0) {
-				char *s = xmalloc(strlen(names[i]) + 16);
-				sprintf(s, "%s_%u", names[i], suffix++);
-				free(names[i]);
-				names[i] = s;
-				j = (uint32_t)-1;
-			}
+	size_t cap = 16;
+	while (cap < 2 * (size_t)n + 2)
+		cap *= 2;
+	char **key = xcalloc(cap, sizeof *key);
+	uint32_t *next = xcalloc(cap, sizeof *next);
+	for (uint32_t i = 0; i < n; i++) {
+		size_t b = name_slot(key, cap - 1, names[i]);
+		if (key[b]) {
+			char *s = xmalloc(strlen(names[i]) + 16);
+			size_t t;
+			do {
+				sprintf(s, "%s_%u", names[i], ++next[b]);
+				t = name_slot(key, cap - 1, s);
+			} while (key[t]);
+			free(names[i]);
+			names[i] = s;
+			b = t;
+		}
+		key[b] = names[i];
+	}
+	free(key);
+	free(next);
 }
 
 static int live(const Module *m, Ref r)
@@ -430,9 +453,9 @@ static void vw_free(VW *w)
 {
 	for (uint32_t k = 0; k < w->nreg; k++)
 		free(w->mname[k]);
-	for (uint32_t i = 0; i < ir_ninputs(w->m); i++)
-		free(w->iname[i]);
-	for (uint32_t i = 0; i < ir_noutputs(w->m); i++)
+	for (uint32_t i = 0, ni = ir_ninputs(w->m); i < ni; i++)   /* counts hoisted: */
+		free(w->iname[i]);                                      /* each is O(nodes) */
+	for (uint32_t i = 0, no = ir_noutputs(w->m); i < no; i++)
 		free(w->oname[i]);
 	free(w->iname);
 	free(w->oname);

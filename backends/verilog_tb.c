@@ -30,7 +30,7 @@ static int live(const Module *m, Ref r)
 static void tb_decls(VW *w)
 {
 	const Module *m = w->m;
-	uint32_t i = 0, o = 0;
+	uint32_t i = 0, o = 0, ni, no;
 	fprintf(w->f, "\nmodule %s_tb;\n\treg clk = 1'b0;\n\treg rst = 1'b1;\n"
 	        "\treg in_valid = 1'b0;\n\twire out_valid;\n", w->top);
 	for (Ref r = 0; r < m->nnodes; r++) {
@@ -51,10 +51,10 @@ static void tb_decls(VW *w)
 	        "\treg [63:0] vi, vo;\n\treg [8*1024-1:0] fname;\n"
 	        "\treg [15:0] lfsr = 16'hace1;\n\n\t%s dut (.clk(clk), .rst(rst), "
 	        ".in_valid(in_valid)", w->top);
-	for (i = 0; i < ir_ninputs(m); i++)
+	for (i = 0, ni = ir_ninputs(m); i < ni; i++)
 		fprintf(w->f, ", .%s(%s)", w->iname[i], w->iname[i]);
 	fputs(", .out_valid(out_valid)", w->f);
-	for (o = 0; o < ir_noutputs(m); o++)
+	for (o = 0, no = ir_noutputs(m); o < no; o++)
 		fprintf(w->f, ", .%s(%s)", w->oname[o], w->oname[o]);
 	fputs(");\n\n\talways #5 clk = ~clk;\n", w->f);
 }
@@ -63,7 +63,7 @@ static void tb_decls(VW *w)
 static void tb_read(VW *w)
 {
 	const Module *m = w->m;
-	uint32_t i = 0;
+	uint32_t i = 0, ni;
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
 		if (!live(m, r) || n->op != OP_INPUT)
@@ -80,7 +80,7 @@ static void tb_read(VW *w)
 		return;   /* tb_token presents the tokens */
 	/* Nonblocking: with blocking writes from this timed process Verilator
 	 * 5.006 did not re-evaluate the design's combinational logic. */
-	for (i = 0; i < ir_ninputs(m); i++)
+	for (i = 0, ni = ir_ninputs(m); i < ni; i++)
 		fprintf(w->f, "\t\t\t\t\t%s <= t_%s;\n", w->iname[i], w->iname[i]);
 }
 

@@ -53,10 +53,26 @@ typedef struct LewmConfig {
 	int latent_dim;
 } LewmConfig;
 
+/* A hash index from names to array positions (checkpoint.c): lookups in
+ * O(1), so matching a file's tensors against a config's list is linear in
+ * both.  Names are borrowed and must outlive the index. */
+typedef struct NameSlot {
+	const char *name;
+	size_t idx;
+} NameSlot;
+typedef struct NameIndex {
+	NameSlot *slot;      /* open addressing, cap a power of two; name NULL = free */
+	size_t cap, n;
+} NameIndex;
+size_t ni_find(const NameIndex *ix, const char *name);          /* SIZE_MAX if absent */
+int ni_add(NameIndex *ix, const char *name, size_t idx);        /* 0 if already there */
+void ni_free(NameIndex *ix);
+
 typedef struct Checkpoint {
 	char *path;          /* for error messages */
 	CkTensor *t;
 	size_t nt, capt;
+	NameIndex ix;        /* name -> index into t */
 	LewmConfig cfg;
 	char mode[16];       /* LQ40 mode ("q4-pred", "full", ...), or "float" */
 	int has_batchnorm;   /* 0 for LQ40: BatchNorm statistics are not stored */

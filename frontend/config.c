@@ -68,7 +68,7 @@ static void cfg_encoder(const CfgCtx *c, LewmConfig *cfg)
 			;
 		if (k == 4)
 			fatal(c->path, "config: unknown encoder size '%s' (tiny, small, base, custom)",
-			      sz->valuestring);
+			      ESC(sz->valuestring));
 	}
 	cfg_int(c, "hidden_size", &cfg->enc_hidden, sizes[k].h);
 	cfg_int(c, "num_hidden_layers", &cfg->enc_layers, sizes[k].l);

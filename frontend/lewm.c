@@ -88,7 +88,7 @@ static CkTensor *tneed(Builder *b, const char *fmt, ...)
 	va_end(ap);
 	CkTensor *t = ck_find(b->ck, s);
 	if (!t)
-		fatal(b->ck->path, "tensor %s: missing from the checkpoint", s);
+		fatal(b->ck->path, "tensor %s: missing from the checkpoint", ESC(s));
 	return t;
 }
 
@@ -128,7 +128,7 @@ static void expect_matrix(Builder *b, const CkTensor *t, uint32_t rows, uint32_t
 	char s[96];
 	if ((t->kind == CK_F && t->ndim < 2) || ck_rows(t) != rows || ck_cols(t) != cols)
 		fatal(b->ck->path, "tensor %s: expected a %u x %u matrix, found shape %s",
-		      t->name, rows, cols, shape_str(t, s, sizeof s));
+		      ESC(t->name), rows, cols, shape_str(t, s, sizeof s));
 }
 
 static void expect_vector(Builder *b, const CkTensor *t, size_t n)
@@ -136,7 +136,7 @@ static void expect_vector(Builder *b, const CkTensor *t, size_t n)
 	char s[96];
 	if (t->kind != CK_F || t->n != n)
 		fatal(b->ck->path, "tensor %s: expected %zu float values, found shape %s",
-		      t->name, n, shape_str(t, s, sizeof s));
+		      ESC(t->name), n, shape_str(t, s, sizeof s));
 }
 
 /* The module's tensor called name, or UINT32_MAX. */
@@ -865,7 +865,7 @@ Module *lewm_build(Checkpoint *ck, const LoadOpts *o)
 		k++;
 	if (!top_names[k])
 		fatal(ck->path, "unknown --top '%s' (valid: predict-step, predictor, "
-		      "action-encoder, encoder, projector, pred-proj)", top);
+		      "action-encoder, encoder, projector, pred-proj)", ESC(top));
 	char name[64];
 	snprintf(name, sizeof name, "lewm_%s", top);
 	for (char *s = name; *s; s++)

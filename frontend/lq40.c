@@ -300,8 +300,8 @@ static void hdr_parse(const char *path, const cJSON *root, Header *h)
 	for (int i = 0; i < 4; i++)
 		ok |= strcmp(m->valuestring, lq40_modes[i]) == 0;
 	if (!ok)
-		fatal(path, "unknown LQ40 mode '%.40s' (q4-pred, full, wanda20-q4, wanda40-q4)",
-		      m->valuestring);
+		fatal(path, "unknown LQ40 mode '%s' (q4-pred, full, wanda20-q4, wanda40-q4)",
+		      ESC(m->valuestring));
 	strcpy(h->mode, m->valuestring);
 	if (h->image_size % h->patch_size)
 		fatal(path, "header: image_size %d is not a multiple of patch_size %d",
@@ -625,7 +625,7 @@ static void put_F(const Checkpoint *ck, FILE *f, const char *name, int optional)
 		return;
 	}
 	if (t->kind != CK_F)
-		fatal(ck->path, "tensor '%s' is quantized; LQ40 stores it as floats", name);
+		fatal(ck->path, "tensor '%s' is quantized; LQ40 stores it as floats", ESC(name));
 	put_u32(f, (uint32_t)t->n);
 	put_f32s(f, t->f, t->n);
 }
@@ -737,7 +737,7 @@ void lq40_write(Checkpoint *ck, const char *mode, FILE *f)
 	for (int i = 0; i < 4; i++)
 		ok |= strcmp(mode, lq40_modes[i]) == 0;
 	if (!ok)
-		fatal(ck->path, "unknown LQ40 mode '%s' (q4-pred, full, wanda20-q4, wanda40-q4)", mode);
+		fatal(ck->path, "unknown LQ40 mode '%s' (q4-pred, full, wanda20-q4, wanda40-q4)", ESC(mode));
 	if (ck_find(ck, "predictor.transformer.output_proj.weight"))
 		fatal(ck->path, "tensor 'predictor.transformer.output_proj.weight': LQ40 cannot store "
 		      "a predictor output projection");

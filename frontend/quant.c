@@ -160,11 +160,11 @@ void ck_quantize(Checkpoint *ck, const char *mode)
 	else if (strcmp(mode, "wanda40-q4") == 0)
 		sparsity = 0.4f;
 	else if (strcmp(mode, "q4-pred") != 0)
-		fatal(ck->path, "unknown quantization mode '%s'", mode);
+		fatal(ck->path, "unknown quantization mode '%s'", ESC(mode));
 	if (ck_quantized(ck)) {
 		if (strcmp(ck->mode, mode) != 0)
 			fatal(ck->path, "checkpoint is already quantized in mode '%s': cannot make '%s'",
-			      ck->mode, mode);
+			      ck->mode, ESC(mode));
 		return;
 	}
 	char name[160];

@@ -45,9 +45,14 @@ typedef struct Expect {
 	uint32_t shape[4];
 } Expect;
 
+/* The tensors a config implies, at most `limit` of them: one more than the
+ * file holds, so a config that demands more than the file has (a layer
+ * count of 10^7 beside a 1 KB file) costs no more than the file does. */
 typedef struct ExpList {
 	Expect *e;
 	size_t n, cap;
+	size_t limit;
+	int over;            /* the config implies more than limit tensors */
 } ExpList;
 
 /* ---- names ------------------------------------------------------------- */
@@ -113,35 +118,29 @@ static void st_shape(const char *path, const cJSON *js, StEntry *e)
 {
 	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(js, "shape");
 	if (!cJSON_IsArray(sh))
-		fatal(path, "tensor '%s': missing or malformed 'shape'", e->key);
+		fatal(path, "tensor '%s': missing or malformed 'shape'", ESC(e->key));
 	e->ndim = cJSON_GetArraySize(sh);
 	if (e->ndim > 4)
-		fatal(path, "tensor '%s': %d dimensions (at most 4 supported)", e->key, e->ndim);
+		fatal(path, "tensor '%s': %d dimensions (at most 4 supported)", ESC(e->key), e->ndim);
 	e->numel = 1;
 	for (int i = 0; i < e->ndim; i++) {
 		uint64_t d;
 		if (!st_uint(cJSON_GetArrayItem(sh, i), 4294967295.0, &d))
-			fatal(path, "tensor '%s': shape[%d] is not an integer in 0..2^32-1", e->key, i);
+			fatal(path, "tensor '%s': shape[%d] is not an integer in 0..2^32-1", ESC(e->key), i);
 		e->shape[i] = (uint32_t)d;
 		if (__builtin_mul_overflow(e->numel, d, &e->numel) || e->numel > ((uint64_t)1 << 40))
-			fatal(path, "tensor '%s': shape has too many elements", e->key);
+			fatal(path, "tensor '%s': shape has too many elements", ESC(e->key));
 	}
 }
 
-/* Tensor names are printed in one-line errors: only printable ASCII. */
+/* Tensor names must be printable ASCII (they are also identifiers in the
+ * generated code); a bad one is shown escaped. */
 static void st_check_name(const char *path, const char *key)
 {
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-		if (*p >= 0x20 && *p < 0x7f)
-			continue;
-		char shown[64];
-		size_t k = 0;
-		for (const unsigned char *q = (const unsigned char *)key; *q && k + 5 < sizeof shown; q++)
-			k += (size_t)snprintf(shown + k, sizeof shown - k,
-			                      *q >= 0x20 && *q < 0x7f ? "%c" : "\\x%02x", *q);
-		fatal(path, "tensor name '%s' has a non-printable byte at position %zu", shown,
-		      (size_t)(p - (const unsigned char *)key));
-	}
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			fatal(path, "tensor name '%s' has a non-printable byte at position %zu", ESC(key),
+			      (size_t)(p - (const unsigned char *)key));
 }
 
 static void st_entry(const char *path, const cJSON *js, uint64_t dsize, uint64_t hend, StEntry *e)
@@ -150,31 +149,31 @@ static void st_entry(const char *path, const cJSON *js, uint64_t dsize, uint64_t
 	e->key = js->string;
 	st_canon(e->key, e->name, sizeof e->name);
 	if (!cJSON_IsObject(js))
-		fatal(path, "tensor '%s': header entry is not an object", e->key);
+		fatal(path, "tensor '%s': header entry is not an object", ESC(e->key));
 	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(js, "dtype");
 	if (!cJSON_IsString(dt))
-		fatal(path, "tensor '%s': missing or malformed 'dtype'", e->key);
+		fatal(path, "tensor '%s': missing or malformed 'dtype'", ESC(e->key));
 	size_t esize = 0;
 	e->dtype = st_dtype(dt->valuestring, &esize);
 	size_t nl = strlen(e->name);
 	int bn_count = nl > 20 && strcmp(e->name + nl - 20, ".num_batches_tracked") == 0;
 	if (e->dtype < 0 || (e->dtype == DT_I64 && !bn_count))
 		fatal(path, "tensor '%s': unsupported dtype '%s' (F32, F16, BF16, I8)",
-		      e->key, dt->valuestring);
+		      ESC(e->key), ESC(dt->valuestring));
 	st_shape(path, js, e);
 	e->skip = bn_count || strncmp(e->name, "encoder.pooler.", 15) == 0;
 	const cJSON *off = cJSON_GetObjectItemCaseSensitive(js, "data_offsets");
 	if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2 ||
 	    !st_uint(cJSON_GetArrayItem(off, 0), 9007199254740992.0, &e->begin) ||
 	    !st_uint(cJSON_GetArrayItem(off, 1), 9007199254740992.0, &e->end))
-		fatal(path, "tensor '%s': missing or malformed 'data_offsets'", e->key);
+		fatal(path, "tensor '%s': missing or malformed 'data_offsets'", ESC(e->key));
 	if (e->begin > e->end || e->end > dsize)
 		fatal(path, "tensor '%s': data_offsets [%llu, %llu] outside the data area "
-		      "(%llu bytes at byte offset %llu)", e->key, (unsigned long long)e->begin,
+		      "(%llu bytes at byte offset %llu)", ESC(e->key), (unsigned long long)e->begin,
 		      (unsigned long long)e->end, (unsigned long long)dsize, (unsigned long long)hend);
 	if (e->end - e->begin != e->numel * esize)
 		fatal(path, "tensor '%s': data_offsets span %llu bytes but the shape needs %llu",
-		      e->key, (unsigned long long)(e->end - e->begin),
+		      ESC(e->key), (unsigned long long)(e->end - e->begin),
 		      (unsigned long long)(e->numel * esize));
 }
 
@@ -193,11 +192,11 @@ static void st_tiling(const char *path, StEntry *e, size_t n, uint64_t dsize, ui
 	uint64_t at = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].begin < at)
-			fatal(path, "tensor '%s': data [%llu, %llu] overlaps tensor '%s'", e[i].key,
-			      (unsigned long long)e[i].begin, (unsigned long long)e[i].end, e[i - 1].key);
+			fatal(path, "tensor '%s': data [%llu, %llu] overlaps tensor '%s'", ESC(e[i].key),
+			      (unsigned long long)e[i].begin, (unsigned long long)e[i].end, ESC(e[i - 1].key));
 		if (e[i].begin > at)
 			fatal(path, "unused bytes at byte offset %llu (before tensor '%s')",
-			      (unsigned long long)(hend + at), e[i].key);
+			      (unsigned long long)(hend + at), ESC(e[i].key));
 		at = e[i].end;
 	}
 	if (at != dsize)
@@ -239,6 +238,10 @@ static StEntry *st_header(const char *path, const char *buf, size_t n, size_t *n
 static void exp_add(ExpList *l, int ndim, uint32_t d0, uint32_t d1, uint32_t d2, uint32_t d3,
                     const char *fmt, int i)
 {
+	if (l->n >= l->limit) {
+		l->over = 1;
+		return;
+	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 256;
 		l->e = xrealloc(l->e, l->cap * sizeof *l->e);
@@ -249,6 +252,13 @@ static void exp_add(ExpList *l, int ndim, uint32_t d0, uint32_t d1, uint32_t d2,
 	e->ndim = ndim;
 	uint32_t d[4] = {d0, d1, d2, d3};
 	memcpy(e->shape, d, sizeof d);
+}
+
+/* The last exp_linear was a norm: its weight is a vector. */
+static void exp_vec(ExpList *l)
+{
+	if (!l->over)
+		l->e[l->n - 2].ndim = 1;
 }
 
 /* Linear layer "<prefix>.weight" [out, in] + "<prefix>.bias" [out]. */
@@ -269,20 +279,20 @@ static void exp_encoder(ExpList *l, const LewmConfig *c)
 	exp_add(l, 4, h, c->channels, c->patch_size, c->patch_size,
 	        "encoder.embeddings.patch_embeddings.projection.weight", 0);
 	exp_add(l, 1, h, 0, 0, 0, "encoder.embeddings.patch_embeddings.projection.bias", 0);
-	for (int i = 0; i < c->enc_layers; i++) {
+	for (int i = 0; i < c->enc_layers && !l->over; i++) {
 		exp_linear(l, "encoder.encoder.layer.%d.layernorm_before", i, h, 0);
-		l->e[l->n - 2].ndim = 1;
+		exp_vec(l);
 		exp_linear(l, "encoder.encoder.layer.%d.attention.attention.query", i, h, h);
 		exp_linear(l, "encoder.encoder.layer.%d.attention.attention.key", i, h, h);
 		exp_linear(l, "encoder.encoder.layer.%d.attention.attention.value", i, h, h);
 		exp_linear(l, "encoder.encoder.layer.%d.attention.output.dense", i, h, h);
 		exp_linear(l, "encoder.encoder.layer.%d.layernorm_after", i, h, 0);
-		l->e[l->n - 2].ndim = 1;
+		exp_vec(l);
 		exp_linear(l, "encoder.encoder.layer.%d.intermediate.dense", i, c->enc_inter, h);
 		exp_linear(l, "encoder.encoder.layer.%d.output.dense", i, h, c->enc_inter);
 	}
 	exp_linear(l, "encoder.layernorm", 0, h, 0);
-	l->e[l->n - 2].ndim = 1;
+	exp_vec(l);
 }
 
 static void exp_predictor(ExpList *l, const LewmConfig *c)
@@ -291,19 +301,19 @@ static void exp_predictor(ExpList *l, const LewmConfig *c)
 	/* added to the embeddings before input_proj: [1][T][input_dim] */
 	exp_add(l, 3, 1, c->num_frames, c->pred_input_dim ? c->pred_input_dim : (int)h, 0,
 	        "predictor.pos_embedding", 0);
-	for (int i = 0; i < c->pred_depth; i++) {
+	for (int i = 0; i < c->pred_depth && !l->over; i++) {
 		exp_linear(l, "predictor.transformer.layers.%d.adaLN_modulation.1", i, 6 * h, h);
 		exp_linear(l, "predictor.transformer.layers.%d.attn.norm", i, h, 0);
-		l->e[l->n - 2].ndim = 1;
+		exp_vec(l);
 		exp_add(l, 2, 3 * inner, h, 0, 0, "predictor.transformer.layers.%d.attn.to_qkv.weight", i);
 		exp_linear(l, "predictor.transformer.layers.%d.attn.to_out.0", i, h, inner);
 		exp_linear(l, "predictor.transformer.layers.%d.mlp.net.0", i, h, 0);
-		l->e[l->n - 2].ndim = 1;
+		exp_vec(l);
 		exp_linear(l, "predictor.transformer.layers.%d.mlp.net.1", i, c->pred_mlp, h);
 		exp_linear(l, "predictor.transformer.layers.%d.mlp.net.4", i, h, c->pred_mlp);
 	}
 	exp_linear(l, "predictor.transformer.norm", 0, h, 0);
-	l->e[l->n - 2].ndim = 1;
+	exp_vec(l);
 	if (c->pred_input_dim != c->pred_hidden) {
 		exp_linear(l, "predictor.transformer.input_proj", 0, h, c->pred_input_dim);
 		exp_linear(l, "predictor.transformer.cond_proj", 0, h, c->pred_input_dim);
@@ -342,22 +352,20 @@ static void exp_all(ExpList *l, const LewmConfig *c)
 
 /* ---- config + shapes ---------------------------------------------------- */
 
-static const StEntry *st_entry_named(const StEntry *e, size_t n, const char *name)
+static const StEntry *st_entry_named(const StEntry *e, const NameIndex *fi, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(e[i].name, name) == 0)
-			return &e[i];
-	return NULL;
+	size_t i = ni_find(fi, name);
+	return i == SIZE_MAX ? NULL : &e[i];
 }
 
 /* Sizes the config may omit come from the tensor shapes; the parts must
  * also agree with each other. */
-static void st_derive(const char *cpath, LewmConfig *c, const StEntry *e, size_t n)
+static void st_derive(const char *cpath, LewmConfig *c, const StEntry *e, const NameIndex *fi)
 {
-	const StEntry *pe = st_entry_named(e, n, "action_encoder.patch_embed.weight");
+	const StEntry *pe = st_entry_named(e, fi, "action_encoder.patch_embed.weight");
 	if (!c->action_smoothed)
 		c->action_smoothed = pe && pe->ndim == 3 ? (int)pe->shape[0] : 10;
-	const StEntry *m0 = st_entry_named(e, n, "action_encoder.embed.0.weight");
+	const StEntry *m0 = st_entry_named(e, fi, "action_encoder.embed.0.weight");
 	if (!c->action_mlp_scale)
 		c->action_mlp_scale = m0 && m0->ndim == 2 && m0->shape[0] % c->action_emb == 0 &&
 		                      m0->shape[0] ? (int)(m0->shape[0] / c->action_emb) : 4;
@@ -382,31 +390,38 @@ static void fmt_shape(char *buf, size_t cap, int ndim, const uint32_t *s)
 		snprintf(buf + k, cap - k, "]");
 }
 
-/* Every file tensor is expected with that shape; every expected one present. */
-static void st_match(const char *path, StEntry *e, size_t n, ExpList *l)
+/* Every file tensor is expected with that shape; every expected one present.
+ * Both lists are hashed: linear in the file and the config's list. */
+static void st_match(const char *path, StEntry *e, size_t n, const NameIndex *fi, ExpList *l)
 {
+	if (l->over)   /* more expected than the file holds: one is missing */
+		for (size_t j = 0; j < l->n; j++)
+			if (ni_find(fi, l->e[j].name) == SIZE_MAX)
+				fatal(path, "missing tensor '%s'", ESC(l->e[j].name));
+	NameIndex xi = {0};
+	for (size_t j = 0; j < l->n; j++)
+		ni_add(&xi, l->e[j].name, j);
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].skip)
 			continue;
-		Expect *x = NULL;
-		for (size_t j = 0; j < l->n && !x; j++)
-			if (strcmp(l->e[j].name, e[i].name) == 0)
-				x = &l->e[j];
+		size_t j = ni_find(&xi, e[i].name);
+		Expect *x = j == SIZE_MAX ? NULL : &l->e[j];
 		if (!x)
 			fatal(path, "unexpected tensor '%s' (not part of the model config.json describes)",
-			      e[i].key);
+			      ESC(e[i].key));
 		if (x->seen++)
-			fatal(path, "tensor '%s': duplicate of '%s'", e[i].key, x->name);
+			fatal(path, "tensor '%s': duplicate of '%s'", ESC(e[i].key), ESC(x->name));
 		if (x->ndim != e[i].ndim || memcmp(x->shape, e[i].shape, x->ndim * sizeof(uint32_t))) {
 			char a[64], b[64];
 			fmt_shape(a, sizeof a, e[i].ndim, e[i].shape);
 			fmt_shape(b, sizeof b, x->ndim, x->shape);
-			fatal(path, "tensor '%s': shape %s, config.json implies %s", e[i].key, a, b);
+			fatal(path, "tensor '%s': shape %s, config.json implies %s", ESC(e[i].key), a, b);
 		}
 	}
 	for (size_t j = 0; j < l->n; j++)
 		if (!l->e[j].seen)
-			fatal(path, "missing tensor '%s'", l->e[j].name);
+			fatal(path, "missing tensor '%s'", ESC(l->e[j].name));
+	ni_free(&xi);
 }
 
 /* ---- data ---------------------------------------------------------------- */
@@ -462,7 +477,7 @@ static void st_load(Checkpoint *ck, const StEntry *e, const unsigned char *data,
 		const unsigned char *p = data + e->begin + i * esize[e->dtype];
 		t->f[i] = st_elem(p, e->dtype);
 		if (t->f[i] - t->f[i] != 0)
-			fatal(ck->path, "tensor '%s': element %zu (byte offset %llu) is %s", e->key, i,
+			fatal(ck->path, "tensor '%s': element %zu (byte offset %llu) is %s", ESC(e->key), i,
 			      (unsigned long long)(hend + e->begin + i * esize[e->dtype]),
 			      t->f[i] != t->f[i] ? "NaN" : "Inf");
 	}
@@ -488,13 +503,20 @@ Checkpoint *st_read(const char *path, const char *config_path)
 	char *cpath = config_path ? xstrdup(config_path) : st_config_path(path);
 	Checkpoint *ck = ck_new(path);
 	ck_read_config(cpath, &ck->cfg);
-	st_derive(cpath, &ck->cfg, e, nent);
-	ExpList l = {0};
+	NameIndex fi = {0};
+	size_t nused = 0;
+	for (size_t i = 0; i < nent; i++) {
+		ni_add(&fi, e[i].name, i);
+		nused += !e[i].skip;
+	}
+	st_derive(cpath, &ck->cfg, e, &fi);
+	ExpList l = {.limit = nused + 1};
 	exp_all(&l, &ck->cfg);
-	st_match(path, e, nent, &l);
+	st_match(path, e, nent, &fi, &l);
 	/* load in the config's order so the checkpoint's order is canonical */
 	for (size_t j = 0; j < l.n; j++)
-		st_load(ck, st_entry_named(e, nent, l.e[j].name), (unsigned char *)buf + hend, hend);
+		st_load(ck, st_entry_named(e, &fi, l.e[j].name), (unsigned char *)buf + hend, hend);
+	ni_free(&fi);
 	free(l.e);
 	free(e);
 	free(cpath);

@@ -98,7 +98,7 @@ static const int32_t *tcodes(const Module *m, uint32_t id)
 {
 	const Tensor *t = ir_tget(m, id);
 	if (!tensor_has_codes(t))
-		die("tensor %s has no integer codes", ir_strget(m, t->name));
+		die("tensor %s has no integer codes", ESC(ir_strget(m, t->name)));
 	return t->codes;
 }
 

@@ -375,14 +375,33 @@ int64_t ir_topo(const Module *m, Ref *order)
 	return k == UINT32_MAX ? -1 : (int64_t)k;
 }
 
-void ir_compact(Module *m)
+int ir_in_order(const Module *m)
 {
-	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = &m->nodes[r];
+		if (n->flags & NF_DEAD)
+			continue;
+		for (uint32_t i = 0; i < n->nargs; i++)
+			if (ir_arg(m, n, i) >= r)
+				return 0;
+	}
+	return 1;
+}
+
+uint32_t ir_order(const Module *m, Ref *order)
+{
 	uint32_t k = index_order(m, order);
 	if (k == UINT32_MAX)
 		k = topo_order(m, order, 1);
 	if (k == UINT32_MAX)   /* register feedback: registers may come before their operands */
 		k = topo_order(m, order, 0);
+	return k;
+}
+
+void ir_compact(Module *m)
+{
+	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
+	uint32_t k = ir_order(m, order);
 	Ref *newid = xmalloc((m->nnodes + 1) * sizeof *newid);
 	for (Ref r = 0; r < m->nnodes; r++)
 		newid[r] = NOREF;

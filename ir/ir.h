@@ -68,6 +68,18 @@ noreturn void fatal(const char *file, const char *fmt, ...)
 /* Text-form errors: "FILE:LINE:COL: error: msg", exit status 1. */
 noreturn void fatal_at(const char *file, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Input quoted in a message (a name, a config value, a mode string, a
+ * dtype, the FILE of fatal/fatal_at): printable ASCII as is, a backslash doubled,
+ * every other byte as \xHH, so an error stays one line whatever the input
+ * holds.  ESC(s) escapes a NUL-terminated string, ESCN(s, n) n bytes (NUL
+ * included), each into a buffer local to the enclosing block; at most
+ * ESC_MAX input bytes are shown, then "...".  Every message that quotes
+ * input uses them. */
+#define ESC_MAX 128
+#define ESC(s) esc_str((char[ESC_MAX * 4 + 4]){0}, (s), SIZE_MAX)
+#define ESCN(s, n) esc_str((char[ESC_MAX * 4 + 4]){0}, (s), (n))
+const char *esc_str(char *buf, const char *s, size_t n);   /* n = SIZE_MAX: up to NUL */
+void esc_put(FILE *f, const char *s);                      /* all of s, escaped */
 /* Internal bugs: "jepac: internal error at FILE:LINE: msg", abort(). */
 #define die(...) die_(__FILE__, __LINE__, __VA_ARGS__)
 noreturn void die_(const char *file, int line, const char *fmt, ...)
@@ -203,6 +215,17 @@ void ir_rewrite(Module *m, const Ref *map);
  * cycles) that keeps the existing order where it already is one, and
  * compacts the operand pool. */
 void ir_compact(Module *m);
+/* The order ir_compact gives the live nodes (whatever their textual order):
+ * every operand before its user, except that with a register feedback loop
+ * a register may come before its operands.  Returns the count placed in
+ * order[] (room for nnodes).  Passes that need operands first use it rather
+ * than index order, so they stay linear when the text lists users first. */
+uint32_t ir_order(const Module *m, Ref *order);
+/* 1 if every live node's operands come before it (one sequential scan).
+ * The driver compacts a module read out of order, so that passes and
+ * backends sweep memory in order (a shuffled 1M-node module made every
+ * pass 2x slower per node through cache misses alone). */
+int ir_in_order(const Module *m);
 /* Topological order of the live nodes following every operand, registers
  * included (input ports first).  Returns the number placed in order[]
  * (room for nnodes), or -1 if a register closes a feedback loop. */

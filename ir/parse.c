@@ -357,16 +357,15 @@ static void parse_type(Parser *p, int *ty, int *width, uint32_t *len)
 	size_t wn = x ? (size_t)(x - s) : n;
 	*ty = s[0] == 's' ? TY_S : s[0] == 'u' ? TY_U : TY_F;
 	if ((s[0] != 's' && s[0] != 'u' && s[0] != 'f') || wn < 2 || (x && x + 1 == s + n))
-		perr(p, b, "bad type '%.*s'", n > 64 ? 64 : (int)n, s);
+		perr(p, b, "bad type '%s'", ESCN(s, n));
 	int64_t w = digits_value(s + 1, wn - 1, 1000);
 	if (*ty == TY_F ? w != 64 : (w < 1 || w > 64))
-		perr(p, b, "bad type '%.*s': %s", n > 64 ? 64 : (int)n, s,
+		perr(p, b, "bad type '%s': %s", ESCN(s, n),
 		     *ty == TY_F ? "the real type is f64" : "integer width must be 1..64");
 	*width = (int)w;
 	int64_t l = x ? digits_value(x + 1, (size_t)(s + n - x - 1), UINT32_MAX) : 1;
 	if (l < 1)
-		perr(p, b, "bad type '%.*s': lane count must be 1..4294967295",
-		     n > 64 ? 64 : (int)n, s);
+		perr(p, b, "bad type '%s': lane count must be 1..4294967295", ESCN(s, n));
 	*len = (uint32_t)l;
 }
 
@@ -634,7 +633,7 @@ static int parse_op(Parser *p, const char *s, size_t n, size_t b)
 	for (int op = 0; op < OP_COUNT; op++)
 		if (op_info[op].name[0] == s[0] && word_is(s, n, op_info[op].name))
 			return op;
-	perr(p, b, "unknown op '%.*s'", n > 64 ? 64 : (int)n, s);
+	perr(p, b, "unknown op '%s'", ESCN(s, n));
 }
 
 /* The operands of `op` per its signature, then the node itself. */
@@ -662,7 +661,7 @@ static void parse_value_node(Parser *p)
 	size_t b = p->pos;
 	uint32_t def = parse_value_name(p);
 	if (p->syms[def].def != NOREF)
-		perr(p, b, "redefinition of %%%.*s", (int)p->syms[def].n, p->syms[def].s);
+		perr(p, b, "redefinition of %%%s", ESCN(p->syms[def].s, p->syms[def].n));
 	expect_char(p, '=', "'='");
 	const char *s;
 	size_t ob = p->pos, n = lex_word(p, &s);
@@ -709,8 +708,8 @@ static void resolve(Parser *p)
 	Module *m = p->m;
 	for (uint32_t i = 0; i < p->nsyms; i++)
 		if (p->syms[i].def == NOREF)
-			fatal_at(p->file, p->syms[i].line, p->syms[i].col, "undefined value %%%.*s",
-			         (int)p->syms[i].n, p->syms[i].s);
+			fatal_at(p->file, p->syms[i].line, p->syms[i].col, "undefined value %%%s",
+			         ESCN(p->syms[i].s, p->syms[i].n));
 	for (size_t i = 0; i < m->nargv; i++)
 		m->argv[i] = p->syms[m->argv[i]].def;
 	for (Ref r = 0; r < m->nnodes; r++) {

@@ -103,11 +103,54 @@ __attribute__((weak)) void jepac_cleanup(void)
 {
 }
 
+/* One byte as shown in a message: k bytes written to e. */
+static int esc_byte(char *e, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (c == '\\') {
+		e[0] = e[1] = '\\';
+		return 2;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		e[0] = (char)c;
+		return 1;
+	}
+	e[0] = '\\';
+	e[1] = 'x';
+	e[2] = hex[c >> 4];
+	e[3] = hex[c & 15];
+	return 4;
+}
+
+const char *esc_str(char *buf, const char *s, size_t n)
+{
+	size_t k = 0, i = 0;
+	if (!s)
+		s = "";
+	if (n == SIZE_MAX)
+		n = strlen(s);
+	for (; i < n && i < ESC_MAX; i++)
+		k += (size_t)esc_byte(buf + k, (unsigned char)s[i]);
+	if (i < n)
+		memcpy(buf + k, "...", 3), k += 3;
+	buf[k] = 0;
+	return buf;
+}
+
+void esc_put(FILE *f, const char *s)
+{
+	char e[4];
+	for (; *s; s++)
+		fwrite(e, 1, (size_t)esc_byte(e, (unsigned char)*s), f);
+}
+
 noreturn void fatal(const char *file, const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
-	fprintf(stderr, "jepac: error: %s: ", file ? file : "-");
+	fputs("jepac: error: ", stderr);
+	esc_put(stderr, file ? file : "-");
+	fputs(": ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -120,7 +163,8 @@ noreturn void fatal_at(const char *file, int line, int col, const char *fmt, ...
 {
 	va_list ap;
 	fflush(stdout);
-	fprintf(stderr, "%s:%d:%d: error: ", file ? file : "-", line, col);
+	esc_put(stderr, file ? file : "-");
+	fprintf(stderr, ":%d:%d: error: ", line, col);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

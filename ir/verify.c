@@ -458,7 +458,7 @@ static int verify_port_names(Ver *v)
 		uint8_t bit = n->op == OP_INPUT ? 1 : 2;
 		if (seen[n->aux] & bit)
 			rc = bad(v, r, "a second %s port named \"%s\"", op_info[n->op].name,
-			         ir_strget(m, n->aux));
+			         ESC(ir_strget(m, n->aux)));
 		seen[n->aux] |= bit;
 	}
 	free(seen);

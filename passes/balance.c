@@ -214,16 +214,24 @@ int pass_balance(Module *m, const PassOpts *o)
 	c.inners = xmalloc((n0 + 1) * sizeof *c.inners);
 	Ref *map = xmalloc((2 * (size_t)n0 + 16) * sizeof *map);
 	uint32_t trees = 0, before = 0, after = 0;
-	for (Ref r = 0; r < n0; r++) {
+	/* operands before users whatever the textual order (a chain written
+	 * users-first would otherwise be met leaf-first: quadratic) */
+	Ref *order = xmalloc((n0 + 1) * sizeof *order);
+	uint32_t nord = ir_order(m, order);
+	for (Ref r = 0; r < n0; r++)
+		map[r] = NOREF;
+	for (uint32_t k = 0; k < nord; k++) {
+		Ref r = order[k];
 		const Node *n = ir_get(m, r);
 		uint32_t d = 0;
 		for (uint32_t i = 0; i < n->nargs && n->op != OP_REG; i++)
 			d = c.depth[ir_arg(m, n, i)] > d ? c.depth[ir_arg(m, n, i)] : d;
 		c.depth[r] = d + is_adder(n);
-		map[r] = NOREF;
 	}
-	/* users come after operands: walking down meets every root before its tree */
-	for (Ref r = n0; r-- > 0;) {
+	/* users after operands in order[]: walking it backwards meets every root
+	 * before its tree */
+	for (uint32_t k = nord; k-- > 0;) {
+		Ref r = order[k];
 		const Node *n = ir_get(m, r);
 		if (!is_adder(n) || n->ty == TY_F || c.claimed[r] || (n->flags & NF_DEAD))
 			continue;
@@ -253,6 +261,7 @@ int pass_balance(Module *m, const PassOpts *o)
 	free(c.claimed);
 	free(c.inners);
 	free(map);
+	free(order);
 	if (o && o->log)
 		fprintf(o->log, "balance: %u trees rebuilt, summed depth %u -> %u\n", trees, before, after);
 	if (m->nnodes != n0)

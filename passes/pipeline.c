@@ -231,6 +231,14 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	uint32_t nold = m->nnodes, nn = nold ? nold : 1;
 	Ref *order = xmalloc(nn * sizeof *order);
 	int64_t n = ir_topo(m, order);
+	/* The work below walks nodes by index: when operands do not come first
+	 * (a module written users-first or shuffled), renumber first (linear),
+	 * or every sweep jumps at random through memory. */
+	if (n >= 0 && !ir_in_order(m)) {
+		ir_compact(m);
+		nold = m->nnodes;
+		n = ir_topo(m, order);
+	}
 	if (n < 0)
 		die("combinational cycle in a register-free module");
 	Sched s = {xcalloc(nn, sizeof *s.stage), xcalloc(nn, sizeof *s.lev), xcalloc(nn, 1), 0, 0};

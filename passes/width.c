@@ -177,24 +177,20 @@ static int bits_for(int ty, Range r)
 	return 64;
 }
 
-static int has_reg_cycle(const Module *m)
-{
-	for (Ref r = 0; r < m->nnodes; r++) {
-		const Node *n = ir_get(m, r);
-		for (uint32_t i = 0; i < n->nargs; i++)
-			if (ir_arg(m, n, i) >= r)
-				return 1;
-	}
-	return 0;
-}
-
 int pass_width(Module *m, const PassOpts *o)
 {
-	if (has_reg_cycle(m))
+	/* operands first whatever the textual order (an operand written after
+	 * its user is not a register cycle: only ir_topo failing is) */
+	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
+	int64_t nord = ir_topo(m, order);
+	if (nord < 0) {
+		free(order);
 		return 0;
+	}
 	Range *rg = xcalloc(m->nnodes + 1, sizeof *rg);
 	uint8_t *pinned = xcalloc(m->nnodes + 1, 1);
-	for (Ref r = 0; r < m->nnodes; r++) {
+	for (int64_t k = 0; k < nord; k++) {
+		Ref r = order[k];
 		const Node *n = ir_get(m, r);
 		if (n->ty == TY_F || n->op == OP_INPUT) {
 			rg[r] = full(n);
@@ -207,7 +203,8 @@ int pass_width(Module *m, const PassOpts *o)
 				pinned[ir_arg(m, n, i)] = 1;
 	}
 	uint64_t trimmed = 0, bits = 0;
-	for (Ref r = 0; r < m->nnodes; r++) {
+	for (int64_t k = 0; k < nord; k++) {
+		Ref r = order[k];
 		Node *n = ir_get(m, r);
 		if (n->ty == TY_F || pinned[r] || n->op == OP_INPUT || (op_info[n->op].flags & OPF_NORESULT))
 			continue;
@@ -224,6 +221,7 @@ int pass_width(Module *m, const PassOpts *o)
 			n->width = (uint8_t)w;
 		}
 	}
+	free(order);
 	free(rg);
 	free(pinned);
 	if (o && o->log)

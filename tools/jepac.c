@@ -182,6 +182,12 @@ static void usage(FILE *f)
 	      "  --time-passes         print wall and CPU time and node count after each pass,\n"
 	      "                        loading and emitting to stderr\n"
 	      "  --help, --version\n"
+	      "\n"
+	      "Limits (each refusal is one error line, exit status 1):\n"
+	      "  weight uses          --max-weight-uses (default 64000000)\n"
+	      "  memory               an allocation the machine refuses: 'out of memory', no output\n"
+	      "  --run vector lines   4096 + 64 bytes per input lane; no NUL byte; final newline\n"
+	      "  config.json sizes    1..10^7, checked against the tensors the file holds\n"
 	      "\n", f);
 	backend_print_help(f);
 	pass_print_help(f);
@@ -208,7 +214,7 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 		return argv[*i] + n + 1;
 	if (argv[*i][n] == 0) {
 		if (*i + 1 >= argc)
-			bad_flag("%s needs a value", name);
+			bad_flag("%s needs a value", ESC(name));
 		return argv[++*i];
 	}
 	return NULL;
@@ -220,7 +226,7 @@ static int int_value(const char *flag, const char *s, int lo, int hi)
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < lo || v > hi)
-		bad_flag("%s: '%s' is not an integer in %d..%d", flag, s, lo, hi);
+		bad_flag("%s: '%s' is not an integer in %d..%d", flag, ESC(s), lo, hi);
 	return (int)v;
 }
 
@@ -263,14 +269,14 @@ static void parse_args(int argc, char **argv, Options *o)
 				for (int k = 0; backend_at(k); k++)
 					snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s",
 					         k ? ", " : "", backend_at(k)->name);
-				bad_flag("--emit: unknown kind '%s' (%s)", v, kinds);
+				bad_flag("--emit: unknown kind '%s' (%s)", ESC(v), kinds);
 			}
 			o->emit = v;
 		} else if ((v = flag_value(argc, argv, &i, "--passes"))) {
 			o->passes = v;
 		} else if ((v = flag_value(argc, argv, &i, "--print-after"))) {
 			if (!pass_find(v))
-				bad_flag("--print-after: unknown pass '%s'", v);
+				bad_flag("--print-after: unknown pass '%s'", ESC(v));
 			o->print_after = v;
 		} else if (strcmp(a, "--print-after-all") == 0) {
 			o->print_after_all = 1;
@@ -302,7 +308,7 @@ static void parse_args(int argc, char **argv, Options *o)
 			else if (strcmp(v, "ripple") == 0)
 				o->eopts.adder = 1;
 			else
-				bad_flag("--adder: unknown style '%s' (infer, ripple)", v);
+				bad_flag("--adder: unknown style '%s' (infer, ripple)", ESC(v));
 		} else if (strcmp(a, "--all-tokens") == 0) {
 			o->lopts.all_tokens = 1;
 		} else if ((v = flag_value(argc, argv, &i, "--tokens"))) {
@@ -315,7 +321,7 @@ static void parse_args(int argc, char **argv, Options *o)
 			o->lopts.config = v;
 		} else if ((v = flag_value(argc, argv, &i, "--quant"))) {
 			if (!one_of(v, quants))
-				bad_flag("--quant: unknown mode '%s' (q4-pred, full, none)", v);
+				bad_flag("--quant: unknown mode '%s' (q4-pred, full, none)", ESC(v));
 			o->lopts.quant = v;
 		} else if ((v = flag_value(argc, argv, &i, "--act-bits"))) {
 			o->popts.act_bits = int_value("--act-bits", v, 4, 32);
@@ -327,11 +333,11 @@ static void parse_args(int argc, char **argv, Options *o)
 			else if (strcmp(v, "auto") == 0)
 				o->popts.pipeline = 1;
 			else
-				bad_flag("--pipeline: unknown value '%s' (none, auto)", v);
+				bad_flag("--pipeline: unknown value '%s' (none, auto)", ESC(v));
 		} else if (a[0] == '-' && a[1] != 0) {
-			bad_flag("unknown option '%s'", a);
+			bad_flag("unknown option '%s'", ESC(a));
 		} else if (o->input) {
-			bad_flag("more than one input file ('%s' and '%s')", o->input, a);
+			bad_flag("more than one input file ('%s' and '%s')", ESC(o->input), ESC(a));
 		} else {
 			o->input = a;
 		}
@@ -342,7 +348,7 @@ static void parse_args(int argc, char **argv, Options *o)
 		char *list = xstrdup(o->passes);
 		for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
 			if (!pass_find(p))
-				bad_flag("--passes: unknown pass '%s'", p);
+				bad_flag("--passes: unknown pass '%s'", ESC(p));
 		free(list);
 	}
 }
@@ -453,7 +459,7 @@ static void size_guard(const Module *m, const Options *o)
 		fatal(o->input, "design too large to hardwire at one input per clock: %llu nonzero "
 		      "weight uses in top '%s' (limit %llu; each costs ~130 bytes of compile memory "
 		      "at -O2; --max-weight-uses=N raises the limit)",
-		      (unsigned long long)uses, ir_strget(m, m->name), (unsigned long long)o->max_uses);
+		      (unsigned long long)uses, ESC(ir_strget(m, m->name)), (unsigned long long)o->max_uses);
 }
 
 /* ---- --run: vectors in, vectors out ---------------------------------- */
@@ -563,6 +569,44 @@ static void parse_vector(char *line, long lineno, int raw, const RunPort *ports,
 		fatal("<stdin>", "line %ld: expected %zu values, got %zu", lineno, n, k);
 }
 
+/* A vector line is at most VEC_LINE_BASE + VEC_LINE_PER_LANE * (input
+ * lanes) bytes: room for any integer code and any sensible real per lane.
+ * Reading stops at the limit, so an endless line costs no memory. */
+#define VEC_LINE_BASE 4096
+#define VEC_LINE_PER_LANE 64
+
+/* Reads one line of vector text into *buf (NUL-terminated, newline kept).
+ * Returns 0 at the end of the input; a NUL byte, a line over max bytes or a
+ * last line without its newline is a one-line error. */
+static int read_vec_line(char **buf, size_t *cap, size_t max, long lineno)
+{
+	size_t n = 0;
+	int c;
+	while ((c = getchar()) != EOF) {
+		if (c == 0)
+			fatal("<stdin>", "line %ld: NUL byte at column %zu", lineno, n + 1);
+		if (n >= max)
+			fatal("<stdin>", "line %ld: longer than %zu bytes (the limit for %zu input "
+			      "lanes: %d + %d per lane)", lineno, max,
+			      (max - VEC_LINE_BASE) / VEC_LINE_PER_LANE, VEC_LINE_BASE, VEC_LINE_PER_LANE);
+		if (n + 2 > *cap) {
+			*cap = *cap ? 2 * *cap : 256;
+			*buf = xrealloc(*buf, *cap);
+		}
+		(*buf)[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (ferror(stdin))
+		fatal("<stdin>", "line %ld: read error", lineno);
+	if (n == 0)
+		return 0;
+	if ((*buf)[n - 1] != '\n')
+		fatal("<stdin>", "line %ld: no newline at the end of the input", lineno);
+	(*buf)[n] = 0;
+	return 1;
+}
+
 /* Prints output lane i of port p: a code (raw) or its real value. */
 static void print_lane(const RunPort *p, int raw, int first, int64_t code, double real)
 {
@@ -613,8 +657,8 @@ static void run_vectors(const Module *m, const Options *o)
 	char *line = NULL;
 	size_t cap = 0;
 	long lineno = 0, nvec = 0;
-	while (getline(&line, &cap, stdin) != -1) {
-		lineno++;
+	size_t max = VEC_LINE_BASE + VEC_LINE_PER_LANE * nin;
+	while (read_vec_line(&line, &cap, max, ++lineno)) {
 		char *p = line;
 		while (is_space(*p))
 			p++;
@@ -689,6 +733,10 @@ int main(int argc, char **argv)
 	Stamp t0 = stamp_now();
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
+	/* .jir text with users before operands: renumber operands-first, except
+	 * for --emit=ir, whose printer keeps the text's order (round trip) */
+	if ((o.run || strcmp(o.emit, "ir") != 0) && !ir_in_order(m))
+		ir_compact(m);
 	stats_census(m, &o.eopts);
 	size_guard(m, &o);
 	time_report(&o, "load", t0, m);

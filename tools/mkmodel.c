@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 				if (strcmp(presets[k].name, a + 9) == 0)
 					p = &presets[k];
 			if (!p) {
-				fprintf(stderr, "jepac: error: unknown preset '%s' (try --help)\n", a + 9);
+				fprintf(stderr, "jepac: error: unknown preset '%s' (try --help)\n", ESC(a + 9));
 				exit(2);
 			}
 		} else if (strncmp(a, "--seed=", 7) == 0) {

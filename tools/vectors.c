@@ -44,7 +44,7 @@ static _Noreturn void usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "jepac-vectors: error: %s%s%s\n"
 	        "usage: jepac-vectors [--count N] [--seed S] [--raw] [--sigma X] [--top=NAME]"
 	        " [--config=FILE] [--quant=MODE] [--all-tokens] [--tokens=serial|parallel] [--act-bits=N] INPUT\n",
-	        msg, arg ? ": " : "", arg ? arg : "");
+	        msg, arg ? ": " : "", arg ? ESC(arg) : "");
 	exit(2);
 }
 

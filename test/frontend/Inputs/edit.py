@@ -217,6 +217,13 @@ def bad(case, d):
         elif case == 'st-dtype':
             t[W] = ['F64', t[W][1], t[W][2] * 2]
             save_st(o, t)
+        elif case == 'st-dtype-nl':
+            t[W] = ['F\n32', t[W][1], t[W][2]]
+            save_st(o, t)
+        elif case == 'st-tiny':
+            # a nearly empty file: one small tensor (beside cfg-huge.json)
+            k = 'action_encoder.patch_embed.bias'
+            save_st(o, {k: t[k]})
         elif case == 'st-name-ctrl':
             t['action_encoder.embed.0.weigh\n'] = t.pop('action_encoder.embed.0.weight')
             save_st(o, t)
@@ -240,6 +247,12 @@ def bad(case, d):
             del c['predictor']['heads']
         elif case == 'cfg-size':
             c['encoder']['size'] = 'huge'
+        elif case == 'cfg-size-nl':
+            c['encoder']['size'] = 'ti\nny'
+        elif case == 'cfg-huge':
+            # the largest layer counts config.json accepts (10^7 each)
+            c['encoder']['num_hidden_layers'] = 10000000
+            c['predictor']['depth'] = 10000000
         elif case == 'cfg-depth':
             c['predictor']['depth'] = 3
         elif case == 'cfg-float':
@@ -271,6 +284,9 @@ def bad(case, d):
             lq_rehdr(raw, at, h, o)
         elif case == 'lq-mode':
             h['mode'] = 'q3-pred'
+            lq_rehdr(raw, at, h, o)
+        elif case == 'lq-mode-nl':
+            h['mode'] = 'q4\npred'
             lq_rehdr(raw, at, h, o)
         elif case == 'lq-dims':
             h['encoder_inter'] += 1
