@@ -303,15 +303,21 @@ static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
 
 /* End of the column chunk starting at c0.  The greedy costs about
  * rows * t^2 / 2 pair updates for t terms per row: a chunk may hold
- * max(24, sqrt(2^19 / rows)) terms per row, so small matrices are solved
- * whole and big ones cost O(24) updates per weight. */
+ * max(24, sqrt(CHUNK_WORK / rows)) terms per row, so matrices up to
+ * ~2^25 pair instances (192 x 576 Q4, 3072 x 32 Q4 blocks, 128 x 128) are
+ * solved whole and bigger ones cost O(sqrt(CHUNK_WORK / rows)) updates
+ * per weight.  (Chunks cost sharing: 192 x 576 Q4 in 2 chunks has 6% more
+ * adders, in 24-digit chunks 19% more.) */
 #ifndef CHUNK_MIN
 #define CHUNK_MIN 24
+#endif
+#ifndef CHUNK_WORK
+#define CHUNK_WORK (1u << 26)
 #endif
 static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
                           size_t stride, uint32_t c0)
 {
-	double per_row = __builtin_sqrt((double)(1u << 19) / (rows ? rows : 1));
+	double per_row = __builtin_sqrt((double)CHUNK_WORK / (rows ? rows : 1));
 	double limit = (per_row > CHUNK_MIN ? per_row : CHUNK_MIN) * rows, sum = 0;
 	uint32_t c = c0;
 	for (; c < cols; c++) {
@@ -341,44 +347,129 @@ static void free_rows(CmvmRow *row, uint32_t rows)
 	free(row);
 }
 
-/* Greedy sharing chunk by chunk; the rows' remaining terms in row[]. */
-static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, int mode)
+/* CSD digits of row r of w. */
+static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint32_t r)
+{
+	uint64_t n = 0;
+	for (uint32_t c = 0; c < cols; c++)
+		n += (uint64_t)cmvm_csd_digits(w[r * stride + c]);
+	return n;
+}
+
+/* Depth mode: the depth bound of the matrix, max(maxd, every row's minimum
+ * ceil(log2(its CSD digits))). */
+static int depth_bound(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride, int maxd)
+{
+	for (uint32_t r = 0; r < rows; r++) {
+		uint64_t n = row_digits(w, stride, cols, r);
+		while (maxd < CMVM_MAXDEPTH_LIMIT && ((uint64_t)1 << maxd) < n)
+			maxd++;
+	}
+	return maxd;
+}
+
+/* Greedy sharing chunk by chunk; the rows' remaining terms in row[].  With
+ * bound (per row, on the Kraft sum: sum over its terms of 2^depth) each
+ * chunk's greedy gets per-row caps: the row's bound less the Kraft sum of
+ * its terms so far and the digits of the later chunks. */
+static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, int mode,
+                        const uint64_t *bound)
 {
 	uint32_t rows = p->nrows, cols = p->nin;
 	CmvmRow *part = xcalloc(rows ? rows : 1, sizeof *part);
+	uint64_t *left = NULL, *cap = NULL;
+	if (bound) {
+		left = xmalloc((rows + 1) * 2 * sizeof *left);
+		cap = left + rows + 1;
+		for (uint32_t r = 0; r < rows; r++)
+			left[r] = row_digits(w, stride, cols, r);
+	}
 	for (uint32_t c0 = 0, c1; c0 < cols; c0 = c1) {
 		c1 = chunk_end(w, rows, cols, stride, c0);
 		build_terms(p, part, w, stride, c0, c1, CMVM_PLAIN);
-		cmvm_greedy(p, part, rows, mode);
+		for (uint32_t r = 0; bound && r < rows; r++) {
+			uint64_t used = 0;
+			for (uint32_t i = 0; i < row[r].n; i++)
+				used += (uint64_t)1 << p->depth[row[r].t[i].var];
+			left[r] -= part[r].n;
+			used += left[r];
+			cap[r] = bound[r] > used ? bound[r] - used : 0;
+		}
+		cmvm_greedy(p, part, rows, mode, cap);
 		for (uint32_t r = 0; r < rows; r++) {
 			for (uint32_t i = 0; i < part[r].n; i++)
 				cmvm_row_push(&row[r], part[r].t[i]);
 			part[r].n = 0;
 		}
 	}
+	free(left);
 	free_rows(part, rows);
 }
 
+/* Whether row factoring removes at least 1/MST_GAIN of the CSD digits
+ * (counting one adder per row with a parent).  On random Q4 matrices with
+ * many columns (128 x 128: 1%) it does not, and the greedy shares less on
+ * the difference rows (+1.1% adders); on 32-column Q4 blocks with >= 192
+ * rows it removes 12-20%. */
+#define MST_GAIN 20
+static int factoring_pays(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
+                          const int32_t *d, const uint32_t *parent)
+{
+	uint64_t before = 0, after = 0;
+	for (uint32_t r = 0; r < rows; r++) {
+		before += row_digits(w, stride, cols, r);
+		after += row_digits(d + (size_t)r * cols, cols, cols, 0) + (parent[r] != UINT32_MAX);
+	}
+	return after * MST_GAIN < before * (MST_GAIN - 1);
+}
+
+/* Depth mode with row factoring: a row at tree level l of at most L
+ * levels may reach depth D - (L - l); with a parent (l >= 2) that is one
+ * adder over the parent (depth <= D - (L - l) - 1) and its difference
+ * row, whose bound is then 2^(D - (L - l) - 1). */
+static void tree_bounds(const uint32_t *order, const uint32_t *parent, uint32_t rows,
+                        int D, int L, uint64_t *bound)
+{
+	uint32_t *lvl = xmalloc((rows + 1) * sizeof *lvl);
+	for (uint32_t k = 0; k < rows; k++) {
+		uint32_t r = order[k];
+		lvl[r] = parent[r] == UINT32_MAX ? 1 : lvl[parent[r]] + 1;
+		int d = D - (L - (int)lvl[r]) - (lvl[r] >= 2);
+		bound[r] = (uint64_t)1 << (d > 0 ? d : 0);
+	}
+	free(lvl);
+}
+
 /* One greedy run (mode), on the MST-factored rows if mst (tree depth
- * bounded by MST_LEVELS if mst == 2). */
+ * bounded by MST_LEVELS if mst == 2, or by mst - 2 levels in depth mode),
+ * with depth bound maxd (0: none). */
 #ifndef MST_LEVELS
 #define MST_LEVELS 4
 #endif
 static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
-                        size_t stride, int mode, int mst)
+                        size_t stride, int mode, int mst, int maxd)
 {
 	solve_init(p, rows, cols);
 	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
 	int32_t *d = mst ? xmalloc(((size_t)rows * cols + 1) * sizeof *d) : NULL;
 	uint32_t *order = mst ? xmalloc((rows + 1) * 2 * sizeof *order) : NULL;
 	int8_t *psign = mst ? xmalloc(rows + 1) : NULL;
-	if (mst && cmvm_mst(w, rows, cols, stride, mst == 2 ? MST_LEVELS : 0, d, order, order + rows, psign)) {
-		share_terms(p, row, d, cols, mode);
+	uint64_t *bound = maxd ? xmalloc((rows + 1) * sizeof *bound) : NULL;
+	int D = maxd ? depth_bound(w, rows, cols, stride, maxd) : 0;
+	uint32_t lv = maxd ? (uint32_t)mst - 2 : mst == 2 ? MST_LEVELS : 0;
+	if (mst && cmvm_mst(w, rows, cols, stride, lv, d, order, order + rows, psign) &&
+	    (mst != 2 || factoring_pays(w, rows, cols, stride, d, order + rows))) {
+		if (bound)
+			tree_bounds(order, order + rows, rows, D, (int)lv, bound);
+		share_terms(p, row, d, cols, mode, bound);
 		cmvm_finish_tree(p, row, order, order + rows, psign);
 	} else {
-		share_terms(p, row, w, stride, mode);
+		for (uint32_t r = 0; bound && r < rows; r++)
+			bound[r] = (uint64_t)1 << D;
+		share_terms(p, row, w, stride, mode, bound);
 		cmvm_finish_rows(p, row);
 	}
+	free(bound);
 	free(d);
 	free(order);
 	free(psign);
@@ -400,6 +491,22 @@ static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 #define ROW_MODE CMVM_TIE_SHALLOW   /* 1-row dot products: DEEP makes chains */
 #endif
 
+/* solve_share with depth bound maxd > 0, tightened while the result is
+ * deeper than the matrix's bound (a row whose terms all end negative needs
+ * one more level for its negation). */
+static void solve_capped(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                         size_t stride, int mode, int mst, int maxd)
+{
+	int bound = depth_bound(w, rows, cols, stride, maxd);
+	int lo = depth_bound(w, rows, cols, stride, 1);   /* the minimum */
+	for (int d = bound;; d--) {
+		solve_share(p, w, rows, cols, stride, mode, mst, d);
+		if (cmvm_depth(p) <= (uint32_t)bound || d <= lo)
+			return;
+		cmvm_free(p);
+	}
+}
+
 static int better(const Cmvm *a, const Cmvm *b)
 {
 	uint32_t x = cmvm_adders(a), y = cmvm_adders(b);
@@ -407,18 +514,32 @@ static int better(const Cmvm *a, const Cmvm *b)
 }
 
 static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
-                       size_t stride)
+                       size_t stride, int maxd)
 {
 	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
-		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? 2 : 0;
-		solve_share(p, w, rows, cols, stride, rows > 1 ? BIG_MODE : ROW_MODE, mst);
+		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? (maxd ? 4 : 2) : 0;
+		int mode = rows < 2 || maxd ? ROW_MODE : BIG_MODE;
+		if (maxd)
+			solve_capped(p, w, rows, cols, stride, mode, mst, maxd);
+		else
+			solve_share(p, w, rows, cols, stride, mode, mst, 0);
 		return;
 	}
-	solve_share(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0);
-	for (int k = 1; k < 6; k++) {
+	/* depth mode: 3 modes x (no factoring, factoring of 2 or 4 levels),
+	 * capped, then the 6 free runs if within the bound */
+	uint32_t bound = maxd ? (uint32_t)depth_bound(w, rows, cols, stride, maxd) : UINT32_MAX;
+	if (maxd)
+		solve_capped(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0, maxd);
+	else
+		solve_share(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0, 0);
+	for (int k = 1; k < (maxd ? 15 : 6); k++) {
 		Cmvm q;
-		solve_share(&q, w, rows, cols, stride, k % 3, k / 3);
-		if (better(&q, p)) {
+		int j = maxd ? k - 9 : k;
+		if (j < 0)
+			solve_capped(&q, w, rows, cols, stride, k % 3, k < 3 ? 0 : 4 + 2 * (k / 6), maxd);
+		else
+			solve_share(&q, w, rows, cols, stride, j % 3, j / 3, 0);
+		if (cmvm_depth(&q) <= bound && better(&q, p)) {
 			cmvm_free(p);
 			*p = q;
 		} else {
@@ -430,8 +551,11 @@ static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 void cmvm_solve(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                 size_t stride, int level)
 {
+	int maxd = level >> 8;
+	level &= 0xff;
 	if (level >= CMVM_SHARE) {
-		solve_best(p, w, rows, cols, stride);
+		solve_best(p, w, rows, cols, stride,
+		           maxd < CMVM_MAXDEPTH_LIMIT ? maxd : CMVM_MAXDEPTH_LIMIT);
 		return;
 	}
 	solve_init(p, rows, cols);

@@ -39,6 +39,7 @@
  * entries each) until count x the widest width cannot beat the best.  No
  * choice depends on pointer values or hash order.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,11 +53,17 @@ typedef struct Pat {
 	uint64_t key;
 	uint32_t cnt, prev, next; /* count; its bucket list */
 	uint32_t occ, last;   /* occurrence list head; row of the newest entry */
+	uint32_t bkt;         /* bucket it is listed in (>= cnt; 0: none) */
 } Pat;
 
 typedef struct Occ {      /* occurrence list entry */
 	uint32_t row, next;
 } Occ;
+
+typedef struct NewPat {  /* a pair on the variable being extracted */
+	uint64_t key;
+	uint32_t cnt, occ, last;
+} NewPat;
 
 typedef struct Greedy {
 	Cmvm *p;
@@ -66,7 +73,7 @@ typedef struct Greedy {
 	uint32_t npat, cappat;
 	uint32_t serial;      /* instances counted before link_all */
 	Occ *occs;            /* occurrence pool (after the initial count) */
-	size_t nocc, capocc;
+	uint32_t nocc, capocc;
 	uint32_t *ipair;      /* initial count: (pattern, row) pairs in order */
 	size_t nipair, capipair;
 	uint32_t ninit;       /* patterns of the initial count ... */
@@ -80,6 +87,17 @@ typedef struct Greedy {
 	uint8_t *wid;         /* bits of every variable (8-bit signed inputs) */
 	int64_t *lo, *hi;     /* value interval of every variable */
 	uint32_t capvar, maxwid;
+	const uint64_t *cap;  /* depth mode: per row, bound on the Kraft sum ... */
+	uint64_t *kraft;      /* ... sum over its terms of 2^depth (NULL: off) */
+	uint8_t *used;        /* depth mode: scratch, one byte per term of a row */
+	/* pairs of the variable being extracted: counted apart (NewPat) and
+	 * moved into the patterns after its extraction only if they occur
+	 * twice (a pair on a new variable gains no instances later) */
+	CmvmMap nmap;         /* key -> index into npats */
+	NewPat *npats;
+	uint32_t nnew, capnew;
+	Occ *npool;           /* their rows */
+	uint32_t nnpool, capnpool;
 } Greedy;
 
 static uint64_t pair_key(CmvmTerm x, CmvmTerm y)
@@ -123,9 +141,10 @@ static inline void pf_pairs(const Greedy *g, CmvmTerm x, const CmvmTerm *t, uint
 
 static inline void bucket_unlink(Greedy *g, uint32_t id)
 {
-	uint32_t c = g->pat[id].cnt;
+	uint32_t c = g->pat[id].bkt;
 	if (!c)
 		return;
+	g->pat[id].bkt = 0;
 	if (g->pat[id].prev != NONE)
 		g->pat[g->pat[id].prev].next = g->pat[id].next;
 	else
@@ -145,11 +164,13 @@ static __attribute__((noinline)) void head_grow(Greedy *g, uint32_t c)
 	g->caphead = nc;
 }
 
+/* Lists pattern id in the bucket of its count (if it occurs twice). */
 static inline void bucket_link(Greedy *g, uint32_t id)
 {
 	uint32_t c = g->pat[id].cnt;
-	if (!c)
+	if (c < 2)
 		return;
+	g->pat[id].bkt = c;
 	if (c >= g->caphead)
 		head_grow(g, c);
 	g->pat[id].prev = NONE;
@@ -172,54 +193,124 @@ static uint32_t pattern_new(Greedy *g, uint64_t key)
 	g->pat[id].key = key;
 	g->pat[id].cnt = 0;
 	g->pat[id].occ = g->pat[id].last = NONE;
+	g->pat[id].bkt = 0;
 	return id;
 }
 
-/* Counts one more instance of pattern (x, y) in row.  With linked == 0
- * (the initial count) the bucket lists are left alone and pat.prev holds
- * the instance's serial number; link_all then builds the lists. */
-static void pair_inc(Greedy *g, CmvmTerm x, CmvmTerm y, uint32_t row, int linked)
+/* Counts one more instance of pattern (x, y) in row, in the initial count:
+ * the bucket lists are left alone and pat.prev holds the instance's serial
+ * number; link_all then builds the lists. */
+static void pair_inc(Greedy *g, CmvmTerm x, CmvmTerm y, uint32_t row)
 {
 	int isnew;
 	uint64_t key = pair_key(x, y);
 	uint32_t *slot = cmvm_map_get(&g->map, key, g->npat, &isnew);
 	uint32_t id = isnew ? pattern_new(g, key) : *slot;
-	if (linked) {
-		bucket_unlink(g, id);
-		g->pat[id].cnt++;
-		bucket_link(g, id);
-	} else {
-		g->pat[id].cnt++;
-		g->pat[id].prev = g->serial++;
-	}
+	g->pat[id].cnt++;
+	g->pat[id].prev = g->serial++;
 	if (g->pat[id].last == row)
 		return;
 	g->pat[id].last = row;
-	if (!linked) {
-		if (g->nipair == g->capipair) {
-			g->capipair = g->capipair ? 2 * g->capipair : 4096;
-			g->ipair = xrealloc(g->ipair, 2 * g->capipair * sizeof *g->ipair);
-		}
-		g->ipair[2 * g->nipair] = id;
-		g->ipair[2 * g->nipair++ + 1] = row;
-		return;
+	if (g->nipair == g->capipair) {
+		g->capipair = g->capipair ? 2 * g->capipair : 4096;
+		g->ipair = xrealloc(g->ipair, 2 * g->capipair * sizeof *g->ipair);
 	}
-	if (g->nocc == g->capocc) {
-		g->capocc = g->capocc ? 2 * g->capocc : 4096;
-		g->occs = xrealloc(g->occs, g->capocc * sizeof *g->occs);
-	}
-	g->occs[g->nocc] = (Occ){row, g->pat[id].occ};
-	g->pat[id].occ = (uint32_t)g->nocc++;
+	g->ipair[2 * g->nipair] = id;
+	g->ipair[2 * g->nipair++ + 1] = row;
 }
 
-static void pair_dec(Greedy *g, CmvmTerm x, CmvmTerm y)
+static void occ_push(Occ **pool, uint32_t *n, uint32_t *cap, uint32_t *head, uint32_t row)
 {
-	uint32_t *slot = cmvm_map_find(&g->map, pair_key(x, y));
-	if (!slot || !g->pat[*slot].cnt)
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 4096;
+		*pool = xrealloc(*pool, *cap * sizeof **pool);
+	}
+	(*pool)[*n] = (Occ){row, *head};
+	*head = (*n)++;
+}
+
+/* One more instance of pair (x, y) on the variable being extracted. */
+static void new_inc(Greedy *g, CmvmTerm x, CmvmTerm y, uint32_t row)
+{
+	int isnew;
+	uint64_t key = pair_key(x, y);
+	uint32_t *slot = cmvm_map_get(&g->nmap, key, g->nnew, &isnew);
+	if (isnew) {
+		if (g->nnew == g->capnew) {
+			g->capnew = g->capnew ? 2 * g->capnew : 1024;
+			g->npats = xrealloc(g->npats, g->capnew * sizeof *g->npats);
+		}
+		g->npats[g->nnew++] = (NewPat){key, 0, NONE, NONE};
+	}
+	NewPat *q = &g->npats[*slot];
+	q->cnt++;
+	if (q->last != row) {
+		q->last = row;
+		occ_push(&g->npool, &g->nnpool, &g->capnpool, &q->occ, row);
+	}
+}
+
+/* After an extraction: the new pairs that occur twice become patterns
+ * (in the order they were first seen), the rest are dropped. */
+static void new_flush(Greedy *g)
+{
+	for (uint32_t k = 0; k < g->nnew; k++) {   /* slots to clear */
+		uint32_t *slot = cmvm_map_find(&g->nmap, g->npats[k].key);
+		g->npats[k].last = (uint32_t)((CmvmSlot *)((char *)slot - offsetof(CmvmSlot, val)) -
+		                              g->nmap.slot);
+	}
+	for (uint32_t k = 0; k < g->nnew; k++) {
+		NewPat *q = &g->npats[k];
+		g->nmap.slot[q->last].key = 0;
+		if (q->cnt < 2)
+			continue;
+		int isnew;
+		uint32_t *ms = cmvm_map_get(&g->map, q->key, g->npat, &isnew);
+		if (!isnew)
+			die("greedy: new pair seen before");
+		uint32_t id = pattern_new(g, q->key);
+		g->pat[id].cnt = q->cnt;
+		*ms = id;
+		for (uint32_t o = q->occ; o != NONE; o = g->npool[o].next)
+			occ_push(&g->occs, &g->nocc, &g->capocc, &g->pat[id].occ, g->npool[o].row);
+		bucket_link(g, id);
+	}
+	g->nmap.n = 0;
+	g->nnew = g->nnpool = 0;
+}
+
+/* One instance less of pattern (x, y); a pair on a variable made after the
+ * initial count that occurred only once was never kept (nothing to do). */
+static void pair_dec(Greedy *g, CmvmTerm x, CmvmTerm y, uint32_t cur)
+{
+	uint64_t key = pair_key(x, y);
+	if (x.var == cur || y.var == cur) {
+		uint32_t *ns = cmvm_map_find(&g->nmap, key);
+		if (!ns || !g->npats[*ns].cnt)
+			die("greedy: count underflow");
+		g->npats[*ns].cnt--;
+		return;
+	}
+	uint32_t *slot = cmvm_map_find(&g->map, key);
+	if (!slot)
+		return;
+	if (!g->pat[*slot].cnt)
 		die("greedy: count underflow");
-	bucket_unlink(g, *slot);
-	g->pat[*slot].cnt--;
-	bucket_link(g, *slot);
+	g->pat[*slot].cnt--;   /* its bucket is corrected lazily (settle) */
+}
+
+/* The next pattern listed in bucket c from id on (id NONE: from its head)
+ * whose count is c; the stale ones passed over (count fell since) are moved
+ * down to the bucket of their count.  NONE when there is none. */
+static uint32_t settle(Greedy *g, uint32_t c, uint32_t id)
+{
+	while (id != NONE && g->pat[id].cnt != c) {
+		uint32_t next = g->pat[id].next;
+		bucket_unlink(g, id);
+		bucket_link(g, id);
+		id = next;
+	}
+	return id;
 }
 
 /* Cost of a pattern for tie-breaking (smaller is better): CMVM_TIE_SHALLOW
@@ -257,7 +348,8 @@ static uint32_t pick_wmc(Greedy *g)
 		if (((uint64_t)c * g->maxwid) << 16 < bests)
 			break;
 		uint32_t k = 0;
-		for (uint32_t id = g->head[c]; id != NONE && k < 64; id = g->pat[id].next, k++) {
+		for (uint32_t id = settle(g, c, g->head[c]); id != NONE && k < 64;
+		     id = settle(g, c, g->pat[id].next), k++) {
 			uint64_t s = pattern_wmc(g, id);
 			if (s > bests)
 				best = id, bests = s;
@@ -268,14 +360,15 @@ static uint32_t pick_wmc(Greedy *g)
 
 static uint32_t pick(Greedy *g)
 {
-	while (g->top >= 2 && g->head[g->top] == NONE)
+	while (g->top >= 2 && settle(g, g->top, g->head[g->top]) == NONE)
 		g->top--;
 	if (g->top < 2)
 		return NONE;
 	if (g->mode == CMVM_TIE_WMC)
 		return pick_wmc(g);
 	uint32_t best = NONE, bestcost = UINT32_MAX, k = 0;
-	for (uint32_t id = g->head[g->top]; id != NONE && k < 16; id = g->pat[id].next, k++) {
+	for (uint32_t id = g->head[g->top]; id != NONE && k < 16;
+	     id = settle(g, g->top, g->pat[id].next), k++) {
 		uint32_t c = pattern_cost(g, g->pat[id].key);
 		if (c < bestcost)
 			best = id, bestcost = c;
@@ -322,6 +415,12 @@ static void var_width(Greedy *g, uint32_t v)
 		g->maxwid = g->wid[v];
 }
 
+/* 2^depth of variable v: its share of its row's Kraft sum (depth mode). */
+static inline uint64_t kraft_of(const Greedy *g, uint32_t v)
+{
+	return (uint64_t)1 << g->p->depth[v];
+}
+
 /* Replaces terms i and j of row r (an instance of the pattern) by t. */
 static void replace_pair(Greedy *g, uint32_t r, uint32_t i, uint32_t j, CmvmTerm t)
 {
@@ -331,17 +430,19 @@ static void replace_pair(Greedy *g, uint32_t r, uint32_t i, uint32_t j, CmvmTerm
 		pf_pairs(g, ti, row->t, x, row->n);
 		pf_pairs(g, tj, row->t, x, row->n);
 		if (x != i && x != j) {
-			pair_dec(g, ti, row->t[x]);
-			pair_dec(g, tj, row->t[x]);
+			pair_dec(g, ti, row->t[x], t.var);
+			pair_dec(g, tj, row->t[x], t.var);
 		}
 	}
-	pair_dec(g, ti, tj);
+	pair_dec(g, ti, tj, t.var);
+	if (g->kraft)
+		g->kraft[r] += kraft_of(g, t.var) - kraft_of(g, ti.var) - kraft_of(g, tj.var);
 	uint32_t hi = i > j ? i : j, lo = i > j ? j : i;
 	row->t[hi] = row->t[--row->n];
 	row->t[lo] = row->t[--row->n];
 	for (uint32_t x = 0; x < row->n; x++) {
 		pf_pairs(g, t, row->t, x, row->n);
-		pair_inc(g, t, row->t[x], r, 1);
+		new_inc(g, t, row->t[x], r);
 	}
 	cmvm_row_push(row, t);
 }
@@ -372,11 +473,70 @@ static void extract_row(Greedy *g, uint32_t r, uint32_t a, uint32_t b, int d, in
 	if (g->stamp[r] == g->curstamp)
 		return;
 	g->stamp[r] = g->curstamp;
-	while (find_pair(&g->rows[r], a, b, d, neg, &i, &j)) {
+	uint64_t delta = g->kraft ? kraft_of(g, v) - kraft_of(g, a) - kraft_of(g, b) : 0;
+	while ((!delta || g->kraft[r] + delta <= g->cap[r]) &&
+	       find_pair(&g->rows[r], a, b, d, neg, &i, &j)) {
 		CmvmTerm ti = g->rows[r].t[i], tj = g->rows[r].t[j];
 		uint8_t s = ti.shift < tj.shift ? ti.shift : tj.shift;
 		replace_pair(g, r, i, j, (CmvmTerm){v, s, ti.sign});
 	}
+}
+
+/* Disjoint instances of pattern (a, b, d, neg) in row (first fit, as
+ * extract_row takes them); used[] is scratch of row->n zero bytes. */
+static uint32_t row_instances(const CmvmRow *row, uint32_t a, uint32_t b, int d, int neg,
+                              uint8_t *used)
+{
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < row->n; i++) {
+		if (row->t[i].var != a || used[i])
+			continue;
+		for (uint32_t j = 0; j < row->n; j++)
+			if (j != i && !used[j] && row->t[j].var == b &&
+			    (int)row->t[j].shift - (int)row->t[i].shift == d &&
+			    (row->t[i].sign != row->t[j].sign) == neg) {
+				used[i] = used[j] = 1;
+				k++;
+				break;
+			}
+	}
+	memset(used, 0, row->n);
+	return k;
+}
+
+/* Instances of pattern (a, b, d, neg) in row r that its depth cap admits. */
+static uint32_t admitted(Greedy *g, uint32_t r, uint32_t a, uint32_t b, int d, int neg,
+                         uint64_t delta)
+{
+	if (g->stamp[r] == g->curstamp)
+		return 0;
+	g->stamp[r] = g->curstamp;
+	uint32_t k = row_instances(&g->rows[r], a, b, d, neg, g->used);
+	if (!delta || !k)
+		return k;
+	uint64_t room = g->cap[r] > g->kraft[r] ? (g->cap[r] - g->kraft[r]) / delta : 0;
+	return room < k ? (uint32_t)room : k;
+}
+
+/* Depth mode: whether pattern id has >= 2 instances its rows' caps admit.
+ * Caps only tighten (an extraction never lowers a Kraft sum) and an old
+ * pattern gains no instances, so a pattern that fails never passes later. */
+static int admissible(Greedy *g, uint32_t id)
+{
+	uint64_t key = g->pat[id].key;
+	uint32_t a = (uint32_t)(key >> 40), b = (uint32_t)(key >> 16) & 0xffffff;
+	int d = (int)((key >> 1) & 0x7f) - 64, neg = (int)(key & 1);
+	uint32_t da = g->p->depth[a], db = g->p->depth[b], dv = (da > db ? da : db) + 1;
+	if (dv > 62)
+		return 0;
+	uint64_t delta = ((uint64_t)1 << dv) - kraft_of(g, a) - kraft_of(g, b), n = 0;
+	g->curstamp++;
+	for (uint32_t o = g->pat[id].occ; o != NONE && n < 2; o = g->occs[o].next)
+		n += admitted(g, g->occs[o].row, a, b, d, neg, delta);
+	if (id < g->ninit)
+		for (uint32_t k = g->iend[id]; k-- > g->ibeg[id] && n < 2;)
+			n += admitted(g, g->irow[k], a, b, d, neg, delta);
+	return n >= 2;
 }
 
 static void extract(Greedy *g, uint32_t id)
@@ -400,6 +560,7 @@ static void extract(Greedy *g, uint32_t id)
 	}
 	g->pat[id].occ = NONE;
 	g->pat[id].last = NONE;
+	new_flush(g);
 }
 
 /* Links every counted pattern into its bucket in the order of its last
@@ -437,23 +598,38 @@ static void link_all(Greedy *g)
 static void greedy_free(Greedy *g)
 {
 	cmvm_map_free(&g->map);
+	cmvm_map_free(&g->nmap);
+	free(g->npats), free(g->npool);
 	free(g->pat), free(g->occs);
 	free(g->ibeg), free(g->iend), free(g->irow);
 	free(g->head), free(g->stamp);
 	free(g->wid), free(g->lo), free(g->hi);
+	free(g->kraft), free(g->used);
 }
 
-void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode)
+void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode, const uint64_t *cap)
 {
 	Greedy g;
 	memset(&g, 0, sizeof g);
 	g.p = p;
 	g.rows = rows;
 	g.mode = mode;
+	if (cap) {
+		uint32_t maxn = 1;
+		g.cap = cap;
+		g.kraft = xcalloc(nrows ? nrows : 1, sizeof *g.kraft);
+		for (uint32_t r = 0; r < nrows; r++) {
+			for (uint32_t i = 0; i < rows[r].n; i++)
+				g.kraft[r] += kraft_of(&g, rows[r].t[i].var);
+			maxn = rows[r].n > maxn ? rows[r].n : maxn;
+		}
+		g.used = xcalloc(maxn, 1);
+	}
 	if (mode == CMVM_TIE_WMC)
 		for (uint32_t v = 0; v < p->nin + p->nops; v++)
 			var_width(&g, v);
 	cmvm_map_init(&g.map, 1024);
+	cmvm_map_init(&g.nmap, 256);
 	g.caphead = 64;
 	g.head = xmalloc(g.caphead * sizeof *g.head);
 	memset(g.head, 0xff, g.caphead * sizeof *g.head);
@@ -462,11 +638,16 @@ void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode)
 		for (uint32_t i = 0; i < rows[r].n; i++)
 			for (uint32_t j = i + 1; j < rows[r].n; j++) {
 				pf_pairs(&g, rows[r].t[i], rows[r].t, j, rows[r].n);
-				pair_inc(&g, rows[r].t[i], rows[r].t[j], r, 0);
+				pair_inc(&g, rows[r].t[i], rows[r].t[j], r);
 			}
 	link_all(&g);
 	uint32_t id;
-	while (p->nin + p->nops + 1 < VAR_LIMIT && (id = pick(&g)) != NONE)
+	while (p->nin + p->nops + 1 < VAR_LIMIT && (id = pick(&g)) != NONE) {
+		if (g.kraft && !admissible(&g, id)) {
+			bucket_unlink(&g, id);   /* for good: nothing relists it */
+			continue;
+		}
 		extract(&g, id);
+	}
 	greedy_free(&g);
 }

@@ -18,6 +18,7 @@ typedef struct PassOpts {
 	int pipeline;      /* 0: --pipeline=none */
 	uint64_t seed;     /* calibration / random choices: fixed for determinism */
 	FILE *log;         /* --stats: passes report what they did here, or NULL */
+	int max_adder_depth; /* cse: bound on each matrix's adder depth (0: none) */
 } PassOpts;
 
 typedef int (*PassFn)(Module *m, const PassOpts *o);
