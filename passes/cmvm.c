@@ -23,12 +23,27 @@
  * Sharing (CMVM_SHARE, solve_best).  Matrices of <= RESTART_WEIGHTS
  * weights (and >= 2 rows) are solved 6 times -- greedy scoring mode
  * SHALLOW / DEEP / WMC, each without and with row factoring (cmvm_mst.c,
- * unbounded tree depth) -- and the solution with the fewest adders, then
- * the least depth, is kept; no randomness, so results are deterministic.
- * Bigger matrices get one DEEP run, with row factoring bounded to
- * MST_LEVELS tree levels while rows^2 * cols <= MST_WORK.  Rows with a
- * parent are finished in Prim order (cmvm_finish_tree), adding the
+ * unbounded tree depth) -- plus 8..32 seeded runs (remaining ties broken
+ * by a hash of the pattern and the seed), and the solution with the
+ * fewest adders, then the least depth, is kept; the seeds are fixed, so
+ * results are deterministic.  Bigger matrices get one DEEP run, with row
+ * factoring bounded to MST_LEVELS tree levels while rows^2 * cols <=
+ * MST_WORK, kept only if it removes 1/MST_GAIN of the digits.  Rows with
+ * a parent are finished in Prim order (cmvm_finish_tree), adding the
  * parent's result as one more term.
+ *
+ * Depth bound (CMVM_LEVEL(CMVM_SHARE, maxd)).  A row whose terms have
+ * depths d_i can be summed by a tree of depth D iff sum 2^d_i <= 2^D
+ * (Kraft), and the Huffman-style row tree reaches that depth.  Extracting
+ * a pair of depths a, b adds 2^(max(a,b)+1) - 2^a - 2^b to its row's sum,
+ * so the greedy takes a pair in a row only while the row's sum stays within
+ * its cap (cmvm_greedy.c); a row at level l of a row-factoring tree of L
+ * levels gets the cap 2^(D-(L-l)-1) (its parent is one more term).  The
+ * runs: capped greedy without factoring and with 2 and 4 factoring levels
+ * (3 modes each), then the free runs, keeping the fewest adders among
+ * those within D = max(maxd, the matrix's minimum depth); a result deeper
+ * than D (a row of only negative terms needs a negation) is redone with
+ * D - 1, down to the minimum.
  *
  * Complexity: CSD and odd multiples O(rows * cols); row trees
  * O(t log t) per row; emission O(ops + rows); sharing: see cmvm_greedy.c
@@ -513,6 +528,16 @@ static int better(const Cmvm *a, const Cmvm *b)
 	return x != y ? x < y : cmvm_depth(a) < cmvm_depth(b);
 }
 
+/* Seeded restarts besides the 6 (ties broken by a hash of the pattern,
+ * seed 1, 2, ...): more for smaller matrices, where a run is cheap and
+ * the spread between runs is wider (da4ml's 16 x 16 matrices: best of 6
+ * 341.0 adders, of 30 337.7; 64 x 64 Q4: -0.7% with 10). */
+static int seeded_runs(uint32_t rows, uint32_t cols)
+{
+	uint64_t n = (uint64_t)rows * cols;
+	return n <= 256 ? 32 : n <= 1024 ? 16 : 8;
+}
+
 static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                        size_t stride, int maxd)
 {
@@ -532,13 +557,16 @@ static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 		solve_capped(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0, maxd);
 	else
 		solve_share(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0, 0);
-	for (int k = 1; k < (maxd ? 15 : 6); k++) {
+	int runs = 6 + seeded_runs(rows, cols);
+	for (int k = 1; k < (maxd ? 9 : 0) + runs; k++) {
 		Cmvm q;
 		int j = maxd ? k - 9 : k;
 		if (j < 0)
 			solve_capped(&q, w, rows, cols, stride, k % 3, k < 3 ? 0 : 4 + 2 * (k / 6), maxd);
-		else
+		else if (j < 6)
 			solve_share(&q, w, rows, cols, stride, j % 3, j / 3, 0);
+		else   /* seed j - 5: SHALLOW / DEEP alternating, factoring every other pair */
+			solve_share(&q, w, rows, cols, stride, (j % 2) | (j - 5) << 4, (j / 2) % 2, 0);
 		if (cmvm_depth(&q) <= bound && better(&q, p)) {
 			cmvm_free(p);
 			*p = q;

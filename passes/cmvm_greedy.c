@@ -15,8 +15,16 @@
  * Data structures (all arrays indexed by 32-bit ids, nothing by pointer):
  *   - a hash map from the packed pattern key (a:24, b:24, d:7, g:1) to a
  *     pattern id, with its exact count of pair instances in the current rows;
- *   - bucket lists by count (doubly linked, O(1) moves) with a falling top
- *     pointer: the most frequent pattern in O(1) amortised;
+ *   - bucket lists by count (doubly linked) with a falling top pointer.
+ *     Counts only fall after the initial count, so the lists are updated
+ *     lazily: a decrement touches only the count, and a pattern listed in
+ *     a bucket above its count is moved down when a scan of that bucket
+ *     meets it (settle): the most frequent pattern in O(1) amortised;
+ *   - the pairs on the variable being extracted (every pair it forms with
+ *     the other terms of the rows it enters) in a small separate map: a
+ *     pair on a new variable gains no instance later, so after the
+ *     extraction only those occurring twice become patterns (on a 192 x
+ *     288 Q4 matrix 5,445 of 4.3 M) -- the main map stays ~10x smaller;
  *   - per pattern, a list of rows where an instance was added (may hold
  *     stale rows; they are rescanned and skipped), so an extraction touches
  *     only rows that contain it.  Newest first: the rows added after the
@@ -24,10 +32,8 @@
  *     count (one contiguous array per pattern, built by a counting sort in
  *     link_all, read backwards: no pointer chasing for the long lists).
  * A pattern's count, list links and occurrence head share one 32-byte
- * record (one cache line per update).  The initial count of all pairs only
- * counts; the bucket lists are then built in one go, ordered by each
- * pattern's last instance, which is exactly the order the per-increment
- * moves would have left (so every choice is unchanged).
+ * record.  The initial count of all pairs only counts; the bucket lists are
+ * then built in one go, ordered by each pattern's last instance.
  * Removing two terms from a row of t terms and adding one costs 3t count
  * updates, so the whole run is O(sum over rows of t^2) map operations.
  * Scoring modes (cmvm.h CMVM_TIE_*): SHALLOW -- the top bucket's first 16
@@ -36,8 +42,14 @@
  * matrices, ~0.5% fewer adders on Q4 blocks); WMC -- da4ml's "weighted most
  * common": count x the narrower operand's width (8-bit signed inputs,
  * intervals tracked per variable), buckets scanned from the top down (64
- * entries each) until count x the widest width cannot beat the best.  No
- * choice depends on pointer values or hash order.
+ * entries each) until count x the widest width cannot beat the best.  A
+ * seed (mode >> 4, restarts) breaks the remaining ties by a hash of the
+ * pattern key.  No choice depends on pointer values or hash order.
+ * Depth caps (cmvm.h, cap != NULL): each row keeps the Kraft sum of its
+ * terms (sum of 2^depth); an instance is replaced only while the sum stays
+ * within the row's cap, and a picked pattern with fewer than 2 admitted
+ * instances is dropped from the lists for good (caps only tighten and old
+ * patterns gain no instances).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -84,6 +96,7 @@ typedef struct Greedy {
 	uint32_t *stamp;      /* per row */
 	uint32_t curstamp;
 	int mode;             /* CMVM_TIE_* */
+	uint64_t seed;        /* tie-break variant (0: list order) */
 	uint8_t *wid;         /* bits of every variable (8-bit signed inputs) */
 	int64_t *lo, *hi;     /* value interval of every variable */
 	uint32_t capvar, maxwid;
@@ -324,7 +337,10 @@ static uint32_t pattern_cost(const Greedy *g, uint64_t key)
 	uint32_t dm = da > db ? da : db;
 	if (g->mode == CMVM_TIE_DEEP)
 		dm = 0xffff - dm;
-	return dm << 8 | (uint32_t)(d < 0 ? -d : d);
+	uint32_t c = dm << 8 | (uint32_t)(d < 0 ? -d : d);
+	if (g->seed)   /* remaining ties by a hash of the pattern */
+		c = c << 8 | (uint32_t)(((key ^ g->seed) * 0x9e3779b97f4a7c15ull) >> 56);
+	return c;
 }
 
 /* da4ml's "weighted most common" score: count times the overlap bits of
@@ -613,7 +629,8 @@ void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode, const uint64_
 	memset(&g, 0, sizeof g);
 	g.p = p;
 	g.rows = rows;
-	g.mode = mode;
+	g.mode = mode & 3;
+	g.seed = (uint64_t)(mode >> 4) * 0xd1b54a32d192ed03ull;
 	if (cap) {
 		uint32_t maxn = 1;
 		g.cap = cap;
@@ -625,7 +642,7 @@ void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode, const uint64_
 		}
 		g.used = xcalloc(maxn, 1);
 	}
-	if (mode == CMVM_TIE_WMC)
+	if (g.mode == CMVM_TIE_WMC)
 		for (uint32_t v = 0; v < p->nin + p->nops; v++)
 			var_width(&g, v);
 	cmvm_map_init(&g.map, 1024);

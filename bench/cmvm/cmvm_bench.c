@@ -7,12 +7,16 @@
  *            q4    signed Q4-like codes -8..7 (~19.6% zeros, Gaussian-ish)
  *     LEVEL  0 plain CSD, 1 odd multiples, 2 greedy sharing
  *     -b     solve per 32-column block, as bmatvec is (depth: the deepest)
- *     -d N   depth bound (jepac --max-adder-depth=N; level 2)
+ *     -d N   depth bound (jepac --max-adder-depth=N; level 2); each solution's
+ *            depth is checked against max(N, the matrix's minimum depth)
+ *     -D N   check that bound without passing it to the solver (a control)
+ *     -x     corrupt one output of each solution (a control: must fail)
  *     -v     also one line per matrix: adders, fa_bits, depth, time
  *
  * For each of COUNT random matrices (xorshift, fixed seed) it solves the
  * matrix, checks the adder graph against the direct product on random and
- * extreme 8-bit inputs (exits 1 on a mismatch), and prints one line:
+ * extreme 8-bit inputs (exits 1 on a mismatch or a depth over the bound),
+ * and prints one line:
  * mean adders, adders per entry / per non-zero, mean depth, mean fa_bits
  * (8-bit signed inputs) and mean time per matrix (CPU time of the solve).
  */
@@ -78,21 +82,39 @@ static int check(const Cmvm *p, const int32_t *w, uint32_t R, uint32_t C)
 	return 0;
 }
 
+/* max(d, ceil(log2(CSD digits))) over the rows: what a depth bound d allows. */
+static uint32_t depth_bound(const int32_t *w, uint32_t R, uint32_t C, int d)
+{
+	uint32_t b = (uint32_t)d;
+	for (uint32_t r = 0; r < R; r++) {
+		uint64_t n = 0;
+		for (uint32_t c = 0; c < C; c++)
+			n += (uint64_t)cmvm_csd_digits(w[(size_t)r * C + c]);
+		while (((uint64_t)1 << b) < n)
+			b++;
+	}
+	return b;
+}
+
 int main(int argc, char **argv)
 {
-	int verbose = 0, blocks = 0, maxd = 0;
+	int verbose = 0, blocks = 0, maxd = 0, checkd = 0, corrupt = 0;
 	for (; argc > 1 && argv[1][0] == '-'; argc--, argv++) {
 		if (!strcmp(argv[1], "-v"))
 			verbose = 1;
 		else if (!strcmp(argv[1], "-b"))
 			blocks = 1;
 		else if (!strcmp(argv[1], "-d") && argc > 2)
-			maxd = atoi(argv[2]), argc--, argv++;
+			maxd = checkd = atoi(argv[2]), argc--, argv++;
+		else if (!strcmp(argv[1], "-D") && argc > 2)
+			checkd = atoi(argv[2]), argc--, argv++;
+		else if (!strcmp(argv[1], "-x"))
+			corrupt = 1;
 		else
 			argc = 0;
 	}
 	if (argc < 5) {
-		fprintf(stderr, "usage: cmvm_bench [-v] [-b] [-d DEPTH] u8|u4|q4 N|RxC COUNT LEVEL [SEED]\n");
+		fprintf(stderr, "usage: cmvm_bench [-v] [-b] [-d|-D DEPTH] [-x] u8|u4|q4 N|RxC COUNT LEVEL [SEED]\n");
 		return 2;
 	}
 	const char *kind = argv[1];
@@ -121,8 +143,15 @@ int main(int argc, char **argv)
 			cmvm_solve(&p, blk, R, bc, bc, solve_level);
 			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 			secs += (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+			if (corrupt && p.nrows)
+				p.out[0].shift++;
 			if (check(&p, blk, R, bc))
 				return 1;
+			if (checkd && cmvm_depth(&p) > depth_bound(blk, R, bc, checkd)) {
+				fprintf(stderr, "DEPTH %u over the bound %u\n", cmvm_depth(&p),
+				        depth_bound(blk, R, bc, checkd));
+				return 1;
+			}
 			adders += cmvm_adders(&p);
 			uint32_t d = cmvm_depth(&p);
 			maxdep = d > maxdep ? d : maxdep;
