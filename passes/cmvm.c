@@ -371,14 +371,31 @@ static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint3
 	return n;
 }
 
+/* Whether the CSD of v has a positive digit. */
+static int csd_has_pos(int64_t v)
+{
+	CmvmRow t = {0};
+	cmvm_csd_terms(&t, v, 0, 0);
+	int pos = 0;
+	for (uint32_t i = 0; i < t.n; i++)
+		pos |= t.t[i].sign > 0;
+	free(t.t);
+	return pos;
+}
+
 /* Depth mode: the depth bound of the matrix, max(maxd, every row's minimum
- * ceil(log2(its CSD digits))). */
+ * ceil(log2(its CSD digits)), plus 1 if they are all negative). */
 static int depth_bound(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride, int maxd)
 {
 	for (uint32_t r = 0; r < rows; r++) {
+		int pos = 0, d = 0;
+		for (uint32_t c = 0; c < cols && !pos; c++)
+			pos = csd_has_pos(w[r * stride + c]);
 		uint64_t n = row_digits(w, stride, cols, r);
-		while (maxd < CMVM_MAXDEPTH_LIMIT && ((uint64_t)1 << maxd) < n)
-			maxd++;
+		while (d < CMVM_MAXDEPTH_LIMIT && ((uint64_t)1 << d) < n)
+			d++;
+		d += n && !pos;   /* only negative digits: the row needs a negation */
+		maxd = d > maxd ? d : maxd;
 	}
 	return maxd;
 }
@@ -538,21 +555,47 @@ static int seeded_runs(uint32_t rows, uint32_t cols)
 	return n <= 256 ? 32 : n <= 1024 ? 16 : 8;
 }
 
+/* Without sharing (CMVM_PLAIN: CSD digits, CMVM_ODD: odd multiples). */
+static void solve_plain(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                        size_t stride, int level)
+{
+	solve_init(p, rows, cols);
+	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
+	build_terms(p, row, w, stride, 0, cols, level);
+	cmvm_finish_rows(p, row);
+	free_rows(row, rows);
+}
+
+/* Depth mode: if p is deeper than bound (every greedy run left some row
+ * with only negative terms at full depth), the plain CSD rows, which are
+ * within it: a row tree is as shallow as its digits allow and its root is
+ * positive if any digit is. */
+static void keep_bound(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                       size_t stride, uint32_t bound)
+{
+	if (cmvm_depth(p) <= bound)
+		return;
+	cmvm_free(p);
+	solve_plain(p, w, rows, cols, stride, CMVM_PLAIN);
+}
+
 static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                        size_t stride, int maxd)
 {
+	uint32_t bound = maxd ? (uint32_t)depth_bound(w, rows, cols, stride, maxd) : UINT32_MAX;
 	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
 		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? (maxd ? 4 : 2) : 0;
 		int mode = rows < 2 || maxd ? ROW_MODE : BIG_MODE;
-		if (maxd)
+		if (maxd) {
 			solve_capped(p, w, rows, cols, stride, mode, mst, maxd);
-		else
+			keep_bound(p, w, rows, cols, stride, bound);
+		} else {
 			solve_share(p, w, rows, cols, stride, mode, mst, 0);
+		}
 		return;
 	}
 	/* depth mode: 3 modes x (no factoring, factoring of 2 or 4 levels),
 	 * capped, then the 6 free runs if within the bound */
-	uint32_t bound = maxd ? (uint32_t)depth_bound(w, rows, cols, stride, maxd) : UINT32_MAX;
 	if (maxd)
 		solve_capped(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0, maxd);
 	else
@@ -567,13 +610,15 @@ static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 			solve_share(&q, w, rows, cols, stride, j % 3, j / 3, 0);
 		else   /* seed j - 5: SHALLOW / DEEP alternating, factoring every other pair */
 			solve_share(&q, w, rows, cols, stride, (j % 2) | (j - 5) << 4, (j / 2) % 2, 0);
-		if (cmvm_depth(&q) <= bound && better(&q, p)) {
+		if (cmvm_depth(&q) <= bound && (cmvm_depth(p) > bound || better(&q, p))) {
 			cmvm_free(p);
 			*p = q;
 		} else {
 			cmvm_free(&q);
 		}
 	}
+	if (maxd)
+		keep_bound(p, w, rows, cols, stride, bound);
 }
 
 void cmvm_solve(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
@@ -586,11 +631,7 @@ void cmvm_solve(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 		           maxd < CMVM_MAXDEPTH_LIMIT ? maxd : CMVM_MAXDEPTH_LIMIT);
 		return;
 	}
-	solve_init(p, rows, cols);
-	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
-	build_terms(p, row, w, stride, 0, cols, level);
-	cmvm_finish_rows(p, row);
-	free_rows(row, rows);
+	solve_plain(p, w, rows, cols, stride, level);
 }
 
 void cmvm_solve_const(Cmvm *p, int64_t v)

@@ -48,7 +48,9 @@
  * pattern key.  No choice depends on pointer values or hash order.
  * Depth caps (cmvm.h, cap != NULL): each row keeps the Kraft sum of its
  * terms (sum of 2^depth); an instance is replaced only while the sum stays
- * within the row's cap, and a picked pattern with fewer than 2 admitted
+ * within the row's cap (half the cap if the row would be left without a
+ * positive term: its result then needs a negation), and a picked pattern
+ * with fewer than 2 admitted
  * instances is dropped from the lists for good (caps only tighten and old
  * patterns gain no instances).
  */
@@ -112,6 +114,7 @@ typedef struct Greedy {
 	const uint64_t *cap;  /* depth mode: per row, bound on the Kraft sum ... */
 	uint64_t *kraft;      /* ... sum over its terms of 2^depth (NULL: off) */
 	uint8_t *used;        /* depth mode: scratch, one byte per term of a row */
+	uint32_t *pos;        /* depth mode: positive terms per row */
 	/* pairs of the variable being extracted: counted apart (NewPat) and
 	 * moved into the patterns after its extraction only if they occur
 	 * twice (a pair on a new variable gains no instances later) */
@@ -525,6 +528,12 @@ static void extract_row(Greedy *g, uint32_t r, uint32_t a, uint32_t b, int d, in
 	while ((!delta || g->kraft[r] + delta <= g->cap[r]) &&
 	       find_pair(&g->rows[r], a, b, d, neg, &i, &j)) {
 		CmvmTerm ti = g->rows[r].t[i], tj = g->rows[r].t[j];
+		if (g->kraft) {   /* a row left without a positive term needs a negation */
+			uint32_t pos = g->pos[r] - (ti.sign > 0) - (tj.sign > 0) + (ti.sign > 0);
+			if (!pos && g->kraft[r] + delta > g->cap[r] / 2)
+				break;
+			g->pos[r] = pos;
+		}
 		uint8_t s = ti.shift < tj.shift ? ti.shift : tj.shift;
 		replace_pair(g, r, i, j, (CmvmTerm){v, s, ti.sign});
 	}
@@ -653,7 +662,7 @@ static void greedy_free(Greedy *g)
 	free(g->ibeg), free(g->iend), free(g->irow);
 	free(g->head), free(g->stamp);
 	free(g->wid), free(g->lo), free(g->hi);
-	free(g->kraft), free(g->used), free(g->vcnt);
+	free(g->kraft), free(g->used), free(g->vcnt), free(g->pos);
 }
 
 void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode, const uint64_t *cap)
@@ -672,9 +681,12 @@ void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode, const uint64_
 		uint32_t maxn = 1;
 		g.cap = cap;
 		g.kraft = xcalloc(nrows ? nrows : 1, sizeof *g.kraft);
+		g.pos = xcalloc(nrows ? nrows : 1, sizeof *g.pos);
 		for (uint32_t r = 0; r < nrows; r++) {
-			for (uint32_t i = 0; i < rows[r].n; i++)
+			for (uint32_t i = 0; i < rows[r].n; i++) {
 				g.kraft[r] += kraft_of(&g, rows[r].t[i].var);
+				g.pos[r] += rows[r].t[i].sign > 0;
+			}
 			maxn = rows[r].n > maxn ? rows[r].n : maxn;
 		}
 		g.used = xcalloc(maxn, 1);

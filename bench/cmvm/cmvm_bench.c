@@ -82,16 +82,23 @@ static int check(const Cmvm *p, const int32_t *w, uint32_t R, uint32_t C)
 	return 0;
 }
 
-/* max(d, ceil(log2(CSD digits))) over the rows: what a depth bound d allows. */
+/* max(d, ceil(log2(CSD digits)) (+1 if a row's digits are all negative:
+ * its negation)) over the rows: what a depth bound d allows. */
 static uint32_t depth_bound(const int32_t *w, uint32_t R, uint32_t C, int d)
 {
 	uint32_t b = (uint32_t)d;
 	for (uint32_t r = 0; r < R; r++) {
-		uint64_t n = 0;
+		CmvmRow t = {0};
 		for (uint32_t c = 0; c < C; c++)
-			n += (uint64_t)cmvm_csd_digits(w[(size_t)r * C + c]);
-		while (((uint64_t)1 << b) < n)
-			b++;
+			cmvm_csd_terms(&t, w[(size_t)r * C + c], c, 0);
+		uint32_t m = 0, pos = 0;
+		while (((uint64_t)1 << m) < t.n)
+			m++;
+		for (uint32_t i = 0; i < t.n; i++)
+			pos |= t.t[i].sign > 0;
+		m += t.n && !pos;
+		b = m > b ? m : b;
+		free(t.t);
 	}
 	return b;
 }
