@@ -316,12 +316,23 @@ static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
 	cmvm_map_free(&memo);
 }
 
-/* End of the column chunk starting at c0.  The greedy costs about
- * rows * t^2 / 2 pair updates for t terms per row: a chunk may hold
- * max(24, sqrt(CHUNK_WORK / rows)) terms per row, so matrices up to
- * ~2^25 pair instances (192 x 576 Q4, 3072 x 32 Q4 blocks, 128 x 128) are
- * solved whole and bigger ones cost O(sqrt(CHUNK_WORK / rows)) updates
- * per weight.  (Chunks cost sharing: 192 x 576 Q4 in 2 chunks has 6% more
+/* CSD digits of row r of w. */
+static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint32_t r)
+{
+	uint64_t n = 0;
+	for (uint32_t c = 0; c < cols; c++)
+		n += (uint64_t)cmvm_csd_digits(w[r * stride + c]);
+	return n;
+}
+
+/* Column chunks.  The greedy costs about rows * t^2 / 2 pair updates for t
+ * terms per row, so chunks of t terms per row over T digits per row cost
+ * rows * T * t / 2 in all: a chunk may hold
+ *   max(CHUNK_MIN, min(sqrt(CHUNK_WORK / rows), 2 CHUNK_WORK / (rows T)))
+ * terms per row, so a matrix's greedy costs at most ~CHUNK_WORK updates
+ * (or CHUNK_MIN per weight): 192 x 576 Q4, 128 x 128 and 3072 x 32 blocks
+ * are solved whole, the 12-bit 2048 x 192 matvecs of predict-step in 85-
+ * digit chunks.  (Chunks cost sharing: 192 x 576 Q4 in 2 chunks has 6% more
  * adders, in 24-digit chunks 19% more.) */
 #ifndef CHUNK_MIN
 #define CHUNK_MIN 24
@@ -329,11 +340,22 @@ static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
 #ifndef CHUNK_WORK
 #define CHUNK_WORK (1u << 26)
 #endif
-static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
-                          size_t stride, uint32_t c0)
+static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
 {
-	double per_row = __builtin_sqrt((double)CHUNK_WORK / (rows ? rows : 1));
-	double limit = (per_row > CHUNK_MIN ? per_row : CHUNK_MIN) * rows, sum = 0;
+	double T = 0, n = rows ? rows : 1;
+	for (uint32_t r = 0; r < rows; r++)
+		T += (double)row_digits(w, stride, cols, r);
+	T = T / n > 1 ? T / n : 1;
+	double a = __builtin_sqrt((double)CHUNK_WORK / n), b = 2.0 * CHUNK_WORK / (n * T);
+	double t = a < b ? a : b;
+	return t > CHUNK_MIN ? t : CHUNK_MIN;
+}
+
+/* End of the column chunk starting at c0 (at most per_row terms per row). */
+static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
+                          size_t stride, uint32_t c0, double per_row)
+{
+	double limit = per_row * rows, sum = 0;
 	uint32_t c = c0;
 	for (; c < cols; c++) {
 		double t = 0;
@@ -360,15 +382,6 @@ static void free_rows(CmvmRow *row, uint32_t rows)
 	for (uint32_t r = 0; r < rows; r++)
 		free(row[r].t);
 	free(row);
-}
-
-/* CSD digits of row r of w. */
-static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint32_t r)
-{
-	uint64_t n = 0;
-	for (uint32_t c = 0; c < cols; c++)
-		n += (uint64_t)cmvm_csd_digits(w[r * stride + c]);
-	return n;
 }
 
 /* Whether the CSD of v has a positive digit. */
@@ -410,6 +423,7 @@ static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, 
 	uint32_t rows = p->nrows, cols = p->nin;
 	CmvmRow *part = xcalloc(rows ? rows : 1, sizeof *part);
 	uint64_t *left = NULL, *cap = NULL;
+	double per_row = chunk_terms(w, rows, cols, stride);
 	if (bound) {
 		left = xmalloc((rows + 1) * 2 * sizeof *left);
 		cap = left + rows + 1;
@@ -417,7 +431,7 @@ static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, 
 			left[r] = row_digits(w, stride, cols, r);
 	}
 	for (uint32_t c0 = 0, c1; c0 < cols; c0 = c1) {
-		c1 = chunk_end(w, rows, cols, stride, c0);
+		c1 = chunk_end(w, rows, cols, stride, c0, per_row);
 		build_terms(p, part, w, stride, c0, c1, CMVM_PLAIN);
 		for (uint32_t r = 0; bound && r < rows; r++) {
 			uint64_t used = 0;

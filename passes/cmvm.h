@@ -29,7 +29,8 @@
  *               terms across rows (cmvm_greedy.c), then row trees.  Small
  *               matrices (<= 4096 weights, >= 2 rows) are solved with 6
  *               deterministic restarts (3 scoring modes x factoring on/off)
- *               and the fewest adders kept.
+ *               plus 8..32 seeded ones and the fewest adders kept;
+ *               CMVM_LEVEL(CMVM_SHARE, N) bounds the adder depth.
  */
 #ifndef JEPAC_CMVM_H
 #define JEPAC_CMVM_H
