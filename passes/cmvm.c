@@ -326,28 +326,30 @@ static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint3
 }
 
 /* Column chunks.  The greedy costs about rows * t^2 / 2 pair updates for t
- * terms per row, so chunks of t terms per row over T digits per row cost
- * rows * T * t / 2 in all: a chunk may hold
- *   max(CHUNK_MIN, min(sqrt(CHUNK_WORK / rows), 2 CHUNK_WORK / (rows T)))
- * terms per row, so a matrix's greedy costs at most ~CHUNK_WORK updates
- * (or CHUNK_MIN per weight): 192 x 576 Q4, 128 x 128 and 3072 x 32 blocks
- * are solved whole, the 12-bit 2048 x 192 matvecs of predict-step in 85-
- * digit chunks.  (Chunks cost sharing: 192 x 576 Q4 in 2 chunks has 6% more
- * adders, in 24-digit chunks 19% more.) */
+ * terms per row.  A matrix whose whole greedy costs at most CHUNK_WORK
+ * (rows * T^2 / 2 for T digits per row: 192 x 576 Q4, 128 x 128, 3072 x 32
+ * blocks) is solved whole; a bigger one (the 12-bit 2048 x 192 matvecs of
+ * predict-step: 7e8) in chunks of max(CHUNK_MIN, sqrt(CHUNK_SMALL / rows))
+ * terms per row, O(CHUNK_MIN) updates per weight.  (Chunks cost sharing:
+ * 192 x 576 Q4 in 2 chunks has 6% more adders, in 24-digit chunks 19%.) */
 #ifndef CHUNK_MIN
 #define CHUNK_MIN 24
 #endif
 #ifndef CHUNK_WORK
 #define CHUNK_WORK (1u << 26)
 #endif
+#ifndef CHUNK_SMALL
+#define CHUNK_SMALL (1u << 19)
+#endif
 static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
 {
 	double T = 0, n = rows ? rows : 1;
 	for (uint32_t r = 0; r < rows; r++)
 		T += (double)row_digits(w, stride, cols, r);
-	T = T / n > 1 ? T / n : 1;
-	double a = __builtin_sqrt((double)CHUNK_WORK / n), b = 2.0 * CHUNK_WORK / (n * T);
-	double t = a < b ? a : b;
+	T /= n;
+	if (n * T * T / 2 <= CHUNK_WORK)
+		return T * n + 1;   /* whole */
+	double t = __builtin_sqrt((double)CHUNK_SMALL / n);
 	return t > CHUNK_MIN ? t : CHUNK_MIN;
 }
 
