@@ -23,12 +23,27 @@
  * Sharing (CMVM_SHARE, solve_best).  Matrices of <= RESTART_WEIGHTS
  * weights (and >= 2 rows) are solved 6 times -- greedy scoring mode
  * SHALLOW / DEEP / WMC, each without and with row factoring (cmvm_mst.c,
- * unbounded tree depth) -- and the solution with the fewest adders, then
- * the least depth, is kept; no randomness, so results are deterministic.
- * Bigger matrices get one DEEP run, with row factoring bounded to
- * MST_LEVELS tree levels while rows^2 * cols <= MST_WORK.  Rows with a
- * parent are finished in Prim order (cmvm_finish_tree), adding the
+ * unbounded tree depth) -- plus 8..32 seeded runs (remaining ties broken
+ * by a hash of the pattern and the seed), and the solution with the
+ * fewest adders, then the least depth, is kept; the seeds are fixed, so
+ * results are deterministic.  Bigger matrices get one DEEP run, with row
+ * factoring bounded to MST_LEVELS tree levels while rows^2 * cols <=
+ * MST_WORK, kept only if it removes 1/MST_GAIN of the digits.  Rows with
+ * a parent are finished in Prim order (cmvm_finish_tree), adding the
  * parent's result as one more term.
+ *
+ * Depth bound (CMVM_LEVEL(CMVM_SHARE, maxd)).  A row whose terms have
+ * depths d_i can be summed by a tree of depth D iff sum 2^d_i <= 2^D
+ * (Kraft), and the Huffman-style row tree reaches that depth.  Extracting
+ * a pair of depths a, b adds 2^(max(a,b)+1) - 2^a - 2^b to its row's sum,
+ * so the greedy takes a pair in a row only while the row's sum stays within
+ * its cap (cmvm_greedy.c); a row at level l of a row-factoring tree of L
+ * levels gets the cap 2^(D-(L-l)-1) (its parent is one more term).  The
+ * runs: capped greedy without factoring and with 2 and 4 factoring levels
+ * (3 modes each), then the free runs, keeping the fewest adders among
+ * those within D = max(maxd, the matrix's minimum depth); a result deeper
+ * than D (a row of only negative terms needs a negation) is redone with
+ * D - 1, down to the minimum.
  *
  * Complexity: CSD and odd multiples O(rows * cols); row trees
  * O(t log t) per row; emission O(ops + rows); sharing: see cmvm_greedy.c
@@ -293,18 +308,48 @@ static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
 	cmvm_map_free(&memo);
 }
 
-/* End of the column chunk starting at c0.  The greedy costs about
- * rows * t^2 / 2 pair updates for t terms per row: a chunk may hold
- * max(24, sqrt(2^19 / rows)) terms per row, so small matrices are solved
- * whole and big ones cost O(24) updates per weight. */
+/* CSD digits of row r of w. */
+static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint32_t r)
+{
+	uint64_t n = 0;
+	for (uint32_t c = 0; c < cols; c++)
+		n += (uint64_t)cmvm_csd_digits(w[r * stride + c]);
+	return n;
+}
+
+/* Column chunks.  The greedy costs about rows * t^2 / 2 pair updates for t
+ * terms per row.  A matrix whose whole greedy costs at most CHUNK_WORK
+ * (rows * T^2 / 2 for T digits per row: 192 x 576 Q4, 128 x 128, 3072 x 32
+ * blocks) is solved whole; a bigger one (the 12-bit 2048 x 192 matvecs of
+ * predict-step: 7e8) in chunks of max(CHUNK_MIN, sqrt(CHUNK_SMALL / rows))
+ * terms per row, O(CHUNK_MIN) updates per weight.  (Chunks cost sharing:
+ * 192 x 576 Q4 in 2 chunks has 6% more adders, in 24-digit chunks 19%.) */
 #ifndef CHUNK_MIN
 #define CHUNK_MIN 24
 #endif
-static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
-                          size_t stride, uint32_t c0)
+#ifndef CHUNK_WORK
+#define CHUNK_WORK (1u << 26)
+#endif
+#ifndef CHUNK_SMALL
+#define CHUNK_SMALL (1u << 19)
+#endif
+static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
 {
-	double per_row = __builtin_sqrt((double)(1u << 19) / (rows ? rows : 1));
-	double limit = (per_row > CHUNK_MIN ? per_row : CHUNK_MIN) * rows, sum = 0;
+	double T = 0, n = rows ? rows : 1;
+	for (uint32_t r = 0; r < rows; r++)
+		T += (double)row_digits(w, stride, cols, r);
+	T /= n;
+	if (n * T * T / 2 <= CHUNK_WORK)
+		return T * n + 1;   /* whole */
+	double t = __builtin_sqrt((double)CHUNK_SMALL / n);
+	return t > CHUNK_MIN ? t : CHUNK_MIN;
+}
+
+/* End of the column chunk starting at c0 (at most per_row terms per row). */
+static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
+                          size_t stride, uint32_t c0, double per_row)
+{
+	double limit = per_row * rows, sum = 0;
 	uint32_t c = c0;
 	for (; c < cols; c++) {
 		double t = 0;
@@ -333,44 +378,138 @@ static void free_rows(CmvmRow *row, uint32_t rows)
 	free(row);
 }
 
-/* Greedy sharing chunk by chunk; the rows' remaining terms in row[]. */
-static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, int mode)
+/* Whether the CSD of v has a positive digit. */
+static int csd_has_pos(int64_t v)
+{
+	CmvmRow t = {0};
+	cmvm_csd_terms(&t, v, 0, 0);
+	int pos = 0;
+	for (uint32_t i = 0; i < t.n; i++)
+		pos |= t.t[i].sign > 0;
+	free(t.t);
+	return pos;
+}
+
+/* Depth mode: the depth bound of the matrix, max(maxd, every row's minimum
+ * ceil(log2(its CSD digits)), plus 1 if they are all negative). */
+static int depth_bound(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride, int maxd)
+{
+	for (uint32_t r = 0; r < rows; r++) {
+		int pos = 0, d = 0;
+		for (uint32_t c = 0; c < cols && !pos; c++)
+			pos = csd_has_pos(w[r * stride + c]);
+		uint64_t n = row_digits(w, stride, cols, r);
+		while (d < CMVM_MAXDEPTH_LIMIT && ((uint64_t)1 << d) < n)
+			d++;
+		d += n && !pos;   /* only negative digits: the row needs a negation */
+		maxd = d > maxd ? d : maxd;
+	}
+	return maxd;
+}
+
+/* Greedy sharing chunk by chunk; the rows' remaining terms in row[].  With
+ * bound (per row, on the Kraft sum: sum over its terms of 2^depth) each
+ * chunk's greedy gets per-row caps: the row's bound less the Kraft sum of
+ * its terms so far and the digits of the later chunks. */
+static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, int mode,
+                        const uint64_t *bound)
 {
 	uint32_t rows = p->nrows, cols = p->nin;
 	CmvmRow *part = xcalloc(rows ? rows : 1, sizeof *part);
+	uint64_t *left = NULL, *cap = NULL;
+	double per_row = chunk_terms(w, rows, cols, stride);
+	if (bound) {
+		left = xmalloc((rows + 1) * 2 * sizeof *left);
+		cap = left + rows + 1;
+		for (uint32_t r = 0; r < rows; r++)
+			left[r] = row_digits(w, stride, cols, r);
+	}
 	for (uint32_t c0 = 0, c1; c0 < cols; c0 = c1) {
-		c1 = chunk_end(w, rows, cols, stride, c0);
+		c1 = chunk_end(w, rows, cols, stride, c0, per_row);
 		build_terms(p, part, w, stride, c0, c1, CMVM_PLAIN);
-		cmvm_greedy(p, part, rows, mode);
+		for (uint32_t r = 0; bound && r < rows; r++) {
+			uint64_t used = 0;
+			for (uint32_t i = 0; i < row[r].n; i++)
+				used += (uint64_t)1 << p->depth[row[r].t[i].var];
+			left[r] -= part[r].n;
+			used += left[r];
+			cap[r] = bound[r] > used ? bound[r] - used : 0;
+		}
+		cmvm_greedy(p, part, rows, mode, cap);
 		for (uint32_t r = 0; r < rows; r++) {
 			for (uint32_t i = 0; i < part[r].n; i++)
 				cmvm_row_push(&row[r], part[r].t[i]);
 			part[r].n = 0;
 		}
 	}
+	free(left);
 	free_rows(part, rows);
 }
 
+/* Whether row factoring removes at least 1/MST_GAIN of the CSD digits
+ * (counting one adder per row with a parent).  On random Q4 matrices with
+ * many columns (128 x 128: 1%) it does not, and the greedy shares less on
+ * the difference rows (+1.1% adders); on 32-column Q4 blocks with >= 192
+ * rows it removes 12-20%. */
+#define MST_GAIN 20
+static int factoring_pays(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
+                          const int32_t *d, const uint32_t *parent)
+{
+	uint64_t before = 0, after = 0;
+	for (uint32_t r = 0; r < rows; r++) {
+		before += row_digits(w, stride, cols, r);
+		after += row_digits(d + (size_t)r * cols, cols, cols, 0) + (parent[r] != UINT32_MAX);
+	}
+	return after * MST_GAIN < before * (MST_GAIN - 1);
+}
+
+/* Depth mode with row factoring: a row at tree level l of at most L
+ * levels may reach depth D - (L - l); with a parent (l >= 2) that is one
+ * adder over the parent (depth <= D - (L - l) - 1) and its difference
+ * row, whose bound is then 2^(D - (L - l) - 1). */
+static void tree_bounds(const uint32_t *order, const uint32_t *parent, uint32_t rows,
+                        int D, int L, uint64_t *bound)
+{
+	uint32_t *lvl = xmalloc((rows + 1) * sizeof *lvl);
+	for (uint32_t k = 0; k < rows; k++) {
+		uint32_t r = order[k];
+		lvl[r] = parent[r] == UINT32_MAX ? 1 : lvl[parent[r]] + 1;
+		int d = D - (L - (int)lvl[r]) - (lvl[r] >= 2);
+		bound[r] = (uint64_t)1 << (d > 0 ? d : 0);
+	}
+	free(lvl);
+}
+
 /* One greedy run (mode), on the MST-factored rows if mst (tree depth
- * bounded by MST_LEVELS if mst == 2). */
+ * bounded by MST_LEVELS if mst == 2, or by mst - 2 levels in depth mode),
+ * with depth bound maxd (0: none). */
 #ifndef MST_LEVELS
 #define MST_LEVELS 4
 #endif
 static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
-                        size_t stride, int mode, int mst)
+                        size_t stride, int mode, int mst, int maxd)
 {
 	solve_init(p, rows, cols);
 	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
 	int32_t *d = mst ? xmalloc(((size_t)rows * cols + 1) * sizeof *d) : NULL;
 	uint32_t *order = mst ? xmalloc((rows + 1) * 2 * sizeof *order) : NULL;
 	int8_t *psign = mst ? xmalloc(rows + 1) : NULL;
-	if (mst && cmvm_mst(w, rows, cols, stride, mst == 2 ? MST_LEVELS : 0, d, order, order + rows, psign)) {
-		share_terms(p, row, d, cols, mode);
+	uint64_t *bound = maxd ? xmalloc((rows + 1) * sizeof *bound) : NULL;
+	int D = maxd ? depth_bound(w, rows, cols, stride, maxd) : 0;
+	uint32_t lv = maxd ? (uint32_t)mst - 2 : mst == 2 ? MST_LEVELS : 0;
+	if (mst && cmvm_mst(w, rows, cols, stride, lv, d, order, order + rows, psign) &&
+	    (mst != 2 || factoring_pays(w, rows, cols, stride, d, order + rows))) {
+		if (bound)
+			tree_bounds(order, order + rows, rows, D, (int)lv, bound);
+		share_terms(p, row, d, cols, mode, bound);
 		cmvm_finish_tree(p, row, order, order + rows, psign);
 	} else {
-		share_terms(p, row, w, stride, mode);
+		for (uint32_t r = 0; bound && r < rows; r++)
+			bound[r] = (uint64_t)1 << D;
+		share_terms(p, row, w, stride, mode, bound);
 		cmvm_finish_rows(p, row);
 	}
+	free(bound);
 	free(d);
 	free(order);
 	free(psign);
@@ -392,45 +531,115 @@ static void solve_share(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 #define ROW_MODE CMVM_TIE_SHALLOW   /* 1-row dot products: DEEP makes chains */
 #endif
 
+/* solve_share with depth bound maxd > 0, tightened while the result is
+ * deeper than the matrix's bound (a row whose terms all end negative needs
+ * one more level for its negation). */
+static void solve_capped(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                         size_t stride, int mode, int mst, int maxd)
+{
+	int bound = depth_bound(w, rows, cols, stride, maxd);
+	int lo = depth_bound(w, rows, cols, stride, 1);   /* the minimum */
+	for (int d = bound;; d--) {
+		solve_share(p, w, rows, cols, stride, mode, mst, d);
+		if (cmvm_depth(p) <= (uint32_t)bound || d <= lo)
+			return;
+		cmvm_free(p);
+	}
+}
+
 static int better(const Cmvm *a, const Cmvm *b)
 {
 	uint32_t x = cmvm_adders(a), y = cmvm_adders(b);
 	return x != y ? x < y : cmvm_depth(a) < cmvm_depth(b);
 }
 
-static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
-                       size_t stride)
+/* Seeded restarts besides the 6 (ties broken by a hash of the pattern,
+ * seed 1, 2, ...): more for smaller matrices, where a run is cheap and
+ * the spread between runs is wider (da4ml's 16 x 16 matrices: best of 6
+ * 341.0 adders, of 30 337.7; 64 x 64 Q4: -0.7% with 10). */
+static int seeded_runs(uint32_t rows, uint32_t cols)
 {
+	uint64_t n = (uint64_t)rows * cols;
+	return n <= 256 ? 32 : n <= 1024 ? 16 : 8;
+}
+
+/* Without sharing (CMVM_PLAIN: CSD digits, CMVM_ODD: odd multiples). */
+static void solve_plain(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                        size_t stride, int level)
+{
+	solve_init(p, rows, cols);
+	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
+	build_terms(p, row, w, stride, 0, cols, level);
+	cmvm_finish_rows(p, row);
+	free_rows(row, rows);
+}
+
+/* Depth mode: if p is deeper than bound (every greedy run left some row
+ * with only negative terms at full depth), the plain CSD rows, which are
+ * within it: a row tree is as shallow as its digits allow and its root is
+ * positive if any digit is. */
+static void keep_bound(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                       size_t stride, uint32_t bound)
+{
+	if (cmvm_depth(p) <= bound)
+		return;
+	cmvm_free(p);
+	solve_plain(p, w, rows, cols, stride, CMVM_PLAIN);
+}
+
+static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
+                       size_t stride, int maxd)
+{
+	uint32_t bound = maxd ? (uint32_t)depth_bound(w, rows, cols, stride, maxd) : UINT32_MAX;
 	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
-		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? 2 : 0;
-		solve_share(p, w, rows, cols, stride, rows > 1 ? BIG_MODE : ROW_MODE, mst);
+		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? (maxd ? 4 : 2) : 0;
+		int mode = rows < 2 || maxd ? ROW_MODE : BIG_MODE;
+		if (maxd) {
+			solve_capped(p, w, rows, cols, stride, mode, mst, maxd);
+			keep_bound(p, w, rows, cols, stride, bound);
+		} else {
+			solve_share(p, w, rows, cols, stride, mode, mst, 0);
+		}
 		return;
 	}
-	solve_share(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0);
-	for (int k = 1; k < 6; k++) {
+	/* depth mode: 3 modes x (no factoring, factoring of 2 or 4 levels),
+	 * capped, then the 6 free runs if within the bound */
+	if (maxd)
+		solve_capped(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0, maxd);
+	else
+		solve_share(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0, 0);
+	int runs = 6 + seeded_runs(rows, cols);
+	for (int k = 1; k < (maxd ? 9 : 0) + runs; k++) {
 		Cmvm q;
-		solve_share(&q, w, rows, cols, stride, k % 3, k / 3);
-		if (better(&q, p)) {
+		int j = maxd ? k - 9 : k;
+		if (j < 0)
+			solve_capped(&q, w, rows, cols, stride, k % 3, k < 3 ? 0 : 4 + 2 * (k / 6), maxd);
+		else if (j < 6)
+			solve_share(&q, w, rows, cols, stride, j % 3, j / 3, 0);
+		else   /* seed j - 5: SHALLOW / DEEP alternating, factoring every other pair */
+			solve_share(&q, w, rows, cols, stride, (j % 2) | (j - 5) << 4, (j / 2) % 2, 0);
+		if (cmvm_depth(&q) <= bound && (cmvm_depth(p) > bound || better(&q, p))) {
 			cmvm_free(p);
 			*p = q;
 		} else {
 			cmvm_free(&q);
 		}
 	}
+	if (maxd)
+		keep_bound(p, w, rows, cols, stride, bound);
 }
 
 void cmvm_solve(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                 size_t stride, int level)
 {
+	int maxd = level >> 8;
+	level &= 0xff;
 	if (level >= CMVM_SHARE) {
-		solve_best(p, w, rows, cols, stride);
+		solve_best(p, w, rows, cols, stride,
+		           maxd < CMVM_MAXDEPTH_LIMIT ? maxd : CMVM_MAXDEPTH_LIMIT);
 		return;
 	}
-	solve_init(p, rows, cols);
-	CmvmRow *row = xcalloc(rows ? rows : 1, sizeof *row);
-	build_terms(p, row, w, stride, 0, cols, level);
-	cmvm_finish_rows(p, row);
-	free_rows(row, rows);
+	solve_plain(p, w, rows, cols, stride, level);
 }
 
 void cmvm_solve_const(Cmvm *p, int64_t v)

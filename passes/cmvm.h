@@ -29,7 +29,8 @@
  *               terms across rows (cmvm_greedy.c), then row trees.  Small
  *               matrices (<= 4096 weights, >= 2 rows) are solved with 6
  *               deterministic restarts (3 scoring modes x factoring on/off)
- *               and the fewest adders kept.
+ *               plus 8..32 seeded ones and the fewest adders kept;
+ *               CMVM_LEVEL(CMVM_SHARE, N) bounds the adder depth.
  */
 #ifndef JEPAC_CMVM_H
 #define JEPAC_CMVM_H
@@ -37,6 +38,11 @@
 #include "ir.h"
 
 enum { CMVM_PLAIN = 0, CMVM_ODD = 1, CMVM_SHARE = 2 };
+/* A level with a depth bound (CMVM_SHARE only; 0: none): every row's adder
+ * depth is at most max(maxdepth, its minimum ceil(log2(CSD digits))), the
+ * greedy taking only the pairs that keep it so, and no row factoring. */
+#define CMVM_LEVEL(level, maxdepth) ((level) | (maxdepth) << 8)
+#define CMVM_MAXDEPTH_LIMIT 60
 /* Tie-break / scoring modes of the greedy (cmvm_greedy.c). */
 enum { CMVM_TIE_SHALLOW = 0, CMVM_TIE_DEEP = 1, CMVM_TIE_WMC = 2 };
 
@@ -117,7 +123,9 @@ void cmvm_finish_rows(Cmvm *p, CmvmRow *rows);
 /* Appends the CSD digits of v << shift on variable var to row. */
 void cmvm_csd_terms(CmvmRow *row, int64_t v, uint32_t var, int shift);
 /* Greedy pair extraction over the terms of rows (cmvm_greedy.c). */
-void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode);
+/* cap: NULL, or per row a bound on sum over its terms of 2^depth (the
+ * greedy then keeps every row's Huffman tree depth <= log2(cap)). */
+void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode, const uint64_t *cap);
 /* As cmvm_finish_rows, but rows are finished in order[] and row r then
  * also adds psign[r] * (row parent[r]'s result) (parent UINT32_MAX: none;
  * every parent precedes its children in order). */

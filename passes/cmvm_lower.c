@@ -369,7 +369,7 @@ uint32_t cmvm_lower(Module *m, unsigned ops, int level, FILE *log, FILE *vlog, c
 	if (log && !done)
 		fprintf(log, "%s: no constant multiplications\n", name);
 	else if (log)
-		fprintf(log, "%s: %u constant multiplications -> %u adders (level %d)\n",
-		        name, done, adders, level);
+		fprintf(log, "%s: %u constant multiplications -> %u adders (level %d%s)\n",
+		        name, done, adders, level & 0xff, level >> 8 ? ", depth-bounded" : "");
 	return done;
 }

@@ -19,6 +19,7 @@ typedef struct PassOpts {
 	uint64_t seed;     /* calibration / random choices: fixed for determinism */
 	FILE *log;         /* --stats: passes report what they did here, or NULL */
 	FILE *vlog;        /* --verbose: per-matrix detail (the solver log), or NULL */
+	int max_adder_depth; /* cse: bound on each matrix's adder depth (0: none) */
 } PassOpts;
 
 typedef int (*PassFn)(Module *m, const PassOpts *o);

@@ -172,6 +172,9 @@ static void usage(FILE *f)
 	      "  --adder=STYLE         --emit=verilog adders: infer (`+`, default) | ripple\n"
 	      "  --pipeline=none       keep the design combinational\n"
 	      "  --stage-depth=N       adder levels per pipeline stage\n"
+	      "  --max-adder-depth=N   cse: adder depth of each constant matrix <= N (or its\n"
+	      "                        minimum, ceil(log2(CSD digits of a row))); fewer adders\n"
+	      "                        with a larger N (default: unbounded)\n"
 	      "  --max-weight-uses=N   refuse designs with more nonzero weight uses than N\n"
 	      "                        (default 64000000, ~130 bytes each at -O2; 0 = no limit)\n"
 	      "  --print-after=PASS    dump the IR to stderr after PASS (under '; after PASS')\n"
@@ -325,6 +328,8 @@ static void parse_args(int argc, char **argv, Options *o)
 			o->lopts.quant = v;
 		} else if ((v = flag_value(argc, argv, &i, "--act-bits"))) {
 			o->popts.act_bits = int_value("--act-bits", v, 4, 32);
+		} else if ((v = flag_value(argc, argv, &i, "--max-adder-depth"))) {
+			o->popts.max_adder_depth = int_value("--max-adder-depth", v, 1, 60);
 		} else if ((v = flag_value(argc, argv, &i, "--stage-depth"))) {
 			o->popts.stage_depth = int_value("--stage-depth", v, 1, 1000000);
 		} else if ((v = flag_value(argc, argv, &i, "--pipeline"))) {

@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 		real |= (n->op == OP_INPUT || n->op == OP_OUTPUT) && n->ty == TY_F;
 	}
 	if (real && o.raw) {
-		PassOpts po = {0, o.act_bits, 4, 0, 1, NULL, NULL};
+		PassOpts po = {0, o.act_bits, 4, 0, 1, NULL, NULL, 0};
 		pass_find("lower")->fn(m, &po);
 	}
 	for (Ref r = 0; r < m->nnodes; r++) {

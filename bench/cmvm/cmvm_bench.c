@@ -1,19 +1,24 @@
 /*
  * cmvm_bench.c -- benchmark of jepac's constant-matrix solver (passes/cmvm.c).
  *
- *   cmvm_bench KIND N|RxC COUNT LEVEL [SEED]
+ *   cmvm_bench [-v] [-b] [-d DEPTH] KIND N|RxC COUNT LEVEL [SEED]
  *     KIND   u8    entries floor(U*127)+129 (da4ml's Table 2 setup)
  *            u4    entries uniform on 8..15
  *            q4    signed Q4-like codes -8..7 (~19.6% zeros, Gaussian-ish)
  *     LEVEL  0 plain CSD, 1 odd multiples, 2 greedy sharing
+ *     -b     solve per 32-column block, as bmatvec is (depth: the deepest)
+ *     -d N   depth bound (jepac --max-adder-depth=N; level 2); each solution's
+ *            depth is checked against max(N, the matrix's minimum depth)
+ *     -D N   check that bound without passing it to the solver (a control)
+ *     -x     corrupt one output of each solution (a control: must fail)
+ *     -v     also one line per matrix: adders, fa_bits, depth, time
  *
  * For each of COUNT random matrices (xorshift, fixed seed) it solves the
  * matrix, checks the adder graph against the direct product on random and
- * extreme 8-bit inputs (exits 1 on a mismatch), and prints one line:
+ * extreme 8-bit inputs (exits 1 on a mismatch or a depth over the bound),
+ * and prints one line:
  * mean adders, adders per entry / per non-zero, mean depth, mean fa_bits
- * (8-bit signed inputs) and mean time per matrix.  q4 matrices wider than
- * 32 columns are solved per 32-column block, as bmatvec is (depth: the
- * deepest block).
+ * (8-bit signed inputs) and mean time per matrix (CPU time of the solve).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -77,10 +82,46 @@ static int check(const Cmvm *p, const int32_t *w, uint32_t R, uint32_t C)
 	return 0;
 }
 
+/* max(d, ceil(log2(CSD digits)) (+1 if a row's digits are all negative:
+ * its negation)) over the rows: what a depth bound d allows. */
+static uint32_t depth_bound(const int32_t *w, uint32_t R, uint32_t C, int d)
+{
+	uint32_t b = (uint32_t)d;
+	for (uint32_t r = 0; r < R; r++) {
+		CmvmRow t = {0};
+		for (uint32_t c = 0; c < C; c++)
+			cmvm_csd_terms(&t, w[(size_t)r * C + c], c, 0);
+		uint32_t m = 0, pos = 0;
+		while (((uint64_t)1 << m) < t.n)
+			m++;
+		for (uint32_t i = 0; i < t.n; i++)
+			pos |= t.t[i].sign > 0;
+		m += t.n && !pos;
+		b = m > b ? m : b;
+		free(t.t);
+	}
+	return b;
+}
+
 int main(int argc, char **argv)
 {
+	int verbose = 0, blocks = 0, maxd = 0, checkd = 0, corrupt = 0;
+	for (; argc > 1 && argv[1][0] == '-'; argc--, argv++) {
+		if (!strcmp(argv[1], "-v"))
+			verbose = 1;
+		else if (!strcmp(argv[1], "-b"))
+			blocks = 1;
+		else if (!strcmp(argv[1], "-d") && argc > 2)
+			maxd = checkd = atoi(argv[2]), argc--, argv++;
+		else if (!strcmp(argv[1], "-D") && argc > 2)
+			checkd = atoi(argv[2]), argc--, argv++;
+		else if (!strcmp(argv[1], "-x"))
+			corrupt = 1;
+		else
+			argc = 0;
+	}
 	if (argc < 5) {
-		fprintf(stderr, "usage: cmvm_bench u8|u4|q4 N|RxC COUNT LEVEL [SEED]\n");
+		fprintf(stderr, "usage: cmvm_bench [-v] [-b] [-d|-D DEPTH] [-x] u8|u4|q4 N|RxC COUNT LEVEL [SEED]\n");
 		return 2;
 	}
 	const char *kind = argv[1];
@@ -89,13 +130,14 @@ int main(int argc, char **argv)
 		R = C = (uint32_t)atoi(argv[2]);
 	int count = atoi(argv[3]), level = atoi(argv[4]);
 	rng_state = argc > 5 ? strtoull(argv[5], NULL, 10) : 88172645463325252ull;
+	int solve_level = maxd ? CMVM_LEVEL(level, maxd) : level;
 	int32_t *w = malloc((size_t)R * C * sizeof *w);
 	double adders = 0, depth = 0, fa = 0, secs = 0, nz = 0;
-	uint32_t maxd = 0;
-	/* q4 matrices are solved per 32-column block, like bmatvec */
-	uint32_t bw = !strcmp(kind, "q4") && C > 32 ? 32 : C;
+	uint32_t maxdep = 0;
+	uint32_t bw = blocks && C > 32 ? 32 : C;
 	int32_t *blk = malloc((size_t)R * bw * sizeof *blk);
 	for (int k = 0; k < count; k++) {
+		double a0 = adders, f0 = fa, s0 = secs;
 		for (size_t i = 0; i < (size_t)R * C; i++)
 			nz += (w[i] = draw(kind)) != 0;
 		for (uint32_t c0 = 0; c0 < C; c0 += bw) {
@@ -104,24 +146,37 @@ int main(int argc, char **argv)
 				memcpy(blk + (size_t)r * bc, w + (size_t)r * C + c0, bc * sizeof *blk);
 			Cmvm p;
 			struct timespec t0, t1;
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			cmvm_solve(&p, blk, R, bc, bc, level);
-			clock_gettime(CLOCK_MONOTONIC, &t1);
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+			cmvm_solve(&p, blk, R, bc, bc, solve_level);
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 			secs += (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+			if (corrupt && p.nrows)
+				p.out[0].shift++;
 			if (check(&p, blk, R, bc))
 				return 1;
+			if (checkd && cmvm_depth(&p) > depth_bound(blk, R, bc, checkd)) {
+				fprintf(stderr, "DEPTH %u over the bound %u\n", cmvm_depth(&p),
+				        depth_bound(blk, R, bc, checkd));
+				return 1;
+			}
 			adders += cmvm_adders(&p);
 			uint32_t d = cmvm_depth(&p);
-			maxd = d > maxd ? d : maxd;
+			maxdep = d > maxdep ? d : maxdep;
 			fa += (double)cmvm_fa_bits(&p, 8);
 			cmvm_free(&p);
 		}
-		depth += maxd;
-		maxd = 0;
+		if (verbose)
+			printf("  %s %ux%u #%d: adders %.0f, fa_bits %.0f, depth %u, %.3f s\n", kind, R, C,
+			       k, adders - a0, fa - f0, maxdep, secs - s0);
+		depth += maxdep;
+		maxdep = 0;
 	}
 	free(blk);
-	printf("%s %ux%u level %d: %d matrices, adders %.1f, per entry %.3f, per nonzero %.3f, "
-	       "depth %.1f, fa_bits %.0f, %.3f ms/matrix\n", kind, R, C, level, count,
+	printf("%s %ux%u%s level %d", kind, R, C, bw < C ? " per block" : "", level);
+	if (maxd)
+		printf(" depth<=%d", maxd);
+	printf(": %d matrices, adders %.2f, per entry %.3f, per nonzero %.3f, "
+	       "depth %.1f, fa_bits %.0f, %.3f ms/matrix\n", count,
 	       adders / count, adders / count / ((double)R * C), adders / nz,
 	       depth / count, fa / count, secs / count * 1e3);
 	free(w);
