@@ -32,10 +32,8 @@
 /* Bits of a token index (at least 1). */
 static unsigned tok_bits(uint32_t T)
 {
-	unsigned b = 1;
-	while (b < 32 && ((uint64_t)1 << b) < T)
-		b++;
-	return b;
+	unsigned b = ceil_log2(T);
+	return b ? b : 1;
 }
 
 static int is_token_op(int op)
