@@ -125,14 +125,14 @@ void ck_check_finite(const Checkpoint *ck, const CkTensor *t)
 	if (t->kind == CK_F) {
 		for (size_t i = 0; i < t->n; i++)
 			if (!isfinite(t->f[i]))
-				fatal(ck->path, "tensor '%s': element %zu is %s", t->name, i,
+				fatal(ck->path, "tensor '%s': element %zu is %s", ESC(t->name), i,
 				      isnan(t->f[i]) ? "NaN" : "Inf");
 		return;
 	}
 	size_t ns = t->kind == CK_Q4 ? (size_t)t->out * ((t->in + 31) / 32) : t->out;
 	for (size_t i = 0; i < ns; i++)
 		if (!isfinite(t->scales[i]))
-			fatal(ck->path, "tensor '%s': scale %zu is %s", t->name, i,
+			fatal(ck->path, "tensor '%s': scale %zu is %s", ESC(t->name), i,
 			      isnan(t->scales[i]) ? "NaN" : "Inf");
 }
 

@@ -121,7 +121,7 @@ static void quant_tensor(Checkpoint *ck, CkTensor *t, int kind, float sparsity)
 	if (t->kind == kind)
 		return;
 	if (t->kind != CK_F || t->ndim != 2)
-		fatal(ck->path, "tensor '%s' is already quantized: cannot requantize it", t->name);
+		fatal(ck->path, "tensor '%s' is already quantized: cannot requantize it", ESC(t->name));
 	t->out = t->shape[0];
 	t->in = t->shape[1];
 	if (sparsity > 0)
@@ -164,7 +164,7 @@ void ck_quantize(Checkpoint *ck, const char *mode)
 	if (ck_quantized(ck)) {
 		if (strcmp(ck->mode, mode) != 0)
 			fatal(ck->path, "checkpoint is already quantized in mode '%s': cannot make '%s'",
-			      ck->mode, ESC(mode));
+			      ESC(ck->mode), ESC(mode));
 		return;
 	}
 	char name[160];
