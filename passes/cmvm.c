@@ -554,13 +554,15 @@ static int better(const Cmvm *a, const Cmvm *b)
 }
 
 /* Seeded restarts besides the 6 (ties broken by a hash of the pattern,
- * seed 1, 2, ...): more for smaller matrices, where a run is cheap and
- * the spread between runs is wider (da4ml's 16 x 16 matrices: best of 6
- * 341.0 adders, of 30 337.7; 64 x 64 Q4: -0.7% with 10). */
+ * seed 1, 2, ...) for the smallest matrices, where a run is cheap and the
+ * spread between runs is widest (da4ml's 16 x 16 matrices: best of 6 341.0
+ * adders, of 30 337.7).  Larger ones get none: 8-16 more runs on every
+ * matrix up to 4096 weights (64 x 64 Q4: -0.7%) made the -O2 compile of a
+ * model of small matrices 6x slower (the tiny predict-step's cse: 3.9 ->
+ * 24.5 s). */
 static int seeded_runs(uint32_t rows, uint32_t cols)
 {
-	uint64_t n = (uint64_t)rows * cols;
-	return n <= 256 ? 32 : n <= 1024 ? 16 : 8;
+	return (uint64_t)rows * cols <= 256 ? 32 : 0;
 }
 
 /* Without sharing (CMVM_PLAIN: CSD digits, CMVM_ODD: odd multiples). */

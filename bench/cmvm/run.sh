@@ -20,7 +20,7 @@ OUT=${TMPDIR:-/tmp}/jepac-cmvm-bench.$$
 trap 'rm -f "$OUT"' EXIT
 gcc -std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iir -Ipasses -o "$OUT" \
 	bench/cmvm/cmvm_bench.c passes/cmvm.c passes/cmvm_greedy.c passes/cmvm_mst.c \
-	ir/util.c ir/ir.c -lm
+	ir/util.c ir/ir.c ir/timing.c -lm
 n() { if [ "$Q" = quick ]; then echo $(($1 / 10)); else echo "$1"; fi; }
 echo "== Table 2 (u8 129..255)"
 for NC in 2:1000 4:1000 8:1000 12:300 16:300; do
