@@ -129,19 +129,16 @@ Ref ir_node(Module *m, int op, int ty, int width, uint32_t len,
 	n->nargs = nargs;
 	n->imm = imm;
 	n->aux = aux;
-	if (m->tokens) {   /* operands exist unless a reg closes a loop: ir_compact fixes those */
-		uint32_t k;
-		for (k = 0; k < nargs && args[k] < m->nnodes; k++)
-			;
-		if (k == nargs && op != OP_INPUT) {
-			memcpy(&m->argv[m->nargv], args, nargs * sizeof *args);
-			int rate = ir_rate_of(m, m->nnodes);
-			n->flags = (uint8_t)(rate > 0 ? rate : 0);
-		}
-	}
 	n->region = m->cur_region;
 	if (nargs)
 		memcpy(&m->argv[m->nargv], args, nargs * sizeof *args);
+	if (m->tokens && op != OP_INPUT) {   /* the rate, once the operands exist */
+		uint32_t k = 0;             /* (a reg closing a loop: ir_compact sets it) */
+		while (k < nargs && args[k] < m->nnodes)
+			k++;
+		int rate = k == nargs ? ir_rate_of(m, m->nnodes) : 0;
+		n->flags = (uint8_t)(rate > 0 ? rate : 0);
+	}
 	m->nargv += nargs;
 	return m->nnodes++;
 }
