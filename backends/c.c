@@ -150,9 +150,36 @@ static void schedule(CGen *g)
 	free(indeg); free(ucount); free(users); free(fill); free(qt); free(qc);
 }
 
-/* Streams: a stable partition of the schedule by group (static nodes,
- * phase 0 .. P per token, per-window nodes), each still in topological
- * order since every edge goes to the same or a later group. */
+/* A tpos runs in the phase of its users (its row follows their token). */
+static void tpos_phases(CGen *g)
+{
+	const Module *m = g->m;
+	uint32_t *ph = xmalloc((m->nnodes + 1) * sizeof *ph);
+	memset(ph, 0xff, (m->nnodes + 1) * sizeof *ph);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if ((n->flags & NF_DEAD) || n->op == OP_OUTPUT)
+			continue;
+		for (uint32_t j = 0; j < n->nargs; j++) {
+			Ref a = ir_arg(m, n, j);
+			if (ir_get(m, a)->op != OP_TPOS)
+				continue;
+			if (ph[a] != UINT32_MAX && ph[a] != g->phase[r])
+				fatal(g->o->input_name, "--emit=c: tpos %%%u is read in window phases %u and %u",
+				      a, ph[a], g->phase[r]);
+			ph[a] = g->phase[r];
+		}
+	}
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (ph[r] != UINT32_MAX)
+			g->phase[r] = ph[r];
+	free(ph);
+}
+
+/* Streams: a stable partition of the schedule by group (static nodes; then
+ * per window phase p = 0 .. P its stream nodes, token by token, and its
+ * per-window nodes), each still in topological order since every edge goes
+ * to the same or a later group. */
 static void group(CGen *g)
 {
 	const Module *m = g->m;
@@ -161,9 +188,10 @@ static void group(CGen *g)
 	g->ngroups = 1;
 	if (m->tokens) {
 		ir_phases(m, g->phase);
+		tpos_phases(g);
 		for (Ref r = 0; r < m->nnodes; r++)
 			maxp = g->phase[r] > maxp ? g->phase[r] : maxp;
-		g->ngroups = maxp + 3;
+		g->ngroups = 2 * maxp + 3;
 	}
 	g->gend = xcalloc(g->ngroups + 1, sizeof *g->gend);
 	Ref *sorted = xmalloc((g->norder + 1) * sizeof *sorted);
@@ -214,7 +242,10 @@ static void emit_header(const CGen *g)
 	      " *     of a code is code * 2^-FRAC (FRAC = the port's binary point).\n"
 	      " *     Uses a static workspace, so it is not reentrant;\n"
 	      " *   void jepac_eval_ws(const int64_t *in, int64_t *out, jepac_ws *ws);\n"
-	      " *     is the same with a caller's workspace (for threads).\n"
+	      " *     is the same with a caller's workspace (for threads); a stream\n"
+	      " *     module with per-window state (wdelay) keeps it in the workspace, so\n"
+	      " *     successive calls are successive windows and a zeroed workspace is\n"
+	      " *     the state after reset.\n"
 	      " *   JEPAC_IN<k>_{OFFSET,LANES,WIDTH,SIGNED,FRAC}: input port k's first\n"
 	      " *     lane in in[], lane count, type and binary point; JEPAC_OUT<k>_* alike.\n",
 	      f);
@@ -303,7 +334,7 @@ static uint32_t emit_functions(CGen *g, const size_t *tabend, uint32_t *first)
 static void emit_stores(CGen *g)
 {
 	const Module *m = g->m;
-	for (uint32_t p = 0; p + 2 < g->ngroups; p++) {
+	for (uint32_t p = 0; 2 * p + 1 < g->ngroups; p++) {
 		fprintf(g->f, "static void jc_s%u(int32_t *restrict N, int64_t *restrict W, size_t t)\n"
 		        "{\n\t(void)N; (void)W; (void)t;\n", p);
 		for (uint32_t k = 0; k < g->norder; k++) {
@@ -331,13 +362,13 @@ static void emit_eval(const CGen *g, const uint32_t *first)
 		emit_calls(g, first[0], first[1], "");
 	} else {
 		emit_calls(g, first[0], first[1], ", 0");   /* static nodes */
-		for (uint32_t p = 0; p + 2 < g->ngroups; p++) {
+		for (uint32_t p = 0; 2 * p + 1 < g->ngroups; p++) {
 			fprintf(f, "\tfor (size_t t = 0; t < %u; t++) {  /* window phase %u */\n\t",
 			        g->m->tokens, p);
-			emit_calls(g, first[p + 1], first[p + 2], ", t");
+			emit_calls(g, first[2 * p + 1], first[2 * p + 2], ", t");
 			fprintf(f, "\t\tjc_s%u(ws->n, ws->w, t);\n\t}\n", p);
+			emit_calls(g, first[2 * p + 2], first[2 * p + 3], ", 0");   /* per window */
 		}
-		emit_calls(g, first[g->ngroups - 1], first[g->ngroups], ", 0");   /* per window */
 	}
 	fputs("\t(void)in; (void)out; (void)ws;\n}\n\n"
 	      "void jepac_eval(const int64_t *in, int64_t *out)\n{\n"

@@ -64,14 +64,16 @@ int cg_group(const CGen *g, Ref r)
 {
 	const Node *n = ir_get(g->m, r);
 	if (n->flags & NF_WIN)
-		return (int)g->ngroups - 1;
-	return ir_is_stream(n) ? 1 + (int)g->phase[r] : 0;
+		return 2 + 2 * (int)g->phase[r];
+	return ir_is_stream(n) ? 1 + 2 * (int)g->phase[r] : 0;
 }
 
 uint32_t cg_lanes(const CGen *g, Ref r)
 {
 	const Node *n = ir_get(g->m, r);
-	return n->op == OP_TDELAY ? n->len * (g->m->tokens + 1) : n->len;
+	if (n->op == OP_TDELAY)   /* the value, then the window buffer */
+		return n->len * (g->m->tokens + 1);
+	return n->op == OP_WDELAY ? 2 * n->len : n->len;   /* wdelay: the value, then the state */
 }
 
 int cg_table_node(const Node *n, int many_vec)
@@ -447,9 +449,10 @@ static void emit_token_op(CGen *g, Ref r)
 	const Node *n = ir_get(g->m, r);
 	const char *P = pool_name(g, r);
 	switch (n->op) {
-	case OP_TPOS: {
+	case OP_TPOS: {   /* rows past the tensor's read 0 */
 		Buf e;
-		bf(&e, "(uint64_t)JT%u(t * %u + i)", n->aux, n->len);
+		bf(&e, "(t < %u ? (uint64_t)JT%u(t * %u + i) : 0)", ir_tget(g->m, n->aux)->dims[0], n->aux,
+		   n->len);
 		loop_open(g->f, n->len);
 		store(g, r, "i", e.s);
 		break;
@@ -459,14 +462,33 @@ static void emit_token_op(CGen *g, Ref r)
 		uint32_t xl = ir_get(g->m, a)->len;
 		fprintf(g->f, "\tif (t == 0)\n\t\tfor (size_t i = 0; i < %u; i++)\n\t\t\t%s[%u + i] = 0;\n",
 		        n->len, P, g->slot[r]);
-		fprintf(g->f, "\tfor (size_t i = 0; i < %u; i++)\n\t\t%s[%u + t * %u + i] = %s[%u + i];\n",
-		        xl, P, g->slot[r], xl, pool_name(g, a), g->slot[a]);
+		fprintf(g->f, "\tif (t < %u)\n\t\tfor (size_t i = 0; i < %u; i++)\n"
+		        "\t\t\t%s[%u + t * %u + i] = %s[%u + i];\n", n->len / xl, xl, P, g->slot[r], xl,
+		        pool_name(g, a), g->slot[a]);
 		break;
 	}
 	case OP_TDELAY:
 		fprintf(g->f, "\tfor (size_t i = 0; i < %u; i++)\n\t\t%s[%u + i] = %s[%u + t * %u + i];\n",
 		        n->len, P, g->slot[r], P, g->slot[r] + n->len, n->len);
 		break;
+	case OP_TSEQ:   /* token t: operand t, zeros past the last */
+		fprintf(g->f, "\tswitch (t) {\n");
+		for (uint32_t k = 0; k < n->nargs; k++) {
+			Ref a = ir_arg(g->m, n, k);
+			fprintf(g->f, "\tcase %u:\n\t\tfor (size_t i = 0; i < %u; i++)\n\t\t\t%s[%u + i] = "
+			        "%s[%u + i];\n\t\tbreak;\n", k, n->len, P, g->slot[r], pool_name(g, a),
+			        g->slot[a]);
+		}
+		fprintf(g->f, "\tdefault:\n\t\tfor (size_t i = 0; i < %u; i++)\n\t\t\t%s[%u + i] = 0;\n\t}\n",
+		        n->len, P, g->slot[r]);
+		break;
+	case OP_WDELAY: {   /* the state (the window before; 0 after reset), then this window's */
+		Ref a = ir_arg(g->m, n, 0);
+		fprintf(g->f, "\tfor (size_t i = 0; i < %u; i++) {\n\t\t%s[%u + i] = %s[%u + i];\n"
+		        "\t\t%s[%u + i] = %s[%u + i];\n\t}\n", n->len, P, g->slot[r], P,
+		        g->slot[r] + n->len, P, g->slot[r] + n->len, pool_name(g, a), g->slot[a]);
+		break;
+	}
 	default:   /* tall, tpick: their stores did the work */
 		break;
 	}

@@ -159,8 +159,11 @@ static void add_node(const Module *m, Ref r, const uint8_t *tz, const uint64_t *
 		c->luts += len;
 		c->lut_bits += len * ir_tget(m, n->aux)->n * n->width;
 		break;
-	case OP_TBUF: case OP_TPICK:
+	case OP_TBUF: case OP_TPICK: case OP_WDELAY:
 		c->buffer_bits += len * n->width;
+		break;
+	case OP_TSEQ:   /* its operands, held while the next phase plays them */
+		c->buffer_bits += (uint64_t)n->nargs * len * n->width;
 		break;
 	case OP_TALL: case OP_TDELAY:   /* two banks of a window */
 		c->buffer_bits += 2 * (uint64_t)ir_get(m, a[0])->len * m->tokens * n->width;

@@ -4,7 +4,9 @@
  * The forward semantics are those of docs/lewm.md (the reference
  * implementation's ARPredictor, Embedder, projector MLPs and HF ViT).  One
  * module is built per "top" (a model part): predict-step (default),
- * predictor, action-encoder, encoder, projector, pred-proj.
+ * predictor, action-encoder, encoder, projector, pred-proj, and world (the
+ * encoder, projector, predictor and pred-proj on one stream, with the
+ * history of frame embeddings kept on chip).
  *
  * IR conventions.  A sequence of T tokens of D dims is one f64 value of T*D
  * lanes, token-major.  A per-token Linear is one `matvec` of the [out][in]
@@ -350,9 +352,9 @@ static Ref attn_one(Builder *b, Ref q, Ref k, Ref v, uint32_t T, uint32_t H)
  * (causal: every token so far). */
 static Ref attention(Builder *b, Ref q, Ref k, Ref v, uint32_t T, uint32_t H, int causal)
 {
-	if (b->serial) {
+	if (b->serial) {   /* the keys: the window's first T tokens */
 		Ref a[3] = {q, k, v};
-		return fop(b, causal ? OP_SCATTN : OP_SATTN, vlen(b, q), a, 3, H, 0);
+		return fop(b, causal ? OP_SCATTN : OP_SATTN, vlen(b, q), a, 3, H, T);
 	}
 	if (vlen(b, q) != vlen(b, k))
 		return attn_one(b, q, k, v, T, H);
@@ -751,8 +753,10 @@ static Ref embeddings(Builder *b, const Enc *e, Ref in)
 }
 
 /* image (or patch stream) -> CLS token after the final LayerNorm [hid]; with
- * all, every layer runs on every token and the CLS is taken at the end. */
-static Ref encoder(Builder *b, const Enc *e, Ref img, int all)
+ * all, every layer runs on every token and the CLS is taken at the end.  In
+ * a stream, `ride` (a stream, or NOREF) is delayed to the encoder's last
+ * window phase and picked with the CLS token, after its hid lanes. */
+static Ref encoder(Builder *b, const Enc *e, Ref img, int all, Ref ride)
 {
 	Ref x = embeddings(b, e, img);
 	for (uint32_t l = 0; l < e->L; l++)
@@ -761,9 +765,18 @@ static Ref encoder(Builder *b, const Enc *e, Ref img, int all)
 		x = extract(b, x, 0, e->hid);
 	region(b, "encoder.layernorm");
 	x = layernorm_affine(b, x, e->hid, 1e-12, "encoder.layernorm");
-	if (b->serial)
-		return fop(b, OP_TPICK, e->hid, &x, 1, 0, 0);
-	return all ? extract(b, x, 0, e->hid) : x;
+	if (!b->serial)
+		return all ? extract(b, x, 0, e->hid) : x;
+	if (ride != NOREF) {
+		uint32_t *ph = xmalloc((b->m->nnodes + 1) * sizeof *ph);
+		ir_phases(b->m, ph);
+		for (uint32_t p = ph[ride]; p < ph[x]; p++)
+			ride = fop(b, OP_TDELAY, vlen(b, ride), &ride, 1, 0, 0);
+		free(ph);
+		Ref parts[2] = {x, ride};
+		x = concat(b, parts, 2);
+	}
+	return fop(b, OP_TPICK, vlen(b, x), &x, 1, 0, 0);
 }
 
 /* ---- tops ------------------------------------------------------------------ */
@@ -848,13 +861,62 @@ static void top_encoder(Builder *b, int all)
 	stream(b, e.np + 1, b->serial);
 	Ref in = b->serial ? port_in(b, "patches", e.C * e.P * e.P)
 	                   : port_in(b, "image", e.C * e.img * e.img);
-	Ref x = encoder(b, &e, in, all);
+	Ref x = encoder(b, &e, in, all, NOREF);
 	const LewmConfig *c = b->cfg;
 	port_out(b, "emb", mlp_head(b, x, "projector", c->proj_in, c->proj_hidden, c->proj_out));
 }
 
+/* The whole world model on one stream (docs/lewm.md, "The world top"): a
+ * window is one frame -- its patches, one per token after the CLS slot,
+ * and in token 0 of `action` the action taken at that frame.  The action
+ * rides the encoder's window phases (tdelay) to be picked with the CLS
+ * token; the frame's embedding (projector) and its action join the history
+ * of the last T frames (wdelay: the frames before; zeros after reset),
+ * which the predictor reads as a stream of its own T tokens (tseq: the
+ * first T tokens of the next window phase).  pred is pred_proj of its last
+ * token: the predicted embedding of the next frame. */
+static void top_world(Builder *b)
+{
+	Enc e;
+	Pred p;
+	enc_dims(b, &e);
+	pred_dims(b, &p);
+	const LewmConfig *c = b->cfg;
+	uint32_t A = need_dim(b, c->action_input > 0 ? c->action_input
+	                      : (long)ck_cols(tneed(b, "action_encoder.patch_embed.weight")),
+	                      "action_encoder input_dim");
+	if (p.T > e.np + 1)
+		fatal(b->ck->path, "config: %u history frames need at most %u tokens per frame",
+		      p.T, e.np + 1);
+	stream(b, e.np + 1, 1);
+	Ref img = port_in(b, "patches", e.C * e.P * e.P);
+	Ref act = port_in(b, "action", A);
+	Ref cls = encoder(b, &e, img, 0, act);
+	Ref emb = mlp_head(b, extract(b, cls, 0, e.hid), "projector", c->proj_in, c->proj_hidden,
+	                   c->proj_out);
+	if (vlen(b, emb) != p.din)
+		fatal(b->ck->path, "projector output %u differs from predictor input_dim %u",
+		      vlen(b, emb), p.din);
+	region(b, "world.history");
+	Ref parts[2] = {emb, extract(b, cls, e.hid, A)};
+	Ref *hist = xmalloc(p.T * sizeof *hist);
+	hist[p.T - 1] = concat(b, parts, 2);
+	for (uint32_t t = p.T - 1; t > 0; t--)
+		hist[t - 1] = fop(b, OP_WDELAY, p.din + A, &hist[t], 1, 0, 0);
+	Ref seq = fop(b, OP_TSEQ, p.din + A, hist, p.T, 0, 0);
+	free(hist);
+	uint32_t E;
+	Ref cond = action_encoder(b, extract(b, seq, p.din, A), 1, &E);
+	if (E != p.din)
+		fatal(b->ck->path, "action_encoder emb_dim %u differs from predictor input_dim %u", E, p.din);
+	Ref x = predictor(b, &p, extract(b, seq, 0, p.din), cond, 0);
+	x = mlp_head(b, x, "pred_proj", c->pproj_in, c->pproj_hidden, c->pproj_out);
+	port_out(b, "pred", fop(b, OP_TPICK, vlen(b, x), &x, 1, p.T - 1, 0));
+}
+
 static const char *const top_names[] = {
-	"predict-step", "predictor", "action-encoder", "encoder", "projector", "pred-proj", NULL,
+	"predict-step", "predictor", "action-encoder", "encoder", "projector", "pred-proj", "world",
+	NULL,
 };
 
 Module *lewm_build(Checkpoint *ck, const LoadOpts *o)
@@ -865,7 +927,7 @@ Module *lewm_build(Checkpoint *ck, const LoadOpts *o)
 		k++;
 	if (!top_names[k])
 		fatal(ck->path, "unknown --top '%s' (valid: predict-step, predictor, "
-		      "action-encoder, encoder, projector, pred-proj)", ESC(top));
+		      "action-encoder, encoder, projector, pred-proj, world)", ESC(top));
 	char name[64];
 	snprintf(name, sizeof name, "lewm_%s", top);
 	for (char *s = name; *s; s++)
@@ -881,7 +943,12 @@ Module *lewm_build(Checkpoint *ck, const LoadOpts *o)
 	case 2: top_action_encoder(&b); break;
 	case 3: top_encoder(&b, all); break;
 	case 4: top_head(&b, "projector", c->proj_in, c->proj_hidden, c->proj_out, "emb"); break;
-	default: top_head(&b, "pred_proj", c->pproj_in, c->pproj_hidden, c->pproj_out, "pred"); break;
+	case 5: top_head(&b, "pred_proj", c->pproj_in, c->pproj_hidden, c->pproj_out, "pred"); break;
+	default:
+		if (o && o->parallel)
+			fatal(ck->path, "--top=world exists as a stream only (--tokens=serial)");
+		top_world(&b);
+		break;
 	}
 	ir_set_region(b.m, NULL);
 	return b.m;

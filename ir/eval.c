@@ -67,10 +67,22 @@ void eval_init(EvalCtx *c, const Module *m)
 	c->nt = m->ntensors;
 	c->treal = xcalloc(c->nt ? c->nt : 1, sizeof *c->treal);
 	c->sat = 0;
+	c->state = NULL;
+	c->nstate = 0;
+}
+
+void eval_reset(EvalCtx *c)
+{
+	for (uint32_t r = 0; r < c->nstate; r++)
+		free(c->state[r]);
+	free(c->state);
+	c->state = NULL;
+	c->nstate = 0;
 }
 
 void eval_fini(EvalCtx *c)
 {
+	eval_reset(c);
 	for (uint32_t t = 0; c->treal && t < c->nt; t++)
 		free(c->treal[t]);
 	free(c->treal);
@@ -537,21 +549,40 @@ static void sattn_token(const Node *n, const Opnd *o, uint32_t t, uint32_t ns, d
 	}
 }
 
+/* wdelay: out gets the value of the window before (0 after reset), and the
+ * state keeps this window's for the next. */
+static void wdelay(EvalCtx *c, Ref r, const Opnd *o, Lane *out, size_t len)
+{
+	if (r >= c->nstate) {
+		uint32_t n = c->m->nnodes > r ? c->m->nnodes : r + 1;
+		c->state = xrealloc(c->state, n * sizeof *c->state);
+		memset(c->state + c->nstate, 0, (n - c->nstate) * sizeof *c->state);
+		c->nstate = n;
+	}
+	if (!c->state[r])
+		c->state[r] = xcalloc(len, sizeof **c->state);
+	memcpy(out, c->state[r], len * sizeof *out);
+	memcpy(c->state[r], o[0].p, len * sizeof *out);
+}
+
 /* A token op over the whole window: every operand and out hold all T tokens. */
-static void eval_token_op(EvalCtx *c, const Node *n, const Opnd *o, Lane *out)
+static void eval_token_op(EvalCtx *c, Ref r, const Node *n, const Opnd *o, uint32_t na, Lane *out)
 {
 	uint32_t T = c->m->tokens, len = n->len;
 	size_t xl = o[0].len;   /* lanes per token of the first operand */
 	switch (n->op) {
-	case OP_TPOS: {
+	case OP_TPOS: {   /* rows of the tensor, then zeros */
 		Node whole = *n;
-		whole.len = len * T;
+		uint32_t R = ir_tget(c->m, n->aux)->dims[0];
+		whole.len = len * R;
 		eval_const(c, &whole, out);
+		memset(out + (size_t)len * R, 0, (size_t)len * (T - R) * sizeof *out);
 		break;
 	}
-	case OP_TBUF: case OP_TALL:
+	case OP_TBUF: case OP_TALL: {
+		uint32_t L = (uint32_t)(len / xl);
 		for (uint32_t t = 0; t < T; t++)
-			for (uint32_t s = 0; s < T; s++) {
+			for (uint32_t s = 0; s < L; s++) {
 				Lane *y = out + (size_t)t * len + (size_t)s * xl;
 				if (n->op == OP_TBUF && s > t)
 					memset(y, 0, xl * sizeof *y);
@@ -559,16 +590,29 @@ static void eval_token_op(EvalCtx *c, const Node *n, const Opnd *o, Lane *out)
 					memcpy(y, o[0].p + (size_t)s * xl, xl * sizeof *y);
 			}
 		break;
+	}
 	case OP_TDELAY:
 		memcpy(out, o[0].p, (size_t)len * T * sizeof *out);
 		break;
 	case OP_TPICK:
 		memcpy(out, o[0].p + (size_t)n->imm * xl, len * sizeof *out);
 		break;
-	case OP_SATTN: case OP_SCATTN: {
-		double *sc = xmalloc(T * sizeof *sc), *pr = xmalloc(T * sizeof *pr);
+	case OP_TSEQ:
 		for (uint32_t t = 0; t < T; t++)
-			sattn_token(n, o, t, n->op == OP_SCATTN ? t + 1 : T, sc, pr, out + (size_t)t * len);
+			if (t < na)
+				memcpy(out + (size_t)t * len, o[t].p, len * sizeof *out);
+			else
+				memset(out + (size_t)t * len, 0, len * sizeof *out);
+		break;
+	case OP_WDELAY:
+		wdelay(c, r, o, out, len);
+		break;
+	case OP_SATTN: case OP_SCATTN: {
+		uint32_t L = n->aux;
+		double *sc = xmalloc(L * sizeof *sc), *pr = xmalloc(L * sizeof *pr);
+		for (uint32_t t = 0; t < T; t++)
+			sattn_token(n, o, t, n->op == OP_SCATTN && t + 1 < L ? t + 1 : L, sc, pr,
+			            out + (size_t)t * len);
 		free(sc);
 		free(pr);
 		break;
@@ -592,7 +636,7 @@ void eval_node(EvalCtx *c, Ref r, const Lane *const *arg, Lane *out)
 		ov[k] = (Opnd){arg[k], a->len, is_big(a), a->ty == TY_F};
 	}
 	if (op_info[n->op].flags & OPF_TOKEN) {
-		eval_token_op(c, n, ov, out);
+		eval_token_op(c, r, n, ov, na, out);
 	} else if (ir_is_stream(n)) {   /* token by token: streams advance, statics stay */
 		const Lane **base = xmalloc((na + 1) * sizeof *base);
 		for (uint32_t k = 0; k < na; k++)

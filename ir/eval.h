@@ -24,10 +24,14 @@ typedef struct EvalCtx {
 	double **treal;   /* per tensor: its real values, made on first use */
 	uint32_t nt;      /* entries in treal */
 	uint64_t sat;     /* lanes `sat` clamped so far */
+	Lane **state;     /* per node: a wdelay's value of the previous window */
+	uint32_t nstate;  /* entries in state */
 } EvalCtx;
 
 void eval_init(EvalCtx *c, const Module *m);
 void eval_fini(EvalCtx *c);
+/* Forgets every wdelay's state: the next window is the first after reset. */
+void eval_reset(EvalCtx *c);
 /* Computes node r's lanes (len of them) into out; arg[k] is lane 0 of its
  * k-th value operand.  Not for input, output and reg (the caller's). */
 void eval_node(EvalCtx *c, Ref r, const Lane *const *arg, Lane *out);

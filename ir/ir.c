@@ -455,6 +455,10 @@ int ir_rate_of(const Module *m, Ref r)
 		return -1;
 	if (n->op == OP_TPICK)
 		return NF_WIN;
+	if (n->op == OP_WDELAY)   /* tseq, wdelay: of static or per-window values */
+		return rate & NF_STREAM ? -1 : NF_WIN;
+	if (n->op == OP_TSEQ)
+		return rate & NF_STREAM ? -1 : NF_STREAM;
 	return rate;
 }
 

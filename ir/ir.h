@@ -245,7 +245,8 @@ static inline size_t ir_vlanes(const Module *m, const Node *n)
 	return ir_is_stream(n) ? (size_t)n->len * (m->tokens ? m->tokens : 1) : n->len;
 }
 /* The rate r's operands and op give it (NF_STREAM, NF_WIN or 0), or -1 if
- * its operands mix a stream with a per-window value. */
+ * its operands mix a stream with a per-window value (or tseq, wdelay read
+ * a stream). */
 int ir_rate_of(const Module *m, Ref r);
 /* Sets every live node's rate bits in a topological order. */
 void ir_infer_rates(Module *m);
@@ -253,7 +254,10 @@ void ir_infer_rates(Module *m);
  * barriers (tall, tdelay, sattn) on the longest path from an input. */
 void ir_phases(const Module *m, uint32_t *phase);
 /* Is op a barrier: its stream result at token t needs later tokens? */
-static inline int op_is_barrier(int op) { return op == OP_TALL || op == OP_TDELAY || op == OP_SATTN; }
+static inline int op_is_barrier(int op)
+{
+	return op == OP_TALL || op == OP_TDELAY || op == OP_SATTN || op == OP_TSEQ;
+}
 uint32_t ir_noutputs(const Module *m);
 
 /* ---- parse.c / print.c: the text form (.jir), spec in docs/ir.md ------ */

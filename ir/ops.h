@@ -99,8 +99,10 @@ enum {
 	OP(TALL,      "tall",      "v",    OPF_TOKEN, 0) \
 	OP(TDELAY,    "tdelay",    "v",    OPF_TOKEN, 0) \
 	OP(TPICK,     "tpick",     "vi",   OPF_TOKEN, 0) \
-	OP(SATTN,     "sattn",     "vvvi", OPF_TOKEN | OPF_REAL, 4) \
-	OP(SCATTN,    "sattn.causal", "vvvi", OPF_TOKEN | OPF_REAL, 4)
+	OP(SATTN,     "sattn",     "vvvij", OPF_TOKEN | OPF_REAL, 4) \
+	OP(SCATTN,    "sattn.causal", "vvvij", OPF_TOKEN | OPF_REAL, 4) \
+	OP(TSEQ,      "tseq",      "*",    OPF_TOKEN, 0) \
+	OP(WDELAY,    "wdelay",    "v",    OPF_TOKEN, 0)
 
 typedef enum {
 #define X(e, s, sig, f, c) OP_##e,

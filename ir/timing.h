@@ -30,11 +30,12 @@ unsigned csd_digits(int64_t c);
  * "Streams"): input ports, and in a stream the token ops whose value does
  * not come through the wiring of their operand in the same cycle -- tpos
  * (a row chosen by the token index), tall and tdelay (window buffers read
- * by the next phase's sequencer) and tpick (a register per window). */
+ * by the next phase's sequencer), tseq (per-window values played by the
+ * next phase's sequencer) and tpick (a register per window). */
 static inline int pipe_source(int op)
 {
 	return op == OP_INPUT || op == OP_TPOS || op == OP_TALL || op == OP_TDELAY ||
-	       op == OP_TPICK;
+	       op == OP_TPICK || op == OP_TSEQ;
 }
 /* Adder levels of node r by the delay model (0 = wiring). */
 unsigned pipe_levels(const Module *m, Ref r);

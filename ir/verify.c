@@ -319,28 +319,44 @@ static int verify_stream(Ver *v, Ref r, const Node *n, const Node *x)
 		if (check_tensor_id(v, r, n, is_int(n)))
 			return -1;
 		const Tensor *t = ir_tget(m, n->aux);
-		if (t->dims[0] != T || (uint64_t)n->len * T != t->n)
-			return bad(v, r, "@%u must have %u rows (tokens) of %u elements", n->aux, T, n->len);
+		if (t->dims[0] < 1 || t->dims[0] > T || (uint64_t)n->len * t->dims[0] != t->n)
+			return bad(v, r, "@%u must have 1..%u rows (tokens) of %u elements", n->aux, T, n->len);
 		return 0;
 	}
-	for (uint32_t i = 0; i < n->nargs; i++)
-		if (!ir_is_stream(ir_get(m, ir_arg(m, n, i))))
+	int window_in = n->op == OP_TSEQ || n->op == OP_WDELAY;   /* static or per-window operands */
+	for (uint32_t i = 0; i < n->nargs; i++) {
+		const Node *a = ir_get(m, ir_arg(m, n, i));
+		if (!window_in && !ir_is_stream(a))
 			return bad(v, r, "operand %u is not a stream", i + 1);
+		if (window_in && (a->ty != x->ty || a->width != x->width || a->len != x->len))
+			return bad(v, r, "operand %u differs from the first in type or lanes", i + 1);
+	}
 	if (check_class(v, r, n, 0))
 		return -1;
 	if (n->op != OP_SATTN && n->op != OP_SCATTN && (n->ty != x->ty || n->width != x->width))
 		return bad(v, r, "result type differs from its operand's");
-	uint64_t want = n->op == OP_TBUF || n->op == OP_TALL ? (uint64_t)x->len * T : x->len;
+	if (n->op == OP_TSEQ && n->nargs > T)
+		return bad(v, r, "%u operands for %u tokens", n->nargs, T);
+	if (n->op == OP_TBUF) {   /* a buffer of the first L tokens, 1 <= L <= T */
+		if (n->len % x->len || n->len / x->len < 1 || n->len / x->len > T)
+			return bad(v, r, "result has %u lanes, expected L*%u for 1 <= L <= %u", n->len,
+			           x->len, T);
+		return 0;
+	}
+	uint64_t want = n->op == OP_TALL ? (uint64_t)x->len * T : x->len;
 	if (n->len != want)
 		return bad(v, r, "result has %u lanes, expected %llu", n->len, (unsigned long long)want);
 	if (n->op == OP_TPICK && (n->imm < 0 || n->imm >= T))
 		return bad(v, r, "token %lld outside 0..%u", (long long)n->imm, T - 1);
-	if (n->op == OP_SATTN || n->op == OP_SCATTN)
+	if (n->op == OP_SATTN || n->op == OP_SCATTN) {
 		for (uint32_t i = 1; i < 3; i++)
 			if (ir_get(m, ir_arg(m, n, i))->len != n->len || n->imm < 1 || n->imm > UINT32_MAX ||
 			    n->len % (uint64_t)n->imm)
 				return bad(v, r, "q, k, v need equal lanes and H=%lld dividing them",
 				           (long long)n->imm);
+		if (n->aux < 1 || n->aux > T || (n->op == OP_SATTN && n->aux != T))
+			return bad(v, r, "%u key tokens outside 1..%u (sattn: %u)", n->aux, T, T);
+	}
 	return 0;
 }
 

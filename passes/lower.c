@@ -401,7 +401,8 @@ static LVal lower_select(Lower *L, const Node *n, Ref c, LVal x, LVal y)
 }
 
 /* Lanes gathered from values of one format keep it (like extract: no
- * second rounding); otherwise they meet at the concat's calibrated format. */
+ * second rounding); otherwise they meet at the concat's (tseq's) calibrated
+ * format. */
 static LVal lower_concat(Lower *L, const Node *n, Ref self)
 {
 	LVal x0 = L->v[ir_arg(L->m, n, 0)];
@@ -414,7 +415,7 @@ static LVal lower_concat(Lower *L, const Node *n, Ref self)
 	Ref *a = xmalloc(n->nargs * sizeof *a);
 	for (uint32_t i = 0; i < n->nargs; i++)
 		a[i] = same ? L->v[ir_arg(L->m, n, i)].r : lw_requant(L, L->v[ir_arg(L->m, n, i)], F, w).r;
-	Ref r = lw_op(L, OP_CONCAT, TY_S, w, n->len, a, n->nargs, 0, 0);
+	Ref r = lw_op(L, n->op, TY_S, w, n->len, a, n->nargs, 0, 0);
 	free(a);
 	return lw_val(r, F, w, n->len);
 }
@@ -469,9 +470,10 @@ static LVal lower_real(Lower *L, Ref r, const Node *n)
 		return lw_attn(L, arg(L, n, 0), arg(L, n, 1), arg(L, n, 2), (uint32_t)n->imm,
 		               n->aux, n->op == OP_CATTN);
 	case OP_SATTN: case OP_SCATTN:
-		return lw_sattn(L, arg(L, n, 0), arg(L, n, 1), arg(L, n, 2), (uint32_t)n->imm,
+		return lw_sattn(L, arg(L, n, 0), arg(L, n, 1), arg(L, n, 2), (uint32_t)n->imm, n->aux,
 		                n->op == OP_SCATTN);
-	case OP_TBUF: case OP_TALL: case OP_TDELAY: case OP_TPICK: {
+	case OP_TSEQ: return lower_concat(L, n, r);
+	case OP_TBUF: case OP_TALL: case OP_TDELAY: case OP_TPICK: case OP_WDELAY: {
 		LVal x = lw_materialize(L, arg(L, n, 0), L->W - 1);
 		return lw_val(lw_op1(L, n->op, x.w, n->len, x.r, n->imm), x.F, x.w, n->len);
 	}
@@ -502,7 +504,8 @@ static void lower_node(Lower *L, Ref r, const uint8_t *isc, const Ref *user)
 	}
 	LVal y = lower_real(L, r, &n);
 	int keep = n.op == OP_CONCAT || n.op == OP_EXTRACT || n.op == OP_RMAX || n.op == OP_REG ||
-	           n.op == OP_TBUF || n.op == OP_TALL || n.op == OP_TDELAY || n.op == OP_TPICK;
+	           n.op == OP_TBUF || n.op == OP_TALL || n.op == OP_TDELAY || n.op == OP_TPICK ||
+	           n.op == OP_TSEQ || n.op == OP_WDELAY;
 	if (!keep && !keep_wide(L, r, &n, user))
 		y = lw_requant(L, y, lw_fmt(L, L->amax[r]), L->W);
 	else if (y.w > LW_MAXW)

@@ -97,6 +97,6 @@ LVal lw_recip(Lower *L, LVal x);
 LVal lw_layernorm(Lower *L, LVal x, uint32_t g, double eps);
 LVal lw_softmax(Lower *L, LVal x, uint32_t g, Ref mask, int Fp);
 LVal lw_attn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t T, int causal);
-LVal lw_sattn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, int causal);
+LVal lw_sattn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t keys, int causal);
 
 #endif

@@ -43,7 +43,8 @@ int lw_is_constant(const Lower *L, const uint8_t *isc, Ref r)
 	const Node *n = ir_get(L->m, r);
 	if (n->op == OP_CONST || n->op == OP_FCONST || n->op == OP_VCONST || n->op == OP_TPOS)
 		return 1;
-	if (n->op == OP_INPUT || n->op == OP_OUTPUT || n->op == OP_REG || !n->nargs)
+	if (n->op == OP_INPUT || n->op == OP_OUTPUT || n->op == OP_REG || n->op == OP_WDELAY ||
+	    n->op == OP_TSEQ || !n->nargs)
 		return 0;
 	for (uint32_t i = 0; i < n->nargs; i++)
 		if (!isc[ir_arg(L->m, n, i)])

@@ -344,15 +344,16 @@ static Ref slice_of(Lower *L, LVal x, uint32_t lo, uint32_t len, Ref *c)
 static Ref attn_mask(Lower *L, uint32_t H, uint32_t T, int stream)
 {
 	char key[64];
-	snprintf(key, sizeof key, "mask.%u.%u", H, T);
+	uint32_t R = stream ? L->m->tokens : T;   /* rows: one per token of the window */
+	snprintf(key, sizeof key, "mask.%u.%u.%u", H, T, R);
 	uint32_t id = lw_cached(L, key);
 	if (id == NOREF) {
-		int64_t *m = xmalloc((size_t)T * H * T * sizeof *m);
-		for (uint32_t t = 0; t < T; t++)
+		int64_t *m = xmalloc((size_t)R * H * T * sizeof *m);
+		for (uint32_t t = 0; t < R; t++)
 			for (uint32_t h = 0; h < H; h++)
 				for (uint32_t s = 0; s < T; s++)
 					m[((size_t)t * H + h) * T + s] = s <= t;
-		id = lw_cache(L, key, lw_itensor(L, "mask", T, H * T, m));
+		id = lw_cache(L, key, lw_itensor(L, "mask", R, H * T, m));
 		ir_tget(L->m, id)->ndim = 2;
 		free(m);
 	}
@@ -454,12 +455,13 @@ LVal lw_attn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t T, int causa
 }
 
 /* Attention in a stream: the query of the current token against key and
- * value buffers of the window -- tbuf (every token so far, zeros after:
- * causal) or tall (every token; the query waits a window in a tdelay).  Per
- * token it is lw_attn's arithmetic for one query, bit for bit. */
-LVal lw_sattn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, int causal)
+ * value buffers of the window's first T (keys) tokens -- tbuf (every token
+ * so far, zeros after: causal) or tall (every token; the query waits a
+ * window in a tdelay).  Per token it is lw_attn's arithmetic for one query,
+ * bit for bit. */
+LVal lw_sattn(Lower *L, LVal q, LVal k, LVal v, uint32_t H, uint32_t keys, int causal)
 {
-	uint32_t T = L->m->tokens;
+	uint32_t T = keys;   /* < the window's tokens only if causal (ir/verify.c) */
 	q = lw_fit(L, lw_materialize(L, q, L->W - 1), 28);
 	k = lw_fit(L, lw_materialize(L, k, L->W - 1), 28);
 	v = lw_fit(L, lw_materialize(L, v, L->W - 1), 28);

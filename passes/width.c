@@ -132,8 +132,12 @@ static Range op_range(const Module *m, const Node *n, const Range *rg)
 	case OP_ROUNDSHR: return (Range){floor_shift(x.lo + k / 2, sh), floor_shift(x.hi + k / 2, sh)};
 	case OP_EXT: case OP_REG: case OP_EXTRACT: case OP_RMAX: return x;
 	case OP_TALL: case OP_TDELAY: case OP_TPICK: return x;
-	case OP_TBUF: return hull(x, (Range){0, 0});   /* later tokens read 0 */
-	case OP_TPOS: return code_range(ir_tget(m, n->aux));
+	case OP_TBUF: case OP_WDELAY: return hull(x, (Range){0, 0});   /* later tokens, reset: 0 */
+	case OP_TPOS: {   /* rows past the tensor's read 0 */
+		const Tensor *t = ir_tget(m, n->aux);
+		Range c = code_range(t);
+		return (uint64_t)t->dims[0] * n->len < (uint64_t)n->len * m->tokens ? hull(c, (Range){0, 0}) : c;
+	}
 	case OP_SAT: {
 		Range f = full(n);
 		return (Range){x.lo < f.lo ? f.lo : x.lo > f.hi ? f.hi : x.lo,
@@ -144,8 +148,8 @@ static Range op_range(const Module *m, const Node *n, const Range *rg)
 	case OP_MAX: return (Range){x.lo > y.lo ? x.lo : y.lo, x.hi > y.hi ? x.hi : y.hi};
 	case OP_MIN: return (Range){x.lo < y.lo ? x.lo : y.lo, x.hi < y.hi ? x.hi : y.hi};
 	case OP_LUT: return code_range(ir_tget(m, n->aux));
-	case OP_CONCAT: {
-		Range r = x;
+	case OP_CONCAT: case OP_TSEQ: {   /* tseq: tokens past its operands read 0 */
+		Range r = n->op == OP_TSEQ && n->nargs < m->tokens ? hull(x, (Range){0, 0}) : x;
 		for (uint32_t i = 1; i < n->nargs; i++)
 			r = hull(r, rg[a[i]]);
 		return r;
