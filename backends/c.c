@@ -150,32 +150,6 @@ static void schedule(CGen *g)
 	free(indeg); free(ucount); free(users); free(fill); free(qt); free(qc);
 }
 
-/* A tpos runs in the phase of its users (its row follows their token). */
-static void tpos_phases(CGen *g)
-{
-	const Module *m = g->m;
-	uint32_t *ph = xmalloc((m->nnodes + 1) * sizeof *ph);
-	memset(ph, 0xff, (m->nnodes + 1) * sizeof *ph);
-	for (Ref r = 0; r < m->nnodes; r++) {
-		const Node *n = ir_get(m, r);
-		if ((n->flags & NF_DEAD) || n->op == OP_OUTPUT)
-			continue;
-		for (uint32_t j = 0; j < n->nargs; j++) {
-			Ref a = ir_arg(m, n, j);
-			if (ir_get(m, a)->op != OP_TPOS)
-				continue;
-			if (ph[a] != UINT32_MAX && ph[a] != g->phase[r])
-				fatal(g->o->input_name, "--emit=c: tpos %%%u is read in window phases %u and %u",
-				      a, ph[a], g->phase[r]);
-			ph[a] = g->phase[r];
-		}
-	}
-	for (Ref r = 0; r < m->nnodes; r++)
-		if (ph[r] != UINT32_MAX)
-			g->phase[r] = ph[r];
-	free(ph);
-}
-
 /* Streams: a stable partition of the schedule by group (static nodes; then
  * per window phase p = 0 .. P its stream nodes, token by token, and its
  * per-window nodes), each still in topological order since every edge goes
@@ -188,7 +162,6 @@ static void group(CGen *g)
 	g->ngroups = 1;
 	if (m->tokens) {
 		ir_phases(m, g->phase);
-		tpos_phases(g);
 		for (Ref r = 0; r < m->nnodes; r++)
 			maxp = g->phase[r] > maxp ? g->phase[r] : maxp;
 		g->ngroups = 2 * maxp + 3;

@@ -21,14 +21,17 @@ typedef struct VS {
 	const char *file;
 	uint32_t T;            /* tokens per window; 0 = no streams */
 	unsigned B;            /* bits of a token index */
-	uint32_t nph;          /* window phases; timeline nph is the per-window one */
+	uint32_t nph;          /* window phases; timelines nph + j: per-window ones */
+	uint32_t nw;           /* per-window timelines: one per capture point */
 	uint32_t *line;        /* per node: timeline, UINT32_MAX for constants */
 	uint32_t *tpos_line;   /* per tpos: its users' timeline */
 	uint32_t *stage;       /* per node: registers since its timeline's source */
 	uint32_t *maxst;       /* per timeline: last stage with valid/token registers */
 	uint32_t *wstage;      /* per phase q > 0: write stage of its buffers in phase q-1 */
 	uint8_t *has_seq;      /* per phase: has window buffers (a sequencer) */
-	uint32_t pick_line, pick_stage, pick_tok;   /* the per-window capture point */
+	uint32_t *pick_line, *pick_stage, *pick_tok;   /* per-window timeline j: its capture */
+	Ref *tseq;             /* per phase q: the tseq that is its source, or NOREF */
+	uint32_t *trig_line, *trig_stage;   /* per phase q with a tseq: the event that plays it */
 	uint32_t out_line, out_stage;               /* the outputs' timeline and stage */
 } VS;
 

@@ -5,12 +5,13 @@
  * tpick), all in the top module.
  *
  * Timelines.  Every non-constant node lives on one timeline: window phase
- * p (a stream, one token per clock at most) or the per-window timeline W.
- * Its stage is the number of registers between it and its timeline's
- * source: the input ports (phase 0), the window buffers of a later phase
- * (tall, tdelay) or the per-window capture registers (tpick).  Timeline p
- * carries a valid bit and a token index through stage registers
- * vP_K / tP_K; W carries vW_K.
+ * p (a stream, one token per clock at most) or a per-window timeline Wj,
+ * one per capture point (phase, stage, token) of its tpicks.  Its stage is
+ * the number of registers between it and its timeline's source: the input
+ * ports (phase 0), the window buffers of a later phase (tall, tdelay), the
+ * per-window values a tseq plays as a later phase's tokens, or the capture
+ * registers (tpick).  Timeline p carries a valid bit and a token index
+ * through stage registers vP_K / tP_K; Wj carries vW_K (j = 0) or vWj_K.
  *
  *  - phase 0: in_valid marks a token; the token index counts valid tokens
  *    0 .. T-1 and wraps (rst clears it): a window is T valid tokens, with
@@ -20,8 +21,15 @@
  *    one of two banks; when the token T-1 of a window is written, the
  *    sequencer of phase q plays the bank back, one token per clock for T
  *    clocks, while the next window fills the other bank.
- *  - W: every tpick captures its token at one common (phase, stage, token);
- *    vW_0 is high in the clock after the capture.
+ *  - a phase whose source is a tseq: when its per-window operands are
+ *    valid (their timeline's event at their stage) they are latched and the
+ *    sequencer plays T tokens, one per clock: token t is operand t (0 past
+ *    the last).  A window takes at least T clocks, so one latch suffices.
+ *  - Wj: the tpicks of one capture point capture their token; vWj_0 is high
+ *    in the clock after the capture.  Values of two capture points never
+ *    meet in one node (they would belong to different windows).  A wdelay
+ *    is a register written at its operand's event: until then it holds the
+ *    window before (0 after reset).
  * out_valid is the valid bit of the outputs' timeline at their stage.
  */
 #include <stdlib.h>
@@ -50,7 +58,8 @@ int vs_top_node(const Module *m, Ref r)
 
 #define fail(s, ...) fatal((s)->file, __VA_ARGS__)
 
-/* Timeline of every node: phase, or s->nph for W; UINT32_MAX for constants. */
+/* Timeline of every stream node: its phase (per-window nodes: wlines());
+ * UINT32_MAX for constants. */
 static void timelines(VS *s, const Module *m, const uint8_t *konst)
 {
 	uint32_t *ph = xmalloc((m->nnodes + 1) * sizeof *ph);
@@ -67,7 +76,7 @@ static void timelines(VS *s, const Module *m, const uint8_t *konst)
 		if (n->op == OP_INPUT && !ir_is_stream(n))
 			fail(s, "input %%%u is not a stream: a streaming design takes every input "
 			     "one token per clock", r);
-		s->line[r] = (n->flags & NF_WIN) ? s->nph : ph[r];
+		s->line[r] = ph[r];
 	}
 	/* a tpos runs on the timeline of its users */
 	for (Ref r = 0; r < m->nnodes; r++) {
@@ -88,6 +97,49 @@ static void timelines(VS *s, const Module *m, const uint8_t *konst)
 		if (ir_get(m, r)->op == OP_TPOS && s->tpos_line[r] != UINT32_MAX)
 			s->line[r] = s->tpos_line[r];
 	free(ph);
+}
+
+#define VS_MAXW 64   /* per-window capture points of a design */
+
+/* The per-window timelines: a tpick's is its capture point's; any other
+ * per-window node's is its operands' (one). */
+static void wlines(VS *s, const Module *m, const Ref *order, int64_t n)
+{
+	s->pick_line = xmalloc(VS_MAXW * sizeof *s->pick_line);
+	s->pick_stage = xmalloc(VS_MAXW * sizeof *s->pick_stage);
+	s->pick_tok = xmalloc(VS_MAXW * sizeof *s->pick_tok);
+	for (int64_t i = 0; i < n; i++) {
+		Ref r = order[i];
+		const Node *nd = ir_get(m, r);
+		if (!(nd->flags & NF_WIN) || s->line[r] == UINT32_MAX)
+			continue;
+		if (nd->op == OP_TPICK) {
+			Ref a = ir_arg(m, nd, 0);
+			uint32_t j = 0;
+			while (j < s->nw && (s->pick_line[j] != s->line[a] || s->pick_stage[j] != s->stage[a] ||
+			                     s->pick_tok[j] != (uint32_t)nd->imm))
+				j++;
+			if (j == s->nw) {
+				if (j == VS_MAXW)
+					fail(s, "tpick %%%u: more than %u per-window capture points", r, VS_MAXW);
+				s->pick_line[j] = s->line[a], s->pick_stage[j] = s->stage[a];
+				s->pick_tok[j] = (uint32_t)nd->imm;
+				s->nw++;
+			}
+			s->line[r] = s->nph + j;
+			continue;
+		}
+		uint32_t l = UINT32_MAX;
+		for (uint32_t k = 0; k < nd->nargs; k++) {
+			uint32_t la = s->line[ir_arg(m, nd, k)];
+			if (la == UINT32_MAX)
+				continue;
+			if (l != UINT32_MAX && la != l)
+				fail(s, "%%%u joins per-window values of two capture points (two windows)", r);
+			l = la;
+		}
+		s->line[r] = l;
+	}
 }
 
 /* Stage of every node: registers since its timeline's source. */
@@ -115,29 +167,51 @@ static void need_stage(VS *s, uint32_t line, uint32_t k)
 		s->maxst[line] = k;
 }
 
-/* Write stages of the phases' buffers, the capture point of W, the
- * outputs' timeline; the stages each timeline's shift registers reach. */
+/* A tseq: the source of its phase, played when its operands are valid. */
+static void tseq_point(VS *s, const Module *m, Ref r)
+{
+	const Node *n = ir_get(m, r);
+	uint32_t q = s->line[r], l = UINT32_MAX, k = 0;
+	if (s->has_seq[q] || s->tseq[q] != NOREF)
+		fail(s, "tseq %%%u: window phase %u has another source", r, q);
+	for (uint32_t i = 0; i < n->nargs; i++) {
+		Ref a = ir_arg(m, n, i);
+		if (s->line[a] == UINT32_MAX)
+			continue;
+		if (l != UINT32_MAX && (s->line[a] != l || s->stage[a] != k))
+			fail(s, "tseq %%%u: operands from two capture points or stages", r);
+		l = s->line[a], k = s->stage[a];
+	}
+	if (l == UINT32_MAX)
+		fail(s, "tseq %%%u: no per-window operand to start it", r);
+	s->tseq[q] = r, s->trig_line[q] = l, s->trig_stage[q] = k;
+	need_stage(s, l, k);
+}
+
+/* Write stages of the phases' buffers, the capture points, the outputs'
+ * timeline; the stages each timeline's shift registers reach. */
 static void points(VS *s, const Module *m)
 {
+	for (uint32_t j = 0; j < s->nw; j++)
+		need_stage(s, s->pick_line[j], s->pick_stage[j]);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
-		if ((n->flags & NF_DEAD) || !is_token_op(n->op) || n->op == OP_TPOS)
+		if ((n->flags & NF_DEAD) || !is_token_op(n->op) || n->op == OP_TPOS || n->op == OP_TSEQ)
 			continue;
 		Ref a = ir_arg(m, n, 0);
 		uint32_t la = s->line[a], k = s->stage[a];
+		if (la == UINT32_MAX)
+			fail(s, "%s %%%u of a constant", op_info[n->op].name, r);
 		need_stage(s, la, k);
 		if (n->op == OP_TALL || n->op == OP_TDELAY) {
 			uint32_t q = s->line[r];
 			s->wstage[q] = k > s->wstage[q] ? k : s->wstage[q];
 			s->has_seq[q] = 1;
-		} else if (n->op == OP_TPICK) {
-			if (s->pick_line != UINT32_MAX &&
-			    (s->pick_line != la || s->pick_stage != k || s->pick_tok != (uint32_t)n->imm))
-				fail(s, "tpick %%%u captures at another token or cycle than an earlier "
-				     "tpick: a design has one per-window capture point", r);
-			s->pick_line = la, s->pick_stage = k, s->pick_tok = (uint32_t)n->imm;
 		}
 	}
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (!(ir_get(m, r)->flags & NF_DEAD) && ir_get(m, r)->op == OP_TSEQ)
+			tseq_point(s, m, r);
 	for (uint32_t q = 1; q < s->nph; q++)
 		if (s->has_seq[q])
 			need_stage(s, q - 1, s->wstage[q]);
@@ -187,10 +261,17 @@ void vs_init(VS *s, const Module *m, const char *file)
 	}
 	timelines(s, m, konst);
 	stages(s, m, order, n, konst);
-	s->maxst = xcalloc(s->nph + 2, sizeof *s->maxst);
-	s->wstage = xcalloc(s->nph + 2, sizeof *s->wstage);
-	s->has_seq = xcalloc(s->nph + 2, 1);
-	s->pick_line = s->out_line = UINT32_MAX;
+	wlines(s, m, order, n);
+	uint32_t nl = s->nph + s->nw + 1;
+	s->maxst = xcalloc(nl, sizeof *s->maxst);
+	s->wstage = xcalloc(nl, sizeof *s->wstage);
+	s->has_seq = xcalloc(nl, 1);
+	s->tseq = xmalloc(nl * sizeof *s->tseq);
+	for (uint32_t q = 0; q < nl; q++)
+		s->tseq[q] = NOREF;
+	s->trig_line = xcalloc(nl, sizeof *s->trig_line);
+	s->trig_stage = xcalloc(nl, sizeof *s->trig_stage);
+	s->out_line = UINT32_MAX;
 	points(s, m);
 	free(order);
 	free(konst);
@@ -204,6 +285,12 @@ void vs_free(VS *s)
 	free(s->maxst);
 	free(s->wstage);
 	free(s->has_seq);
+	free(s->pick_line);
+	free(s->pick_stage);
+	free(s->pick_tok);
+	free(s->tseq);
+	free(s->trig_line);
+	free(s->trig_stage);
 }
 
 /* ---- control -------------------------------------------------------------- */
@@ -213,6 +300,8 @@ static void vname(const VS *s, char *b, size_t n, uint32_t l, uint32_t k)
 {
 	if (l == s->nph)
 		snprintf(b, n, "vW_%u", k);
+	else if (l > s->nph)
+		snprintf(b, n, "vW%u_%u", l - s->nph, k);
 	else
 		snprintf(b, n, "v%u_%u", l, k);
 }
@@ -252,6 +341,20 @@ static void sequencer(VW *w, const VS *s, uint32_t q)
 	fputs("\t\tend\n", f);
 }
 
+/* Phase q played from a tseq's latch: T tokens from the event of its operands. */
+static void tseq_sequencer(VW *w, const VS *s, uint32_t q)
+{
+	FILE *f = w->f;
+	char v[32];
+	vname(s, v, sizeof v, s->trig_line[q], s->trig_stage[q]);
+	fprintf(f, "\t// phase %u: played from tseq %%%u when %s\n", q, s->tseq[q], v);
+	fprintf(f, "\twire start%u = %s;\n\treg v%u_0;\n\treg [%u:0] t%u_0;\n", q, v, q, s->B - 1, q);
+	fprintf(f, "\talways @(posedge clk)\n\t\tif (rst) begin\n\t\t\tv%u_0 <= 1'b0; t%u_0 <= %u'd0;\n"
+	        "\t\tend else if (start%u) begin\n\t\t\tv%u_0 <= 1'b1; t%u_0 <= %u'd0;\n"
+	        "\t\tend else if (v%u_0) begin\n\t\t\tv%u_0 <= t%u_0 != %u'd%u; t%u_0 <= t%u_0 + %u'd1;\n"
+	        "\t\tend\n", q, q, s->B, q, q, q, s->B, q, q, q, s->B, s->T - 1, q, q, s->B);
+}
+
 void vs_control(VW *w, const VS *s)
 {
 	FILE *f = w->f;
@@ -263,18 +366,22 @@ void vs_control(VW *w, const VS *s)
 	for (uint32_t q = 1; q < s->nph; q++) {
 		if (s->has_seq[q]) {
 			sequencer(w, s, q);
+		} else if (s->tseq[q] != NOREF) {
+			tseq_sequencer(w, s, q);
 		} else {
 			fprintf(f, "\twire v%u_0 = 1'b0;\n\twire [%u:0] t%u_0 = %u'd0;\n", q, s->B - 1, q, s->B);
 		}
 	}
-	if (s->pick_line != UINT32_MAX) {
-		fprintf(f, "\treg vW_0;\n\talways @(posedge clk) vW_0 <= rst ? 1'b0 : "
-		        "v%u_%u && t%u_%u == %u'd%u;\n", s->pick_line, s->pick_stage, s->pick_line,
-		        s->pick_stage, s->B, s->pick_tok);
-	} else {
-		fputs("\twire vW_0 = 1'b0;\n", f);
+	for (uint32_t j = 0; j < s->nw; j++) {
+		char v[32];
+		vname(s, v, sizeof v, s->nph + j, 0);
+		fprintf(f, "\treg %s;\n\talways @(posedge clk) %s <= rst ? 1'b0 : "
+		        "v%u_%u && t%u_%u == %u'd%u;\n", v, v, s->pick_line[j], s->pick_stage[j],
+		        s->pick_line[j], s->pick_stage[j], s->B, s->pick_tok[j]);
 	}
-	for (uint32_t l = 0; l <= s->nph; l++)
+	if (!s->nw)
+		fputs("\twire vW_0 = 1'b0;\n", f);
+	for (uint32_t l = 0; l < s->nph + (s->nw ? s->nw : 1); l++)
 		shift_regs(w, s, l);
 	char v[32];
 	if (s->out_line == UINT32_MAX)
@@ -294,7 +401,7 @@ static uint64_t bits_of(const Node *n)
 int vs_is_reg(const Module *m, Ref r)
 {
 	int op = ir_get(m, r)->op;
-	return op == OP_TPOS || op == OP_TPICK;
+	return op == OP_TPOS || op == OP_TPICK || op == OP_WDELAY;
 }
 
 static void emit_tpos(VW *w, const VS *s, Ref r)
@@ -303,7 +410,7 @@ static void emit_tpos(VW *w, const VS *s, Ref r)
 	const Tensor *t = ir_tget(w->m, n->aux);
 	uint32_t l = s->line[r] == UINT32_MAX ? 0 : s->line[r];
 	fprintf(w->f, "\talways @(*)\n\t\tcase (t%u_%u)\n", l, s->stage[r]);
-	for (uint32_t k = 0; k < s->T; k++) {
+	for (uint32_t k = 0; k < t->dims[0]; k++) {   /* later rows: the default, 0 */
 		fprintf(w->f, "\t\t%u'd%u: n%u = {", s->B, k, r);
 		for (uint32_t i = n->len; i-- > 0;) {
 			vw_lit(w, n->width, (uint64_t)(int64_t)t->codes[(size_t)k * n->len + i]);
@@ -320,11 +427,11 @@ static void emit_tbuf(VW *w, const VS *s, Ref r)
 	const Node *n = ir_get(w->m, r);
 	Ref a = ir_arg(w->m, n, 0);
 	uint64_t xw = bits_of(ir_get(w->m, a));
-	uint32_t l = s->line[r], k = s->stage[r];
+	uint32_t l = s->line[r], k = s->stage[r], L = (uint32_t)(bits_of(n) / xw);
 	fprintf(w->f, "\treg [%llu:0] b%u;\n", (unsigned long long)bits_of(n) - 1, r);
-	fprintf(w->f, "\talways @(posedge clk) if (v%u_%u) b%u[t%u_%u*%llu +: %llu] <= n%u;\n", l, k, r,
-	        l, k, (unsigned long long)xw, (unsigned long long)xw, a);
-	for (uint32_t j = 0; j < s->T; j++)
+	fprintf(w->f, "\talways @(posedge clk) if (v%u_%u && t%u_%u < %u'd%u) b%u[t%u_%u*%llu +: %llu] <= n%u;\n",
+	        l, k, l, k, s->B + 1, L, r, l, k, (unsigned long long)xw, (unsigned long long)xw, a);
+	for (uint32_t j = 0; j < L; j++)
 		fprintf(w->f, "\tassign n%u[%llu +: %llu] = t%u_%u > %u'd%u ? b%u[%llu +: %llu] : "
 		        "t%u_%u == %u'd%u ? n%u : %llu'h0;\n", r, (unsigned long long)j * xw,
 		        (unsigned long long)xw, l, k, s->B, j, r, (unsigned long long)j * xw,
@@ -359,6 +466,32 @@ static void emit_window_buffer(VW *w, const VS *s, Ref r)
 		        (unsigned long long)xw, (unsigned long long)xw);
 }
 
+/* tseq: its operands latched when they are valid; token t reads latch t. */
+static void emit_tseq(VW *w, const VS *s, Ref r)
+{
+	const Node *n = ir_get(w->m, r);
+	uint32_t q = s->line[r];
+	unsigned long long bw = bits_of(n);
+	for (uint32_t i = 0; i < n->nargs; i++)
+		fprintf(w->f, "\treg [%llu:0] l%u_%u;\n\talways @(posedge clk) if (start%u) l%u_%u <= n%u;\n",
+		        bw - 1, r, i, q, r, i, ir_arg(w->m, n, i));
+	fprintf(w->f, "\tassign n%u =", r);
+	for (uint32_t i = 0; i < n->nargs; i++)
+		fprintf(w->f, " t%u_0 == %u'd%u ? l%u_%u :", q, s->B, i, r, i);
+	fprintf(w->f, " %llu'h0;\n", bw);
+}
+
+/* wdelay: written at its operand's event, so its users in that cycle read
+ * the window before. */
+static void emit_wdelay(VW *w, const VS *s, Ref r)
+{
+	Ref a = ir_arg(w->m, ir_get(w->m, r), 0);
+	char v[32];
+	vname(s, v, sizeof v, s->line[a], s->stage[a]);
+	fprintf(w->f, "\talways @(posedge clk) if (rst) n%u <= %llu'h0; else if (%s) n%u <= n%u;\n",
+	        r, (unsigned long long)bits_of(ir_get(w->m, r)), v, r, a);
+}
+
 void vs_assign(VW *w, const VS *s, Ref r)
 {
 	const Node *n = ir_get(w->m, r);
@@ -366,6 +499,8 @@ void vs_assign(VW *w, const VS *s, Ref r)
 	case OP_TPOS: emit_tpos(w, s, r); break;
 	case OP_TBUF: emit_tbuf(w, s, r); break;
 	case OP_TALL: case OP_TDELAY: emit_window_buffer(w, s, r); break;
+	case OP_TSEQ: emit_tseq(w, s, r); break;
+	case OP_WDELAY: emit_wdelay(w, s, r); break;
 	case OP_TPICK: {
 		Ref a = ir_arg(w->m, n, 0);
 		fprintf(w->f, "\talways @(posedge clk) if (v%u_%u && t%u_%u == %u'd%u) n%u <= n%u;\n",

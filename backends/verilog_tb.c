@@ -108,7 +108,7 @@ static uint32_t drain(const VW *w)
 	if (!w->m->tokens)
 		return w->latency + 2;
 	uint64_t c = 10;
-	for (uint32_t l = 0; l <= w->st.nph; l++)
+	for (uint32_t l = 0; l < w->st.nph + (w->st.nw ? w->st.nw : 1); l++)
 		c += w->st.maxst[l] + w->st.T + 2;
 	return c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
 }

@@ -485,17 +485,35 @@ void ir_phases(const Module *m, uint32_t *phase)
 {
 	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
 	int64_t k = any_topo(m, order);
+	uint8_t *fl = xcalloc(m->nnodes + 1, 1);   /* floating: tpos, and streams of tpos only */
 	for (Ref r = 0; r < m->nnodes; r++)
 		phase[r] = 0;
 	for (int64_t i = 0; i < k; i++) {
 		const Node *n = ir_get(m, order[i]);
 		uint32_t p = 0;
+		int f = n->nargs > 0 && ir_is_stream(n) && !(op_info[n->op].flags & OPF_TOKEN), any = 0;
 		for (uint32_t j = 0; j < n->nargs; j++) {
-			uint32_t q = phase[ir_arg(m, n, j)];
-			p = q > p ? q : p;
+			Ref a = ir_arg(m, n, j);
+			p = phase[a] > p ? phase[a] : p;
+			any |= fl[a];
+			f &= fl[a] || !ir_is_stream(ir_get(m, a));
 		}
 		phase[order[i]] = p + (uint32_t)op_is_barrier(n->op);
+		fl[order[i]] = (uint8_t)(n->op == OP_TPOS || (f && any));
 	}
+	/* a floating node is read at its users' phase (outputs aside) */
+	for (int64_t i = k; i-- > 0;) {
+		const Node *n = ir_get(m, order[i]);
+		if (n->op == OP_OUTPUT)
+			continue;
+		for (uint32_t j = 0; j < n->nargs; j++) {
+			Ref a = ir_arg(m, n, j);
+			if (fl[a] == 1 || (fl[a] && phase[order[i]] > phase[a]))
+				phase[a] = phase[order[i]];
+			fl[a] = fl[a] ? 2 : 0;   /* 2: a user has set its phase */
+		}
+	}
+	free(fl);
 	free(order);
 }
 

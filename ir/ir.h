@@ -251,7 +251,10 @@ int ir_rate_of(const Module *m, Ref r);
 /* Sets every live node's rate bits in a topological order. */
 void ir_infer_rates(Module *m);
 /* Phase of every node (phase[], room for nnodes): the number of window
- * barriers (tall, tdelay, sattn) on the longest path from an input. */
+ * barriers (tall, tdelay, sattn, tseq) on the longest path from an input;
+ * a floating node -- a tpos, or a stream computed from tpos and static
+ * values only (e.g. a tpos through pipeline registers) -- takes the
+ * highest phase of its users (outputs aside). */
 void ir_phases(const Module *m, uint32_t *phase);
 /* Is op a barrier: its stream result at token t needs later tokens? */
 static inline int op_is_barrier(int op)

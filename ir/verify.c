@@ -374,8 +374,8 @@ static int verify_phases(Ver *v)
 		if ((n->flags & NF_DEAD) || op_is_barrier(n->op))
 			continue;
 		for (uint32_t i = 0; i < n->nargs && !rc; i++) {
-			Ref a = ir_arg(m, n, i);   /* a tpos is read with any phase's token index */
-			if (ir_is_stream(ir_get(m, a)) && ir_get(m, a)->op != OP_TPOS && ph[a] != ph[r])
+			Ref a = ir_arg(m, n, i);   /* a tpos is read at its users' (one) phase */
+			if (ir_is_stream(ir_get(m, a)) && ph[a] != ph[r])
 				rc = bad(v, r, "operand %u is a stream of window phase %u, the node's is %u"
 				         " (a tdelay realigns it)", i + 1, ph[a], ph[r]);
 		}

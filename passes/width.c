@@ -181,6 +181,40 @@ static int bits_for(int ty, Range r)
 	return 64;
 }
 
+static Ref root(Ref *up, Ref r)
+{
+	while (up[r] != r)
+		r = up[r] = up[up[r]];
+	return r;
+}
+
+/* Token ops that move values between tokens or windows keep their
+ * operands' type (tbuf, tall, tdelay, tpick, tseq, wdelay): each such op
+ * and its operands get the widest width of the group they make. */
+static void same_width(const Module *m, const Ref *order, int64_t nord, uint8_t *wn)
+{
+	Ref *up = xmalloc((m->nnodes + 1) * sizeof *up);
+	for (Ref r = 0; r <= m->nnodes; r++)
+		up[r] = r;
+	for (int64_t k = 0; k < nord; k++) {
+		const Node *n = ir_get(m, order[k]);
+		if (!(op_info[n->op].flags & OPF_TOKEN) || n->op == OP_SATTN || n->op == OP_SCATTN)
+			continue;
+		for (uint32_t i = 0; i < n->nargs; i++) {
+			Ref a = root(up, ir_arg(m, n, i)), b = root(up, order[k]);
+			if (a != b)
+				up[a] = b;
+		}
+	}
+	for (int64_t k = 0; k < nord; k++) {
+		Ref b = root(up, order[k]);
+		wn[b] = wn[order[k]] > wn[b] ? wn[order[k]] : wn[b];
+	}
+	for (int64_t k = 0; k < nord; k++)
+		wn[order[k]] = wn[root(up, order[k])];
+	free(up);
+}
+
 int pass_width(Module *m, const PassOpts *o)
 {
 	/* operands first whatever the textual order (an operand written after
@@ -206,25 +240,47 @@ int pass_width(Module *m, const PassOpts *o)
 			if (reads_bits(n->op) || n->ty == TY_F)
 				pinned[ir_arg(m, n, i)] = 1;
 	}
-	uint64_t trimmed = 0, bits = 0;
+	uint8_t *wn = xcalloc(m->nnodes + 1, 1);
 	for (int64_t k = 0; k < nord; k++) {
 		Ref r = order[k];
-		Node *n = ir_get(m, r);
+		const Node *n = ir_get(m, r);
+		wn[r] = n->width;
 		if (n->ty == TY_F || pinned[r] || n->op == OP_INPUT || (op_info[n->op].flags & OPF_NORESULT))
 			continue;
 		int w = bits_for(n->ty, rg[r]);
 		if (n->op == OP_EXT) {
-			/* ext must still hold every value of its (maybe narrowed) operand type */
+			/* ext must still hold every value of its (maybe narrowed) operand's width */
 			const Node *x = ir_get(m, ir_arg(m, n, 0));
-			int need = x->width + (x->ty == TY_U && n->ty == TY_S);
+			int need = wn[ir_arg(m, n, 0)] + (x->ty == TY_U && n->ty == TY_S);
 			w = w > need ? w : need;
 		}
-		if (w < n->width) {
-			trimmed++;
-			bits += (uint64_t)(n->width - w) * n->len;
-			n->width = (uint8_t)w;
+		wn[r] = (uint8_t)(w < n->width ? w : n->width);
+	}
+	for (int changed = 1; changed;) {   /* widths only grow, up to the old ones */
+		changed = 0;
+		same_width(m, order, nord, wn);
+		for (int64_t k = 0; k < nord; k++) {
+			const Node *n = ir_get(m, order[k]);
+			if (n->op != OP_EXT)
+				continue;
+			const Node *x = ir_get(m, ir_arg(m, n, 0));
+			int need = wn[ir_arg(m, n, 0)] + (x->ty == TY_U && n->ty == TY_S);
+			if (wn[order[k]] < need) {
+				wn[order[k]] = (uint8_t)need;
+				changed = 1;
+			}
 		}
 	}
+	uint64_t trimmed = 0, bits = 0;
+	for (int64_t k = 0; k < nord; k++) {
+		Node *n = ir_get(m, order[k]);
+		if (wn[order[k]] < n->width) {
+			trimmed++;
+			bits += (uint64_t)(n->width - wn[order[k]]) * n->len;
+			n->width = wn[order[k]];
+		}
+	}
+	free(wn);
 	free(order);
 	free(rg);
 	free(pinned);

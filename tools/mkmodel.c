@@ -1,7 +1,7 @@
 /*
  * mkmodel.c -- jepac-mkmodel: writes a synthetic LeWM checkpoint.
  *
- *   jepac-mkmodel --preset=pusht|slim96|tiny|hybrid [--seed=N] -o DIR
+ *   jepac-mkmodel --preset=pusht|slim96|tiny|hybrid|micro [--seed=N] -o DIR
  *
  * Writes DIR/model.safetensors (F32, plus the I64 num_batches_tracked
  * scalars PyTorch writes) and DIR/config.json with the official key names
@@ -17,6 +17,10 @@
  *   hybrid  tiny-sized, but encoder/latent 48 and predictor hidden 40 (4
  *           heads x 10, MLP 72), so the predictor has input_proj / cond_proj
  *           (the LQ40 trailer) and padded Q4 blocks everywhere
+ *   micro   16 dims, one layer each: image 14/7 (4 patches),
+ *           encoder 2 heads, MLP 32; predictor 2 heads x 8, MLP 32; action
+ *           2; heads 16->32->16 (the whole model small enough to simulate
+ *           at gate level in a few seconds)
  *
  * Weights look trained: std 1/sqrt(fan_in) with Student-t(4) tails
  * (clipped at 8 sigma), non-zero adaLN, LayerNorm gains 1 +- ~0.1, small
@@ -50,6 +54,7 @@ static const Preset presets[] = {
 	 10, 10, 96, 384, 384},
 	{"tiny", NULL, 28, 14, 3, 32, 2, 2, 64, 3, 2, 4, 8, 80, 32, 32, 32, 4, 4, 32, 64, 64},
 	{"hybrid", NULL, 28, 14, 3, 48, 2, 2, 96, 3, 2, 4, 10, 72, 48, 40, 40, 4, 4, 48, 96, 64},
+	{"micro", NULL, 14, 7, 3, 16, 1, 2, 32, 3, 1, 2, 8, 32, 16, 16, 16, 2, 2, 16, 32, 32},
 };
 
 /* One tensor to generate: init kind W (weight, std 1/sqrt(fan_in)), G
@@ -352,7 +357,7 @@ static void write_config(const char *dir, const Preset *p)
 
 static _Noreturn void usage(int status)
 {
-	fputs("usage: jepac-mkmodel --preset=pusht|slim96|tiny|hybrid [--seed=N] -o DIR\n"
+	fputs("usage: jepac-mkmodel --preset=pusht|slim96|tiny|hybrid|micro [--seed=N] -o DIR\n"
 	      "Writes DIR/model.safetensors and DIR/config.json: a synthetic LeWM checkpoint.\n",
 	      status ? stderr : stdout);
 	exit(status);
