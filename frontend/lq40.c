@@ -26,8 +26,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "checkpoint.h"
-#include "frontend.h"
+#include "lewm.h"
 
 typedef struct Cursor {
 	const char *path;
@@ -421,7 +420,7 @@ static void get_predictor(Checkpoint *ck, Cursor *c, const Header *h)
 	t->shape[0] = 1;
 	t->shape[1] = (uint32_t)(len / (size_t)pin);
 	t->shape[2] = (uint32_t)pin;
-	ck->cfg.num_frames = (int)t->shape[1];
+	((LewmConfig *)ck->cfg)->num_frames = (int)t->shape[1];
 	for (int i = 0; i < h->pred_layers; i++)
 		get_layer(ck, c, pred_layer, 13, "predictor.transformer.layers.%d.", i, 0,
 		          h->pred_hidden, h->pred_inter, h->pred_inner);
@@ -458,7 +457,7 @@ static void need_eq(const Cursor *c, const char *rec, uint32_t got, uint32_t wan
 
 static void get_action(Checkpoint *ck, Cursor *c, const Header *h)
 {
-	LewmConfig *cfg = &ck->cfg;
+	LewmConfig *cfg = ck->cfg;
 	size_t at, n = get_F_any(ck, c, "action_encoder.patch_embed.weight", &at);
 	if (!n || n % h->action_dim)
 		fatal(c->path, "record 'action_encoder.patch_embed.weight' at byte offset %zu: %zu "
@@ -525,12 +524,12 @@ static void get_trailer(Checkpoint *ck, Cursor *c, const Header *h)
 	if ((mt || eo) && strcmp(h->mode, "full") != 0)
 		fatal(c->path, "record '%s' at byte offset %zu: only full mode stores meta_token / "
 		      "enc_proj", mt ? "meta_token" : "enc_proj.weight", mt ? at : c->pos);
-	ck->cfg.pred_input_dim = pin ? (int)pin : h->pred_hidden;
+	((LewmConfig *)ck->cfg)->pred_input_dim = pin ? (int)pin : h->pred_hidden;
 }
 
 static void lq40_config(Checkpoint *ck, const Header *h, const char *path)
 {
-	LewmConfig *g = &ck->cfg;
+	LewmConfig *g = ck->cfg;
 	g->image_size = h->image_size;
 	g->patch_size = h->patch_size;
 	g->channels = h->channels;
@@ -573,6 +572,7 @@ Checkpoint *lq40_read(const char *path)
 	Header h;
 	hdr_read(&c, &h);
 	Checkpoint *ck = ck_new(path);
+	ck_set_family(ck, &fam_lewm);
 	strcpy(ck->mode, h.mode);
 	ck->has_batchnorm = 0;
 	ck->meta_tokens = h.meta_tokens;
@@ -580,7 +580,7 @@ Checkpoint *lq40_read(const char *path)
 	get_encoder(ck, &c, &h, strcmp(h.mode, "full") == 0);
 	get_predictor(ck, &c, &h);
 	get_action(ck, &c, &h);
-	LewmConfig *g = &ck->cfg;
+	LewmConfig *g = ck->cfg;
 	get_head(ck, &c, "projector", &g->proj_in, &g->proj_hidden, &g->proj_out);
 	get_head(ck, &c, "pred_proj", &g->pproj_in, &g->pproj_hidden, &g->pproj_out);
 	if (c.pos < c.n && h.has_meta)
@@ -714,7 +714,7 @@ static void put_head(const Checkpoint *ck, FILE *f, const char *part)
 
 static void put_header(const Checkpoint *ck, FILE *f, const char *mode)
 {
-	const LewmConfig *g = &ck->cfg;
+	const LewmConfig *g = ck->cfg;
 	char json[1024];
 	int n = snprintf(json, sizeof json,
 		"{\"action_dim\":%d,\"channels\":%d,\"encoder_heads\":%d,\"encoder_hidden\":%d,"
@@ -743,7 +743,7 @@ void lq40_write(Checkpoint *ck, const char *mode, FILE *f)
 		      "a predictor output projection");
 	ck_quantize(ck, mode);
 	int full = strcmp(mode, "full") == 0;
-	const LewmConfig *g = &ck->cfg;
+	const LewmConfig *g = ck->cfg;
 	put_header(ck, f, mode);
 	put_F(ck, f, "encoder.embeddings.patch_embeddings.projection.weight", 0);
 	put_F(ck, f, "encoder.embeddings.patch_embeddings.projection.bias", 0);
