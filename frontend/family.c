@@ -12,7 +12,7 @@
 
 extern const Family fam_lewm, fam_ijepa;
 
-const Family *const families[] = {&fam_lewm, NULL};
+const Family *const families[] = {&fam_lewm, &fam_ijepa, NULL};
 
 /* ---- schema --------------------------------------------------------------- */
 

@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""ref_ijepa.py -- an independent PyTorch reference of the I-JEPA predictor.
+
+Checks `jepac --run --float` against the forward pass of the public I-JEPA
+code's VisionTransformerPredictor (written here from the paper and that
+code's structure, with torch's own layer_norm, gelu and softmax):
+
+  ref_ijepa.py check DIR [--quant=none|q4-pred|full] [--tokens=serial|parallel]
+                         [--all-tokens] [--n=5] [--seed=1] [--tol=1e-4]
+                         [--jepac=jepac] [--model=FILE]
+      reads DIR/model.safetensors + DIR/config.json with its own numpy
+      reader; draws N random context vectors, runs jepac and the reference
+      (float64), prints the largest relative error max|a-b| / max|b| over
+      the vectors, exits 1 above --tol.  In the serial form the mask-token
+      slots of the ctx stream get random values too: they must be ignored.
+
+  ref_ijepa.py variant DIR OUT
+      rewrites DIR's checkpoint as the public training code saves it: every
+      name under "module.", plus the fixed predictor_pos_embed table.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lewm"))
+from ref_lewm import read_safetensors, write_safetensors, q4_dequant, i8_dequant  # noqa: E402
+
+BLOCK_MATS = ["attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2"]
+
+
+def config(path):
+    with open(path) as f:
+        j = json.load(f)["ijepa"]
+    d = j["predictor_embed_dim"]
+    return dict(E=j["embed_dim"], D=d, depth=j["depth"], H=j["num_heads"],
+                mlp=int(d * j.get("mlp_ratio", 4.0)), g=j["crop_size"] // j["patch_size"],
+                ctx=list(j["context_positions"]), tgt=list(j["target_positions"]))
+
+
+def canon(P):
+    out = {}
+    for k, v in P.items():
+        for p in ("module.", "predictor."):
+            if k.startswith(p):
+                k = k[len(p):]
+        out[k] = v
+    return out
+
+
+def sincos_2d(D, g):
+    """The paper's fixed table: [g*g, D]; the first half encodes the column."""
+    def one(dim, pos):
+        omega = 1.0 / 10000 ** (np.arange(dim // 2, dtype=np.float64) / (dim / 2.0))
+        out = np.outer(pos, omega)
+        return np.concatenate([np.sin(out), np.cos(out)], axis=1)
+    col, row = np.meshgrid(np.arange(g, dtype=np.float64), np.arange(g, dtype=np.float64))
+    return np.concatenate([one(D // 2, col.ravel()), one(D // 2, row.ravel())], axis=1)
+
+
+def quantize(P, c, mode):
+    if mode == "none":
+        return
+    for i in range(c["depth"]):
+        for m in BLOCK_MATS:
+            k = "predictor_blocks.%d.%s.weight" % (i, m)
+            P[k] = q4_dequant(P[k])
+    if mode == "full":
+        for k in ("predictor_embed.weight", "predictor_proj.weight"):
+            P[k] = i8_dequant(P[k])
+
+
+def predictor(P, c, ctx):
+    """ctx [Nc, E] -> predictions [T, E] for every token (targets are the last Nt)."""
+    T_ = lambda k: torch.from_numpy(P[k])
+    lin = lambda x, n: F.linear(x, T_(n + ".weight"), T_(n + ".bias"))
+    ln = lambda x, n: F.layer_norm(x, (c["D"],), T_(n + ".weight"), T_(n + ".bias"), eps=1e-6)
+    pos = torch.from_numpy(P["predictor_pos_embed"].reshape(-1, c["D"]) if "predictor_pos_embed" in P
+                           else sincos_2d(c["D"], c["g"]))
+    x = lin(torch.from_numpy(ctx), "predictor_embed") + pos[c["ctx"]]
+    m = T_("mask_token").reshape(1, -1) + pos[c["tgt"]]
+    x = torch.cat([x, m], 0)
+    n, D, H = x.shape[0], c["D"], c["H"]
+    for i in range(c["depth"]):
+        b = "predictor_blocks.%d." % i
+        qkv = lin(ln(x, b + "norm1"), b + "attn.qkv").reshape(n, 3, H, D // H).permute(1, 2, 0, 3)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        a = torch.softmax(q @ k.transpose(-2, -1) * (D // H) ** -0.5, dim=-1)
+        x = x + lin((a @ v).transpose(0, 1).reshape(n, D), b + "attn.proj")
+        x = x + lin(F.gelu(lin(ln(x, b + "norm2"), b + "mlp.fc1")), b + "mlp.fc2")
+    return lin(ln(x, "predictor_norm"), "predictor_proj")
+
+
+def check(a):
+    P = canon(read_safetensors(a.model if a.model and a.model.endswith(".safetensors")
+                               else os.path.join(a.dir, "model.safetensors")))
+    c = config(os.path.join(a.dir, "config.json"))
+    quantize(P, c, a.quant)
+    nc, nt, E = len(c["ctx"]), len(c["tgt"]), c["E"]
+    rng = np.random.default_rng(a.seed)
+    vecs = [rng.standard_normal((nc, E)) for _ in range(a.n)]
+    fed = [np.concatenate([v, rng.standard_normal((nt, E))]) if a.tokens == "serial" else v
+           for v in vecs]
+    lines = "".join(" ".join("%.17g" % x for x in v.ravel()) + "\n" for v in fed)
+    cmd = [a.jepac, "--run", "--float", "--quant=" + a.quant, "--tokens=" + a.tokens,
+           a.model or os.path.join(a.dir, "model.safetensors")] + (["--all-tokens"] if a.all_tokens else [])
+    r = subprocess.run(cmd, input=lines, capture_output=True, text=True)
+    sys.stderr.write(r.stderr)
+    if r.returncode != 0:
+        print("jepac failed with status %d" % r.returncode)
+        return 1
+    got = [np.array([float(v) for v in ln_.split()]) for ln_ in r.stdout.splitlines()]
+    if len(got) != a.n:
+        print("expected %d output lines, got %d" % (a.n, len(got)))
+        return 1
+    worst = 0.0
+    for v, g in zip(vecs, got):
+        y = predictor(P, c, v).detach().numpy()
+        want = (y if a.all_tokens else y[nc:]).ravel()
+        if g.shape != want.shape:
+            print("output has %d values, reference %d" % (g.size, want.size))
+            return 1
+        worst = max(worst, np.abs(g - want).max() / max(1e-6, np.abs(want).max()))
+    ok = worst <= a.tol
+    print("%s: %s, %d vectors of %d outputs, max rel err %.3g %s" %
+          ("ok" if ok else "FAIL", a.tokens, a.n, want.size, worst, "<= tol" if ok else "> tol %g" % a.tol))
+    return 0 if ok else 1
+
+
+def variant(a):
+    P = read_safetensors(os.path.join(a.dir, "model.safetensors"))
+    c = config(os.path.join(a.dir, "config.json"))
+    P = {"module." + k: v for k, v in P.items()}
+    P["module.predictor_pos_embed"] = sincos_2d(c["D"], c["g"]).reshape(1, -1, c["D"])
+    os.makedirs(a.out, exist_ok=True)
+    write_safetensors(os.path.join(a.out, "model.safetensors"), P)
+    shutil.copy(os.path.join(a.dir, "config.json"), os.path.join(a.out, "config.json"))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check")
+    c.add_argument("dir")
+    c.add_argument("--quant", default="none", choices=["none", "q4-pred", "full"])
+    c.add_argument("--tokens", default="serial", choices=["serial", "parallel"])
+    c.add_argument("--all-tokens", action="store_true")
+    c.add_argument("--n", type=int, default=5)
+    c.add_argument("--seed", type=int, default=1)
+    c.add_argument("--tol", type=float, default=1e-4)
+    c.add_argument("--jepac", default="jepac")
+    c.add_argument("--model")
+    v = sub.add_parser("variant")
+    v.add_argument("dir")
+    v.add_argument("out")
+    a = ap.parse_args()
+    return check(a) if a.cmd == "check" else variant(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
