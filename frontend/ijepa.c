@@ -30,8 +30,11 @@
  * output pred = Nt*E.  Stream (--tokens=serial): a window of T tokens, port
  * ctx is E lanes per token (tokens Nc.. are the mask-token slots: their lanes
  * are ignored); every block runs its non-causal attention (sattn) on the
- * whole window and output pred is the Nt target tokens picked with tpick
- * (the same Nt*E lanes).  --all-tokens: every token's prediction, T*E.
+ * whole window and output pred is a stream too, E lanes per token: tokens
+ * Nc..T-1 are the Nt predictions (a design has one per-window capture
+ * point, so they stream out instead of being picked; the context tokens'
+ * lanes are to be ignored).  --all-tokens: every token's prediction in
+ * both forms (parallel: T*E lanes).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -313,13 +316,6 @@ static void top_ij_predictor(Builder *b, int all)
 	x = layernorm_affine(b, x, d, 1e-6, "predictor_norm");
 	region(b, "predictor_proj");
 	x = linear(b, x, "predictor_proj", d, e);
-	if (b->serial && !all) {
-		Ref *xs = xmalloc(nt * sizeof *xs);
-		for (uint32_t t = 0; t < nt; t++)
-			xs[t] = fop(b, OP_TPICK, e, &x, 1, nc + t, 0);
-		x = concat(b, xs, nt);
-		free(xs);
-	}
 	port_out(b, "pred", x);
 }
 
@@ -328,13 +324,14 @@ static void top_ij_predictor(Builder *b, int all)
 /* ijepa-h: the published ViT-H/14 predictor (I-JEPA in1k_vith14: E 1280,
  * D 384, 12 blocks, the encoder's 16 heads, MLP 4x, 224 / 14 = 16 x 16
  * patches) with a 4 x 4 target block (rows 2-5, columns 9-12) predicted
- * from an 8 x 8 context block (rows 6-13, columns 2-9).  ijepa-tiny: E 24
- * (padded Q4 blocks), D 20, 2 blocks of 2 heads, MLP 80, a 4 x 4 grid,
- * 6 context and 4 target patches. */
+ * from an 8 x 8 context block (rows 6-13, columns 2-9).  ijepa-tiny (small
+ * enough to simulate its Verilog in make check): E 12 (padded Q4 blocks),
+ * D 8, 2 blocks of 2 heads, MLP 32, a 3 x 3 grid, 4 context and 2 target
+ * patches. */
 static const IjepaConfig ij_tiny = {
-	.embed_dim = 24, .pred_dim = 20, .depth = 2, .heads = 2, .mlp = 80, .crop_size = 16,
-	.patch_size = 4, .grid = 4, .nctx = 6, .ntgt = 4,
-	.ctx = {0, 1, 4, 5, 8, 12}, .tgt = {2, 3, 10, 15},
+	.embed_dim = 12, .pred_dim = 8, .depth = 2, .heads = 2, .mlp = 32, .crop_size = 12,
+	.patch_size = 4, .grid = 3, .nctx = 4, .ntgt = 2,
+	.ctx = {0, 1, 3, 4}, .tgt = {5, 8},
 };
 static const IjepaConfig ij_h = {
 	.embed_dim = 1280, .pred_dim = 384, .depth = 12, .heads = 16, .mlp = 1536, .crop_size = 224,

@@ -68,7 +68,7 @@ static void summary(const Checkpoint *ck, int tensors)
 	}
 	printf("mode: %s\n", ck->mode);
 	printf("layout: %s\n", !strcmp(ck->mode, "float") && ck->has_batchnorm ? "safetensors"
-	       : ck->old_layout ? "lq40-old" : "lq40-current");
+	       : ck->old_layout ? "lq40-old" : ck->family == families[0] ? "lq40-current" : "lq40-schema");
 	ck->family->summary(stdout, ck);
 	printf("tensors: %zu (F %zu, Q4 %zu, I8 %zu)\n", ck->nt, cnt[CK_F], cnt[CK_Q4], cnt[CK_I8]);
 	printf("q4 blocks: %zu total, %zu present\n", blocks, present);

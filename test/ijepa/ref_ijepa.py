@@ -12,7 +12,8 @@ code's structure, with torch's own layer_norm, gelu and softmax):
       reader; draws N random context vectors, runs jepac and the reference
       (float64), prints the largest relative error max|a-b| / max|b| over
       the vectors, exits 1 above --tol.  In the serial form the mask-token
-      slots of the ctx stream get random values too: they must be ignored.
+      slots of the ctx stream get random values too: they must be ignored;
+      its output is a stream of every token, the targets the last Nt.
 
   ref_ijepa.py variant DIR OUT
       rewrites DIR's checkpoint as the public training code saves it: every
@@ -121,6 +122,8 @@ def check(a):
         return 1
     worst = 0.0
     for v, g in zip(vecs, got):
+        if a.tokens == "serial" and not a.all_tokens:
+            g = g[nc * E:]
         y = predictor(P, c, v).detach().numpy()
         want = (y if a.all_tokens else y[nc:]).ravel()
         if g.shape != want.shape:
