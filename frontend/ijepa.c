@@ -26,10 +26,12 @@
  * are fixed at compile time, part of the circuit.  Tensor names are those of
  * the public code, with or without a "module." and/or "predictor." prefix.
  *
- * Tops: "predictor" (the only one).  Parallel form: port ctx = Nc*E lanes,
- * output pred = Nt*E.  Stream (--tokens=serial): a window of T tokens, port
- * ctx is E lanes per token (tokens Nc.. are the mask-token slots: their lanes
- * are ignored); every block runs its non-causal attention (sattn) on the
+ * Tops: "predictor" (the only one).  Port ctx holds the window of T tokens
+ * of E lanes (parallel: T*E lanes, token-major; serial: a stream of E lanes
+ * per token); tokens Nc..T-1 are the mask-token slots, their lanes ignored
+ * (selected away after predictor_embed, so both forms see the same values
+ * and calibrate to the same fixed-point formats).  Parallel output pred =
+ * Nt*E lanes.  Stream (--tokens=serial): every block runs its non-causal attention (sattn) on the
  * whole window and output pred is a stream too, E lanes per token: tokens
  * Nc..T-1 are the Nt predictions (a design has one per-window capture
  * point, so they stream out instead of being picked; the context tokens'
@@ -224,6 +226,19 @@ static double *pos_rows(Builder *b, const IjepaConfig *c)
 	return v;
 }
 
+/* The parallel form's u1 vector: 1 on the lanes of the context tokens. */
+static Ref context_lanes(Builder *b, const IjepaConfig *c)
+{
+	uint32_t d = c->pred_dim, T = c->nctx + c->ntgt;
+	uint32_t id = tensor_lookup(b, "ijepa.is_context");
+	if (id == UINT32_MAX) {
+		id = ir_tensor(b->m, "ijepa.is_context", TK_INT, 1, T * d, 1);
+		for (uint32_t i = 0; i < (uint32_t)c->nctx * d; i++)
+			ir_tget(b->m, id)->codes[i] = 1;
+	}
+	return ir_node(b->m, OP_VCONST, TY_U, 1, T * d, NULL, 0, 0, id);
+}
+
 /* The tokens entering block 0: embedded context + mask tokens, plus positions. */
 static Ref ij_tokens(Builder *b, const IjepaConfig *c, Ref ctx)
 {
@@ -234,17 +249,8 @@ static Ref ij_tokens(Builder *b, const IjepaConfig *c, Ref ctx)
 	CkTensor *mt = tneed(b, "mask_token");
 	expect_vector(b, mt, d);
 	Ref mask = vconst(b, tensor_copy(b, mt, 0, 0));
-	if (b->serial) {
-		Ref a[3] = {tflag(b, "ijepa.is_context", T, 0, c->nctx), x, mask};
-		x = fop(b, OP_SELECT, d, a, 3, 0, 0);
-	} else {
-		Ref *xs = xmalloc((1 + (size_t)c->ntgt) * sizeof *xs);
-		xs[0] = x;
-		for (int t = 0; t < c->ntgt; t++)
-			xs[1 + t] = mask;
-		x = concat(b, xs, 1 + c->ntgt);
-		free(xs);
-	}
+	Ref a[3] = {b->serial ? tflag(b, "ijepa.is_context", T, 0, c->nctx) : context_lanes(b, c), x, mask};
+	x = fop(b, OP_SELECT, vlen(b, x), a, 3, 0, 0);
 	region(b, "predictor_pos_embed");
 	double *rows = pos_rows(b, c);
 	Ref pos;
@@ -306,7 +312,7 @@ static void top_ij_predictor(Builder *b, int all)
 	uint64_t w = 3ull * d > (uint64_t)c->mlp ? 3ull * d : (uint64_t)c->mlp;
 	check_lanes(b, (uint64_t)T * (w > e ? w : e), "the I-JEPA predictor");
 	stream(b, T, b->serial);
-	Ref ctx = port_in(b, "ctx", b->serial ? e : nc * e);
+	Ref ctx = port_in(b, "ctx", b->serial ? e : T * e);
 	Ref x = ij_tokens(b, c, ctx);
 	for (int i = 0; i < c->depth; i++)
 		x = ij_block(b, c, i, x);

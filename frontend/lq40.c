@@ -593,9 +593,14 @@ static void read_family(Checkpoint **ckp, Cursor *c, const cJSON *root)
 	const cJSON *cf = cJSON_GetObjectItemCaseSensitive(root, "config");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "mode");
 	const Family *fam = cJSON_IsString(fn) ? family_named(fn->valuestring) : NULL;
-	if (!fam || fam == &fam_lewm)
-		fatal(c->path, "header key 'family' must name a model family other than lewm "
-		      "(a LeWM file has no 'family' key)");
+	if (!fam || fam == &fam_lewm) {
+		char known[256];
+		size_t k = 0;
+		for (int i = 1; families[i] && k < sizeof known; i++)
+			k += (size_t)snprintf(known + k, sizeof known - k, i > 1 ? ", %s" : "%s", families[i]->name);
+		fatal(c->path, "header key 'family' is '%s', not a model family of the schema layout (%s; "
+		      "a LeWM file has no 'family' key)", cJSON_IsString(fn) ? ESC(fn->valuestring) : "?", known);
+	}
 	if (!cJSON_IsObject(cf))
 		fatal(c->path, "header (JSON at byte offset 8) lacks the object 'config'");
 	int ok = 0;

@@ -11,9 +11,10 @@ code's structure, with torch's own layer_norm, gelu and softmax):
       reads DIR/model.safetensors + DIR/config.json with its own numpy
       reader; draws N random context vectors, runs jepac and the reference
       (float64), prints the largest relative error max|a-b| / max|b| over
-      the vectors, exits 1 above --tol.  In the serial form the mask-token
-      slots of the ctx stream get random values too: they must be ignored;
-      its output is a stream of every token, the targets the last Nt.
+      the vectors, exits 1 above --tol.  --model gives jepac another file
+      (the reference still reads DIR's).  The mask-token slots of the ctx
+      window get random values too: they must be ignored.  The serial
+      form's output is a stream of every token, the targets the last Nt.
 
   ref_ijepa.py variant DIR OUT
       rewrites DIR's checkpoint as the public training code saves it: every
@@ -99,15 +100,13 @@ def predictor(P, c, ctx):
 
 
 def check(a):
-    P = canon(read_safetensors(a.model if a.model and a.model.endswith(".safetensors")
-                               else os.path.join(a.dir, "model.safetensors")))
+    P = canon(read_safetensors(os.path.join(a.dir, "model.safetensors")))
     c = config(os.path.join(a.dir, "config.json"))
     quantize(P, c, a.quant)
     nc, nt, E = len(c["ctx"]), len(c["tgt"]), c["E"]
     rng = np.random.default_rng(a.seed)
     vecs = [rng.standard_normal((nc, E)) for _ in range(a.n)]
-    fed = [np.concatenate([v, rng.standard_normal((nt, E))]) if a.tokens == "serial" else v
-           for v in vecs]
+    fed = [np.concatenate([v, rng.standard_normal((nt, E))]) for v in vecs]
     lines = "".join(" ".join("%.17g" % x for x in v.ravel()) + "\n" for v in fed)
     cmd = [a.jepac, "--run", "--float", "--quant=" + a.quant, "--tokens=" + a.tokens,
            a.model or os.path.join(a.dir, "model.safetensors")] + (["--all-tokens"] if a.all_tokens else [])
