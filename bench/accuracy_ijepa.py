@@ -13,19 +13,12 @@ W: mean / min cosine over every target token, max relative error.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 
-
-def run(cmd, x):
-    text = '\n'.join(' '.join('%.9g' % v for v in row) for row in x) + '\n'
-    p = subprocess.run(cmd, input=text, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.stderr.write(p.stderr)
-        sys.exit(2)
-    return np.array([[float(v) for v in l.split()] for l in p.stdout.splitlines()])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'lower', 'Inputs'))
+from accuracy import run  # noqa: E402  (jepac's output vectors for input rows)
 
 
 def main():

@@ -33,14 +33,21 @@ void region(Builder *b, const char *fmt, ...)
 
 /* ---- checkpoint tensors ------------------------------------------------ */
 
+/* The tensor called vsnprintf(fmt, ap), its name in s; NULL if absent. */
+static CkTensor *tlookup(Builder *b, char *s, const char *fmt, va_list ap)
+{
+	vsnprintf(s, NAMELEN, fmt, ap);
+	return ck_find(b->ck, s);
+}
+
 CkTensor *tfind(Builder *b, const char *fmt, ...)
 {
 	char s[NAMELEN];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(s, sizeof s, fmt, ap);
+	CkTensor *t = tlookup(b, s, fmt, ap);
 	va_end(ap);
-	return ck_find(b->ck, s);
+	return t;
 }
 
 CkTensor *tneed(Builder *b, const char *fmt, ...)
@@ -48,9 +55,8 @@ CkTensor *tneed(Builder *b, const char *fmt, ...)
 	char s[NAMELEN];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(s, sizeof s, fmt, ap);
+	CkTensor *t = tlookup(b, s, fmt, ap);
 	va_end(ap);
-	CkTensor *t = ck_find(b->ck, s);
 	if (!t)
 		fatal(b->ck->path, "tensor %s: missing from the checkpoint", ESC(s));
 	return t;

@@ -1,5 +1,5 @@
 /*
- * safetensors.c -- reads a LeWM checkpoint in the safetensors format.
+ * safetensors.c -- reads a checkpoint of any family in the safetensors format.
  *
  * Layout: u64 little-endian header length N, N bytes of JSON
  * ({"name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]}, ...,
@@ -11,15 +11,16 @@
  * area with e - b == numel * element size, and the tensors tiling the data
  * area exactly (sorted by offset: no overlap, no hole, no trailing bytes).
  *
- * Names: a leading "model." is stripped and the newer encoder names
- * (encoder.layers.i.attention.{q,k,v,o}_proj, mlp.fc1/fc2, layer_norm1/2)
- * become the Hugging Face ViT names (see checkpoint.h).  The architecture
- * comes from config.json (config.c) beside the file or --config; the set of
- * tensors it implies (st_expect) must match the file exactly: a missing or
- * unexpected tensor or a wrong shape is an error naming it.  HF's unused
- * pooler (encoder.pooler.*) is tolerated and dropped.  Data becomes CK_F
- * floats (F16 / BF16 converted exactly, I8 as its integer value); NaN or
- * Inf is an error naming the tensor and byte offset.
+ * Then the family and its architecture come from config.json beside the
+ * file or --config (family.h: the family whose top-level objects it has);
+ * the family's canon() maps each file name to its canonical name (LeWM:
+ * a leading "model." stripped, the newer ViT encoder names to the Hugging
+ * Face ones, the unused pooler dropped), its derive() fills sizes the
+ * config omits from the tensor shapes, and the set of tensors its schema
+ * implies must match the file exactly: a missing (not optional) or
+ * unexpected tensor or a wrong shape is an error naming it.  Data becomes
+ * CK_F floats (F16 / BF16 converted exactly, I8 as its integer value); NaN
+ * or Inf is an error naming the tensor and byte offset.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -32,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lewm"))
-from ref_lewm import read_safetensors, write_safetensors, q4_dequant, i8_dequant  # noqa: E402
+from ref_lewm import read_safetensors, write_safetensors, q4_dequant, i8_dequant, run_jepac, compare  # noqa: E402
 
 BLOCK_MATS = ["attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2"]
 
@@ -110,29 +109,14 @@ def check(a):
     lines = "".join(" ".join("%.17g" % x for x in v.ravel()) + "\n" for v in fed)
     cmd = [a.jepac, "--run", "--float", "--quant=" + a.quant, "--tokens=" + a.tokens,
            a.model or os.path.join(a.dir, "model.safetensors")] + (["--all-tokens"] if a.all_tokens else [])
-    r = subprocess.run(cmd, input=lines, capture_output=True, text=True)
-    sys.stderr.write(r.stderr)
-    if r.returncode != 0:
-        print("jepac failed with status %d" % r.returncode)
+    got = run_jepac(cmd, lines, a.n)
+    if got is None:
         return 1
-    got = [np.array([float(v) for v in ln_.split()]) for ln_ in r.stdout.splitlines()]
-    if len(got) != a.n:
-        print("expected %d output lines, got %d" % (a.n, len(got)))
-        return 1
-    worst = 0.0
-    for v, g in zip(vecs, got):
-        if a.tokens == "serial" and not a.all_tokens:
-            g = g[nc * E:]
-        y = predictor(P, c, v).detach().numpy()
-        want = (y if a.all_tokens else y[nc:]).ravel()
-        if g.shape != want.shape:
-            print("output has %d values, reference %d" % (g.size, want.size))
-            return 1
-        worst = max(worst, np.abs(g - want).max() / max(1e-6, np.abs(want).max()))
-    ok = worst <= a.tol
-    print("%s: %s, %d vectors of %d outputs, max rel err %.3g %s" %
-          ("ok" if ok else "FAIL", a.tokens, a.n, want.size, worst, "<= tol" if ok else "> tol %g" % a.tol))
-    return 0 if ok else 1
+    if a.tokens == "serial" and not a.all_tokens:
+        got = [g[nc * E:] for g in got]
+    wants = [predictor(P, c, v).detach().numpy() for v in vecs]
+    wants = [(y if a.all_tokens else y[nc:]).ravel() for y in wants]
+    return compare(got, wants, a.tol, a.tokens)
 
 
 def variant(a):
