@@ -13,12 +13,19 @@ W: mean / min cosine over every target token, max relative error.
 import argparse
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'lower', 'Inputs'))
-from accuracy import run  # noqa: E402  (jepac's output vectors for input rows)
+
+def run(cmd, x):
+    """jepac's output rows for the input rows x (exits 2 if jepac fails)."""
+    p = subprocess.run(cmd, input=''.join(' '.join('%.9g' % v for v in r) + '\n' for r in x),
+                       capture_output=True, text=True)
+    if p.returncode:
+        sys.exit(p.stderr or 'jepac failed')
+    return np.loadtxt(p.stdout.splitlines(), ndmin=2)
 
 
 def main():
