@@ -20,8 +20,10 @@
  * code keeps it in the state dict); if absent it is computed here.
  *
  * config.json: one object "ijepa" with embed_dim (E), predictor_embed_dim
- * (D), depth, num_heads, crop_size, patch_size (g = crop / patch), mlp_ratio
- * (default 4; the MLP has int(D * ratio) units) and the patch indices
+ * (D; or pred_emb_dim as in the public code's configs), depth (or
+ * pred_depth), num_heads, crop_size and patch_size (g = crop / patch; or
+ * grid_size g), mlp_ratio (default 4; the MLP has int(D * ratio) units) and
+ * the patch indices
  * context_positions and target_positions (row-major in the g x g grid): they
  * are fixed at compile time, part of the circuit.  Tensor names are those of
  * the public code, with or without a "module." and/or "predictor." prefix.
@@ -77,16 +79,25 @@ static int cfg_positions(const CfgCtx *c, const char *key, int grid, uint16_t *d
 	return n;
 }
 
+/* A size under its name or the public code's config name (pred_emb_dim, ...). */
+static void cfg_alias(const CfgCtx *c, const char *key, const char *alias, int *dst)
+{
+	cfg_int(c, alias, dst, 0);
+	if (!*dst)
+		cfg_int(c, key, dst, -1);
+}
+
 static void ij_read_config(const char *path, const cJSON *root, void *vcfg)
 {
 	IjepaConfig *c = vcfg;
 	CfgCtx x = cfg_part(path, root, "ijepa");
 	cfg_int(&x, "embed_dim", &c->embed_dim, -1);
-	cfg_int(&x, "predictor_embed_dim", &c->pred_dim, -1);
-	cfg_int(&x, "depth", &c->depth, -1);
+	cfg_alias(&x, "predictor_embed_dim", "pred_emb_dim", &c->pred_dim);
+	cfg_alias(&x, "depth", "pred_depth", &c->depth);
 	cfg_int(&x, "num_heads", &c->heads, -1);
-	cfg_int(&x, "crop_size", &c->crop_size, -1);
-	cfg_int(&x, "patch_size", &c->patch_size, -1);
+	cfg_int(&x, "grid_size", &c->grid, 0);
+	cfg_int(&x, "patch_size", &c->patch_size, c->grid ? 1 : -1);
+	cfg_int(&x, "crop_size", &c->crop_size, c->grid ? c->grid * c->patch_size : -1);
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(x.obj, "mlp_ratio");
 	double ratio = r ? r->valuedouble : 4.0;
 	if (r && (!cJSON_IsNumber(r) || !(ratio > 0 && ratio <= 64)))
@@ -100,9 +111,10 @@ static void ij_read_config(const char *path, const cJSON *root, void *vcfg)
 	if (c->pred_dim % 4)
 		fatal(path, "config: predictor_embed_dim %d is not a multiple of 4 (2-D sin-cos positions)",
 		      c->pred_dim);
-	if (c->crop_size % c->patch_size || c->crop_size / c->patch_size > IJ_MAXGRID)
-		fatal(path, "config: crop_size %d is not a multiple of patch_size %d (or above %d patches)",
-		      c->crop_size, c->patch_size, IJ_MAXGRID);
+	if (c->crop_size % c->patch_size || c->crop_size / c->patch_size > IJ_MAXGRID ||
+	    (c->grid && c->grid != c->crop_size / c->patch_size))
+		fatal(path, "config: crop_size %d is not a multiple of patch_size %d (or above %d "
+		      "patches, or not grid_size %d)", c->crop_size, c->patch_size, IJ_MAXGRID, c->grid);
 	c->grid = c->crop_size / c->patch_size;
 	c->nctx = cfg_positions(&x, "context_positions", c->grid, c->ctx);
 	c->ntgt = cfg_positions(&x, "target_positions", c->grid, c->tgt);
