@@ -5,13 +5,13 @@ Checks `jepac --run --float` against the forward pass of the public I-JEPA
 code's VisionTransformerPredictor (written here from the paper and that
 code's structure, with torch's own layer_norm, gelu and softmax):
 
-  ref_ijepa.py check DIR [--quant=none|q4-pred|full] [--tokens=serial|parallel]
-                         [--all-tokens] [--n=5] [--seed=1] [--tol=1e-4]
-                         [--jepac=jepac] [--model=FILE]
+  ref_ijepa.py check DIR [--quant=none|q4-pred|full] [--forms=F,F,...]
+                         [--n=5] [--seed=1] [--tol=1e-4] [--jepac=jepac] [--model=FILE]
       reads DIR/model.safetensors + DIR/config.json with its own numpy
       reader; draws N random context vectors, runs jepac and the reference
-      (float64), prints the largest relative error max|a-b| / max|b| over
-      the vectors, exits 1 above --tol.  --model gives jepac another file
+      (float64) for each form F (serial, parallel; +all: --all-tokens),
+      prints the largest relative error max|a-b| / max|b| over the vectors,
+      exits 1 above --tol.  --model gives jepac another file
       (the reference still reads DIR's).  The mask-token slots of the ctx
       window get random values too: they must be ignored.  The serial
       form's output is a stream of every token, the targets the last Nt.
@@ -107,16 +107,20 @@ def check(a):
     vecs = [rng.standard_normal((nc, E)) for _ in range(a.n)]
     fed = [np.concatenate([v, rng.standard_normal((nt, E))]) for v in vecs]
     lines = "".join(" ".join("%.17g" % x for x in v.ravel()) + "\n" for v in fed)
-    cmd = [a.jepac, "--run", "--float", "--quant=" + a.quant, "--tokens=" + a.tokens,
-           a.model or os.path.join(a.dir, "model.safetensors")] + (["--all-tokens"] if a.all_tokens else [])
-    got = run_jepac(cmd, lines, a.n)
-    if got is None:
-        return 1
-    if a.tokens == "serial" and not a.all_tokens:
-        got = [g[nc * E:] for g in got]
-    wants = [predictor(P, c, v).detach().numpy() for v in vecs]
-    wants = [(y if a.all_tokens else y[nc:]).ravel() for y in wants]
-    return compare(got, wants, a.tol, a.tokens)
+    ys = [predictor(P, c, v).detach().numpy() for v in vecs]
+    status = 0
+    for form in a.forms.split(","):
+        tokens, every = form.split("+")[0], form.endswith("+all")
+        cmd = [a.jepac, "--run", "--float", "--quant=" + a.quant, "--tokens=" + tokens,
+               a.model or os.path.join(a.dir, "model.safetensors")] + (["--all-tokens"] if every else [])
+        got = run_jepac(cmd, lines, a.n)
+        if got is None:
+            return 1
+        if tokens == "serial" and not every:
+            got = [g[nc * E:] for g in got]
+        wants = [(y if every else y[nc:]).ravel() for y in ys]
+        status |= compare(got, wants, a.tol, form)
+    return status
 
 
 def variant(a):
@@ -136,8 +140,7 @@ def main():
     c = sub.add_parser("check")
     c.add_argument("dir")
     c.add_argument("--quant", default="none", choices=["none", "q4-pred", "full"])
-    c.add_argument("--tokens", default="serial", choices=["serial", "parallel"])
-    c.add_argument("--all-tokens", action="store_true")
+    c.add_argument("--forms", default="serial")
     c.add_argument("--n", type=int, default=5)
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--tol", type=float, default=1e-4)
