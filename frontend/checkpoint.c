@@ -34,6 +34,7 @@ void ck_free(Checkpoint *ck)
 		free(ck->t[i].scales);
 	}
 	free(ck->t);
+	free(ck->cfg);
 	ni_free(&ck->ix);
 	free(ck->path);
 	free(ck);

@@ -5,9 +5,9 @@
  * under their canonical PyTorch names (as in docs/lewm.md, without a
  * leading "model.", encoder keys in the Hugging Face ViT layout
  * "encoder.encoder.layer.i.attention.attention.query.weight" etc.) plus the
- * architecture (LewmConfig).  Model builders (lewm.c) read only this, so a
- * new file format is one more reader and a new model family one more
- * builder.
+ * architecture (the family's config struct, e.g. LewmConfig in lewm.h).
+ * Model builders (lewm.c, ijepa.c) read only this, so a new file format is
+ * one more reader and a new model family one more row of family.h's table.
  *
  * Tensor data is either float (CK_F: f32 values, converted from F16 / BF16 /
  * I8 on reading) or already quantized exactly as LQ40 stores it (CK_Q4,
@@ -36,23 +36,6 @@ typedef struct CkTensor {
 	uint32_t out, in;    /* CK_Q4 / CK_I8: matrix dims */
 } CkTensor;
 
-/* Every size of the LeWM family; filled from config.json and tensor shapes
- * (safetensors) or from the LQ40 header and record sizes. */
-typedef struct LewmConfig {
-	/* encoder (ViT) */
-	int image_size, patch_size, channels;
-	int enc_hidden, enc_layers, enc_heads, enc_inter;
-	/* predictor */
-	int num_frames, pred_depth, pred_heads, pred_dim_head, pred_mlp;
-	int pred_input_dim, pred_hidden, pred_output_dim;
-	/* action encoder */
-	int action_input, action_smoothed, action_emb, action_mlp_scale;
-	/* projector and pred_proj MLPs */
-	int proj_in, proj_hidden, proj_out;
-	int pproj_in, pproj_hidden, pproj_out;
-	int latent_dim;
-} LewmConfig;
-
 /* A hash index from names to array positions (checkpoint.c): lookups in
  * O(1), so matching a file's tensors against a config's list is linear in
  * both.  Names are borrowed and must outlive the index. */
@@ -73,7 +56,8 @@ typedef struct Checkpoint {
 	CkTensor *t;
 	size_t nt, capt;
 	NameIndex ix;        /* name -> index into t */
-	LewmConfig cfg;
+	const struct Family *family;   /* its row in family.h's table */
+	void *cfg;           /* the family's config struct (LewmConfig, IjepaConfig, ...), owned */
 	char mode[16];       /* LQ40 mode ("q4-pred", "full", ...), or "float" */
 	int has_batchnorm;   /* 0 for LQ40: BatchNorm statistics are not stored */
 	/* added by build/c (checkpoint formats): */
@@ -101,8 +85,6 @@ void ck_quantize(Checkpoint *ck, const char *mode);    /* q4-pred | full | none 
 /* Added by build/c.  checkpoint.c: */
 void ck_check_finite(const Checkpoint *ck, const CkTensor *t);   /* fatal on NaN/Inf */
 const char *ck_name(char *buf, size_t cap, const char *fmt, int i); /* snprintf(fmt, i) */
-/* config.c: config.json -> cfg (sizes the file does not give are left 0). */
-void ck_read_config(const char *path, LewmConfig *cfg);
 /* quant.c: the single-matrix rules (exported for tests and tools). */
 void quant_q4_rows(const float *w, uint32_t out, uint32_t in, int8_t *q, float *scales);
 void quant_i8_rows(const float *w, uint32_t out, uint32_t in, int8_t *q, float *scales);

@@ -4,13 +4,16 @@
  *   "LQ40"                       LQ40 checkpoint (lq40.c)
  *   u64 length + '{'             safetensors (safetensors.c) + config.json
  *   anything else                .jir text (ir/parse.c)
+ *
+ * A checkpoint knows its family (family.h); build_module() (build.c) runs
+ * the family's builder for --top.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontend.h"
-#include "lewm.h"
+#include "build.h"
 
 char *read_file(const char *path, size_t *n)
 {
@@ -56,7 +59,7 @@ static Module *from_checkpoint(Checkpoint *ck, const char *quant, const LoadOpts
 {
 	if (quant)
 		ck_quantize(ck, quant);
-	Module *m = lewm_build(ck, o);
+	Module *m = build_module(ck->family, ck, o);
 	ck_free(ck);
 	return m;
 }

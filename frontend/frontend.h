@@ -2,8 +2,9 @@
  * frontend.h -- reading models: .jir text, LQ40 binaries, safetensors.
  *
  * frontend_load() looks at the file's first bytes (not its name) and calls
- * the reader for its format; checkpoint readers hand their tensors to a
- * model-family builder (lewm.c) that makes the module for o->top.
+ * the reader for its format; checkpoint readers hand their tensors to the
+ * builder of the checkpoint's model family (family.h: lewm.c, ijepa.c)
+ * that makes the module for o->top.
  */
 #ifndef JEPAC_FRONTEND_H
 #define JEPAC_FRONTEND_H

@@ -6,7 +6,10 @@
  * module is built per "top" (a model part): predict-step (default),
  * predictor, action-encoder, encoder, projector, pred-proj, and world (the
  * encoder, projector, predictor and pred-proj on one stream, with the
- * history of frame embeddings kept on chip).
+ * history of frame embeddings kept on chip) -- the table lewm_tops at the
+ * end; the family's row is in lewm_family.c.  The family-independent
+ * helpers (tensors, Linear, LayerNorm, attention, ports) are those of
+ * build.h.
  *
  * IR conventions.  A sequence of T tokens of D dims is one f64 value of T*D
  * lanes, token-major.  A per-token Linear is one `matvec` of the [out][in]
@@ -34,17 +37,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build.h"
 #include "lewm.h"
 
-#define NAMELEN 256
 
-typedef struct Builder {
-	Module *m;
-	const Checkpoint *ck;
-	const LewmConfig *cfg;
-	int warned_bn;       /* the LQ40 BatchNorm warning was printed */
-	int serial;          /* --tokens=serial: the module is a stream of tokens */
-} Builder;
+static const LewmConfig *lcfg(const Builder *b) { return b->cfg; }
 
 /* Predictor sizes. */
 typedef struct Pred {
@@ -56,328 +53,6 @@ typedef struct Enc {
 	uint32_t img, P, C, hid, L, H, inter, np;
 } Enc;
 
-static void region(Builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void region(Builder *b, const char *fmt, ...)
-{
-	char s[NAMELEN];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(s, sizeof s, fmt, ap);
-	va_end(ap);
-	ir_set_region(b->m, s);
-}
-
-/* ---- checkpoint tensors ------------------------------------------------ */
-
-static CkTensor *tfind(Builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static CkTensor *tfind(Builder *b, const char *fmt, ...)
-{
-	char s[NAMELEN];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(s, sizeof s, fmt, ap);
-	va_end(ap);
-	return ck_find(b->ck, s);
-}
-
-static CkTensor *tneed(Builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static CkTensor *tneed(Builder *b, const char *fmt, ...)
-{
-	char s[NAMELEN];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(s, sizeof s, fmt, ap);
-	va_end(ap);
-	CkTensor *t = ck_find(b->ck, s);
-	if (!t)
-		fatal(b->ck->path, "tensor %s: missing from the checkpoint", ESC(s));
-	return t;
-}
-
-static uint32_t ck_rows(const CkTensor *t)
-{
-	if (t->kind != CK_F)
-		return t->out;
-	return t->ndim >= 1 ? t->shape[0] : 1;
-}
-
-static uint32_t ck_cols(const CkTensor *t)
-{
-	if (t->kind != CK_F)
-		return t->in;
-	uint32_t r = ck_rows(t);
-	return r ? (uint32_t)(t->n / r) : 0;
-}
-
-static const char *shape_str(const CkTensor *t, char *s, size_t n)
-{
-	if (t->kind != CK_F) {
-		snprintf(s, n, "[%u, %u] (%s)", t->out, t->in, t->kind == CK_Q4 ? "q4" : "i8");
-		return s;
-	}
-	size_t k = 0;
-	k += (size_t)snprintf(s + k, n - k, "[");
-	for (int i = 0; i < t->ndim && k < n; i++)
-		k += (size_t)snprintf(s + k, n - k, i ? ", %u" : "%u", t->shape[i]);
-	if (k < n)
-		snprintf(s + k, n - k, "]");
-	return s;
-}
-
-/* A matrix [rows][cols]; a Conv weight [out][in][k...] counts as [out][in*k...]. */
-static void expect_matrix(Builder *b, const CkTensor *t, uint32_t rows, uint32_t cols)
-{
-	char s[96];
-	if ((t->kind == CK_F && t->ndim < 2) || ck_rows(t) != rows || ck_cols(t) != cols)
-		fatal(b->ck->path, "tensor %s: expected a %u x %u matrix, found shape %s",
-		      ESC(t->name), rows, cols, shape_str(t, s, sizeof s));
-}
-
-static void expect_vector(Builder *b, const CkTensor *t, size_t n)
-{
-	char s[96];
-	if (t->kind != CK_F || t->n != n)
-		fatal(b->ck->path, "tensor %s: expected %zu float values, found shape %s",
-		      ESC(t->name), n, shape_str(t, s, sizeof s));
-}
-
-/* The module's tensor called name, or UINT32_MAX. */
-static uint32_t tensor_lookup(Builder *b, const char *name)
-{
-	uint32_t id = ir_str(b->m, name);
-	for (uint32_t i = 0; i < b->m->ntensors; i++)
-		if (b->m->tensors[i].name == id)
-			return i;
-	return UINT32_MAX;
-}
-
-/* Copies t into the module once (later calls return the same tensor): as a
- * [rows][cols] matrix, or as a vector of its first n elements (n = 0: all). */
-static uint32_t tensor_copy(Builder *b, const CkTensor *t, int matrix, size_t n)
-{
-	uint32_t id = tensor_lookup(b, t->name);
-	if (id != UINT32_MAX)
-		return id;
-	int kind = t->kind == CK_Q4 ? TK_Q4 : t->kind == CK_I8 ? TK_I8 : TK_F32;
-	if (!matrix && kind != TK_F32)
-		die("quantized vector %s", t->name);
-	id = matrix ? ir_tensor(b->m, t->name, kind, 2, ck_rows(t), ck_cols(t))
-	            : ir_tensor(b->m, t->name, kind, 1, (uint32_t)(n ? n : t->n), 1);
-	Tensor *d = ir_tget(b->m, id);
-	if (kind == TK_F32) {
-		for (size_t i = 0; i < d->n; i++)
-			d->reals[i] = t->f[i];
-		return id;
-	}
-	for (size_t i = 0; i < d->n; i++)
-		d->codes[i] = t->q[i];
-	size_t ns = kind == TK_Q4 ? (size_t)d->dims[0] * tensor_nblocks(d) : d->dims[0];
-	memcpy(d->scales, t->scales, ns * sizeof *d->scales);
-	return id;
-}
-
-/* ---- node helpers (all f64) -------------------------------------------- */
-
-static Ref fop(Builder *b, int op, uint32_t len, const Ref *a, uint32_t na, int64_t imm, uint32_t aux)
-{
-	return ir_node(b->m, op, TY_F, 64, len, a, na, imm, aux);
-}
-
-static uint32_t vlen(Builder *b, Ref r)
-{
-	return ir_get(b->m, r)->len;
-}
-
-static Ref binop(Builder *b, int op, Ref x, Ref y)
-{
-	uint32_t lx = vlen(b, x), ly = vlen(b, y), n = lx > ly ? lx : ly;
-	if (n % lx || n % ly)
-		die("%s: %u and %u lanes do not broadcast", op_info[op].name, lx, ly);
-	Ref a[2] = {x, y};
-	return fop(b, op, n, a, 2, 0, 0);
-}
-
-static Ref add(Builder *b, Ref x, Ref y) { return binop(b, OP_ADD, x, y); }
-static Ref mul(Builder *b, Ref x, Ref y) { return binop(b, OP_MUL, x, y); }
-static Ref unop(Builder *b, int op, Ref x) { return fop(b, op, vlen(b, x), &x, 1, 0, 0); }
-static Ref fconst(Builder *b, double v) { return fop(b, OP_FCONST, 1, NULL, 0, ir_fbits(v), 0); }
-
-static Ref vconst(Builder *b, uint32_t tid)
-{
-	return fop(b, OP_VCONST, (uint32_t)ir_tget(b->m, tid)->n, NULL, 0, 0, tid);
-}
-
-/* A stream constant: token t gets row t of the [T][n] copy of the first
- * T*n values of t (a position embedding). */
-static Ref tpos(Builder *b, const CkTensor *t, uint32_t T, uint32_t n)
-{
-	char name[NAMELEN];
-	snprintf(name, sizeof name, "%s", t->name);
-	uint32_t id = tensor_lookup(b, name);
-	if (id == UINT32_MAX) {
-		id = ir_tensor(b->m, name, TK_F32, 2, T, n);
-		for (size_t i = 0; i < (size_t)T * n; i++)
-			ir_tget(b->m, id)->reals[i] = t->f[i];
-	}
-	return fop(b, OP_TPOS, n, NULL, 0, 0, id);
-}
-
-static Ref extract(Builder *b, Ref x, uint32_t lo, uint32_t n)
-{
-	if (lo == 0 && n == vlen(b, x))
-		return x;
-	if ((uint64_t)lo + n > vlen(b, x))
-		die("extract %u+%u of %u lanes", lo, n, vlen(b, x));
-	return fop(b, OP_EXTRACT, n, &x, 1, lo, 0);
-}
-
-static Ref concat(Builder *b, const Ref *xs, uint32_t n)
-{
-	if (n == 1)
-		return xs[0];
-	uint64_t len = 0;
-	for (uint32_t i = 0; i < n; i++)
-		len += vlen(b, xs[i]);
-	if (len > UINT32_MAX)
-		die("concat of %llu lanes", (unsigned long long)len);
-	return fop(b, OP_CONCAT, (uint32_t)len, xs, n, 0, 0);
-}
-
-/* concat over t < T of x[t*stride + off .. + n]: one field of every token. */
-static Ref gather(Builder *b, Ref x, uint32_t T, uint32_t stride, uint32_t off, uint32_t n)
-{
-	Ref *xs = xmalloc(T * sizeof *xs);
-	for (uint32_t t = 0; t < T; t++)
-		xs[t] = extract(b, x, t * stride + off, n);
-	Ref y = concat(b, xs, T);
-	free(xs);
-	return y;
-}
-
-/* x is [R][C] (row-major lanes); the result is [C][R]. */
-static Ref transpose(Builder *b, Ref x, uint32_t R, uint32_t C)
-{
-	if (R == 1 || C == 1)
-		return x;
-	Ref *xs = xmalloc((size_t)R * C * sizeof *xs);
-	for (uint32_t c = 0; c < C; c++)
-		for (uint32_t r = 0; r < R; r++)
-			xs[c * R + r] = extract(b, x, r * C + c, 1);
-	Ref y = concat(b, xs, R * C);
-	free(xs);
-	return y;
-}
-
-static Ref matvec(Builder *b, uint32_t tid, Ref x)
-{
-	const Tensor *t = ir_tget(b->m, tid);
-	uint32_t lx = vlen(b, x);
-	if (t->dims[1] == 0 || lx % t->dims[1])
-		die("matvec: %u lanes for %u columns", lx, t->dims[1]);
-	return fop(b, OP_MATVEC, lx / t->dims[1] * t->dims[0], &x, 1, 0, tid);
-}
-
-static Ref layernorm(Builder *b, Ref x, uint32_t g, double eps)
-{
-	return fop(b, OP_LAYERNORM, vlen(b, x), &x, 1, ir_fbits(eps), g);
-}
-
-static Ref rsum(Builder *b, Ref x, uint32_t g)
-{
-	return fop(b, OP_SUM, vlen(b, x) / g, &x, 1, g, 0);
-}
-
-/* ---- layers -------------------------------------------------------------- */
-
-/* y = x W^T + b per token: W = PREFIX.weight [out][in], PREFIX.bias optional. */
-static Ref linear(Builder *b, Ref x, const char *prefix, uint32_t in, uint32_t out)
-{
-	CkTensor *w = tneed(b, "%s.weight", prefix);
-	expect_matrix(b, w, out, in);
-	Ref y = matvec(b, tensor_copy(b, w, 1, 0), x);
-	CkTensor *bias = tfind(b, "%s.bias", prefix);
-	if (bias) {
-		expect_vector(b, bias, out);
-		y = add(b, y, vconst(b, tensor_copy(b, bias, 0, 0)));
-	}
-	return y;
-}
-
-/* LayerNorm over groups of d lanes; affine with PREFIX.weight/.bias unless NULL. */
-static Ref layernorm_affine(Builder *b, Ref x, uint32_t d, double eps, const char *prefix)
-{
-	Ref y = layernorm(b, x, d, eps);
-	if (!prefix)
-		return y;
-	CkTensor *w = tneed(b, "%s.weight", prefix), *bias = tneed(b, "%s.bias", prefix);
-	expect_vector(b, w, d);
-	expect_vector(b, bias, d);
-	y = mul(b, y, vconst(b, tensor_copy(b, w, 0, 0)));
-	return add(b, y, vconst(b, tensor_copy(b, bias, 0, 0)));
-}
-
-/* The [dh][1] all-ones matrix: matvec with it repeats each lane dh times. */
-static uint32_t ones_tensor(Builder *b, uint32_t dh)
-{
-	char name[64];
-	snprintf(name, sizeof name, "lewm.ones%u", dh);
-	uint32_t id = tensor_lookup(b, name);
-	if (id != UINT32_MAX)
-		return id;
-	id = ir_tensor(b->m, name, TK_F64, 2, dh, 1);
-	for (uint32_t i = 0; i < dh; i++)
-		ir_tget(b->m, id)->reals[i] = 1.0;
-	return id;
-}
-
-/* Attention of ONE query q [H*dh] over T tokens of k, v [T][H][dh] (no
- * mask: the causal last token and the ViT CLS token both see every token). */
-static Ref attn_one(Builder *b, Ref q, Ref k, Ref v, uint32_t T, uint32_t H)
-{
-	uint32_t e = vlen(b, q), dh = e / H;
-	Ref s = rsum(b, mul(b, k, q), dh);                          /* [T][H] */
-	s = binop(b, OP_DIV, s, fconst(b, sqrt((double)dh)));
-	Ref p = transpose(b, s, T, H);                              /* [H][T] */
-	p = fop(b, OP_SOFTMAX, vlen(b, p), &p, 1, T, 0);
-	p = transpose(b, p, H, T);                                  /* [T][H] */
-	Ref w = mul(b, v, matvec(b, ones_tensor(b, dh), p));        /* [T][H][dh] */
-	Ref y = extract(b, w, 0, e);
-	for (uint32_t t = 1; t < T; t++)
-		y = add(b, y, extract(b, w, t * e, e));
-	return y;
-}
-
-/* Multi-head attention; q holds every token (-> T tokens) or one (-> one);
- * in a stream, q, k, v hold one token each and the keys are every token
- * (causal: every token so far). */
-static Ref attention(Builder *b, Ref q, Ref k, Ref v, uint32_t T, uint32_t H, int causal)
-{
-	if (b->serial) {   /* the keys: the window's first T tokens */
-		Ref a[3] = {q, k, v};
-		return fop(b, causal ? OP_SCATTN : OP_SATTN, vlen(b, q), a, 3, H, T);
-	}
-	if (vlen(b, q) != vlen(b, k))
-		return attn_one(b, q, k, v, T, H);
-	Ref a[3] = {q, k, v};
-	return fop(b, causal ? OP_CATTN : OP_ATTN, vlen(b, q), a, 3, H, T);
-}
-
-/* ---- predictor ------------------------------------------------------------ */
-
-static uint32_t need_dim(Builder *b, long v, const char *what)
-{
-	if (v <= 0 || v > (1l << 24))
-		fatal(b->ck->path, "config: %s is missing or invalid (%ld)", what, v);
-	return (uint32_t)v;
-}
-
-/* Every value must fit in 32-bit lane counts; a huge config is an error. */
-static void check_lanes(Builder *b, uint64_t n, const char *what)
-{
-	if (n > (1ull << 31))
-		fatal(b->ck->path, "config: %s needs %llu lanes (more than 2^31)", what,
-		      (unsigned long long)n);
-}
 
 static void pred_dims(Builder *b, Pred *p)
 {
@@ -719,13 +394,7 @@ static Ref enc_layer(Builder *b, const Enc *e, uint32_t l, Ref x, int last)
 /* The u1 stream that is 0 at token 0 (the CLS slot) and 1 after it. */
 static Ref not_first(Builder *b, uint32_t T)
 {
-	uint32_t id = tensor_lookup(b, "lewm.not_first");
-	if (id == UINT32_MAX) {
-		id = ir_tensor(b->m, "lewm.not_first", TK_INT, 2, T, 1);
-		for (uint32_t t = 1; t < T; t++)
-			ir_tget(b->m, id)->codes[t] = 1;
-	}
-	return ir_node(b->m, OP_TPOS, TY_U, 1, 1, NULL, 0, 0, id);
+	return tflag(b, "lewm.not_first", T, 1, T);
 }
 
 /* The patch embeddings, CLS first: from the image [C][img][img], or in a
@@ -781,29 +450,6 @@ static Ref encoder(Builder *b, const Enc *e, Ref img, int all, Ref ride)
 
 /* ---- tops ------------------------------------------------------------------ */
 
-/* An input port; in a stream module, len lanes per token. */
-static Ref port_in(Builder *b, const char *name, uint32_t len)
-{
-	ir_set_region(b->m, NULL);
-	Ref r = fop(b, OP_INPUT, len, NULL, 0, 0, ir_str(b->m, name));
-	if (b->serial)
-		ir_get(b->m, r)->flags |= NF_STREAM;
-	return r;
-}
-
-/* Makes b build a stream of T tokens (--tokens=serial). */
-static void stream(Builder *b, uint32_t T, int serial)
-{
-	b->serial = serial;
-	b->m->tokens = serial ? T : 0;
-}
-
-static void port_out(Builder *b, const char *name, Ref x)
-{
-	ir_set_region(b->m, NULL);
-	fop(b, OP_OUTPUT, vlen(b, x), &x, 1, 0, ir_str(b->m, name));
-}
-
 static void top_predictor(Builder *b, int all, int step)
 {
 	Pred p;
@@ -813,7 +459,7 @@ static void top_predictor(Builder *b, int all, int step)
 	uint32_t T = serial ? 1 : p.T;   /* tokens in one port vector */
 	Ref emb = port_in(b, "emb", T * p.din), c;
 	if (step) {
-		uint32_t A = need_dim(b, b->cfg->action_input > 0 ? b->cfg->action_input
+		uint32_t A = need_dim(b, lcfg(b)->action_input > 0 ? lcfg(b)->action_input
 		                      : (long)ck_cols(tneed(b, "action_encoder.patch_embed.weight")),
 		                      "action_encoder input_dim");
 		uint32_t E;
@@ -825,7 +471,7 @@ static void top_predictor(Builder *b, int all, int step)
 	}
 	Ref x = predictor(b, &p, emb, c, all);
 	if (step)
-		x = mlp_head(b, x, "pred_proj", b->cfg->pproj_in, b->cfg->pproj_hidden, b->cfg->pproj_out);
+		x = mlp_head(b, x, "pred_proj", lcfg(b)->pproj_in, lcfg(b)->pproj_hidden, lcfg(b)->pproj_out);
 	if (serial && !all)
 		x = fop(b, OP_TPICK, vlen(b, x), &x, 1, p.T - 1, 0);
 	port_out(b, "pred", x);
@@ -875,8 +521,11 @@ static void top_encoder(Builder *b, int all)
  * which the predictor reads as a stream of its own T tokens (tseq: the
  * first T tokens of the next window phase).  pred is pred_proj of its last
  * token: the predicted embedding of the next frame. */
-static void top_world(Builder *b)
+static void top_world(Builder *b, int all)
 {
+	(void)all;
+	if (!b->serial)
+		fatal(b->ck->path, "--top=world exists as a stream only (--tokens=serial)");
 	Enc e;
 	Pred p;
 	enc_dims(b, &e);
@@ -914,42 +563,33 @@ static void top_world(Builder *b)
 	port_out(b, "pred", fop(b, OP_TPICK, vlen(b, x), &x, 1, p.T - 1, 0));
 }
 
-static const char *const top_names[] = {
-	"predict-step", "predictor", "action-encoder", "encoder", "projector", "pred-proj", "world",
-	NULL,
-};
+static void top_predict_step(Builder *b, int all) { top_predictor(b, all, 1); }
+static void top_predictor_only(Builder *b, int all) { top_predictor(b, all, 0); }
+static void top_actions(Builder *b, int all) { (void)all; top_action_encoder(b); }
 
-Module *lewm_build(Checkpoint *ck, const LoadOpts *o)
+static void top_projector(Builder *b, int all)
 {
-	const char *top = o && o->top ? o->top : "predict-step";
-	int k = 0;
-	while (top_names[k] && strcmp(top_names[k], top) != 0)
-		k++;
-	if (!top_names[k])
-		fatal(ck->path, "unknown --top '%s' (valid: predict-step, predictor, "
-		      "action-encoder, encoder, projector, pred-proj, world)", ESC(top));
-	char name[64];
-	snprintf(name, sizeof name, "lewm_%s", top);
-	for (char *s = name; *s; s++)
-		if (*s == '-')
-			*s = '_';
-	Builder b = {ir_new(name), ck, &ck->cfg, 0, 0};
-	int all = o && o->all_tokens;
-	b.serial = !(o && o->parallel) && (k <= 3);   /* heads take one vector: no stream */
-	const LewmConfig *c = &ck->cfg;
-	switch (k) {
-	case 0: top_predictor(&b, all, 1); break;
-	case 1: top_predictor(&b, all, 0); break;
-	case 2: top_action_encoder(&b); break;
-	case 3: top_encoder(&b, all); break;
-	case 4: top_head(&b, "projector", c->proj_in, c->proj_hidden, c->proj_out, "emb"); break;
-	case 5: top_head(&b, "pred_proj", c->pproj_in, c->pproj_hidden, c->pproj_out, "pred"); break;
-	default:
-		if (o && o->parallel)
-			fatal(ck->path, "--top=world exists as a stream only (--tokens=serial)");
-		top_world(&b);
-		break;
-	}
-	ir_set_region(b.m, NULL);
-	return b.m;
+	const LewmConfig *c = b->cfg;
+	(void)all;
+	top_head(b, "projector", c->proj_in, c->proj_hidden, c->proj_out, "emb");
 }
+
+static void top_pred_proj(Builder *b, int all)
+{
+	const LewmConfig *c = b->cfg;
+	(void)all;
+	top_head(b, "pred_proj", c->pproj_in, c->pproj_hidden, c->pproj_out, "pred");
+}
+
+/* The --top table: name, builder, stream (the heads take one vector: no stream).
+ * The first is the default; adding a top is one line. */
+const FamilyTop lewm_tops[] = {
+	{"predict-step", top_predict_step, 1},
+	{"predictor", top_predictor_only, 1},
+	{"action-encoder", top_actions, 1},
+	{"encoder", top_encoder, 1},
+	{"projector", top_projector, 0},
+	{"pred-proj", top_pred_proj, 0},
+	{"world", top_world, 1},
+	{NULL, NULL, 0},
+};

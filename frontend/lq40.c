@@ -26,8 +26,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "checkpoint.h"
-#include "frontend.h"
+#include "lewm.h"
 
 typedef struct Cursor {
 	const char *path;
@@ -314,7 +313,11 @@ static void hdr_parse(const char *path, const cJSON *root, Header *h)
 		      h->meta_tokens, h->mode);
 }
 
-static void hdr_read(Cursor *c, Header *h)
+static void read_family(Checkpoint **ckp, Cursor *c, const cJSON *root);
+
+/* Reads the header into h; a file of another family (key "family") is read
+ * whole by read_family into *other instead. */
+static void hdr_read(Cursor *c, Header *h, Checkpoint **other)
 {
 	if (c->n < 8 || memcmp(c->p, "LQ40", 4) != 0)
 		fatal(c->path, "not an LQ40 file (too short or bad magic at byte offset 0)");
@@ -327,9 +330,14 @@ static void hdr_read(Cursor *c, Header *h)
 	if (!root || !cJSON_IsObject(root))
 		fatal(c->path, "malformed JSON header (bytes 8..%llu)", 8ull + len);
 	memset(h, 0, sizeof *h);
+	c->pos += len;
+	if (cJSON_GetObjectItemCaseSensitive(root, "family")) {
+		read_family(other, c, root);
+		cJSON_Delete(root);
+		return;
+	}
 	hdr_parse(c->path, root, h);
 	cJSON_Delete(root);
-	c->pos += len;
 }
 
 /* ---- body --------------------------------------------------------------- */
@@ -421,7 +429,7 @@ static void get_predictor(Checkpoint *ck, Cursor *c, const Header *h)
 	t->shape[0] = 1;
 	t->shape[1] = (uint32_t)(len / (size_t)pin);
 	t->shape[2] = (uint32_t)pin;
-	ck->cfg.num_frames = (int)t->shape[1];
+	((LewmConfig *)ck->cfg)->num_frames = (int)t->shape[1];
 	for (int i = 0; i < h->pred_layers; i++)
 		get_layer(ck, c, pred_layer, 13, "predictor.transformer.layers.%d.", i, 0,
 		          h->pred_hidden, h->pred_inter, h->pred_inner);
@@ -458,7 +466,7 @@ static void need_eq(const Cursor *c, const char *rec, uint32_t got, uint32_t wan
 
 static void get_action(Checkpoint *ck, Cursor *c, const Header *h)
 {
-	LewmConfig *cfg = &ck->cfg;
+	LewmConfig *cfg = ck->cfg;
 	size_t at, n = get_F_any(ck, c, "action_encoder.patch_embed.weight", &at);
 	if (!n || n % h->action_dim)
 		fatal(c->path, "record 'action_encoder.patch_embed.weight' at byte offset %zu: %zu "
@@ -525,12 +533,12 @@ static void get_trailer(Checkpoint *ck, Cursor *c, const Header *h)
 	if ((mt || eo) && strcmp(h->mode, "full") != 0)
 		fatal(c->path, "record '%s' at byte offset %zu: only full mode stores meta_token / "
 		      "enc_proj", mt ? "meta_token" : "enc_proj.weight", mt ? at : c->pos);
-	ck->cfg.pred_input_dim = pin ? (int)pin : h->pred_hidden;
+	((LewmConfig *)ck->cfg)->pred_input_dim = pin ? (int)pin : h->pred_hidden;
 }
 
 static void lq40_config(Checkpoint *ck, const Header *h, const char *path)
 {
-	LewmConfig *g = &ck->cfg;
+	LewmConfig *g = ck->cfg;
 	g->image_size = h->image_size;
 	g->patch_size = h->patch_size;
 	g->channels = h->channels;
@@ -565,14 +573,100 @@ static void lq40_config(Checkpoint *ck, const Header *h, const char *path)
 			fatal(path, "%s differ (%d, %d)", eq[i].what, eq[i].a, eq[i].b);
 }
 
+/* ---- other families: the schema layout ------------------------------------ */
+
+/* Header {"config":{config.json},"family":NAME,"mode":MODE}; then one record
+ * per entry of the family's schema, in its order, each a u32 tag (0 F,
+ * 1 Q4, 2 I8) and the record; Q4 / I8 only for matrices, an empty F only
+ * for an optional entry (absent).  docs/lq40.md, "Other families". */
+enum { TAG_F, TAG_Q4, TAG_I8 };
+
+static int no_shape(const void *ctx, const char *name, int *ndim, uint32_t shape[4])
+{
+	(void)ctx, (void)name, (void)ndim, (void)shape;
+	return 0;
+}
+
+static void read_family(Checkpoint **ckp, Cursor *c, const cJSON *root)
+{
+	const cJSON *fn = cJSON_GetObjectItemCaseSensitive(root, "family");
+	const cJSON *cf = cJSON_GetObjectItemCaseSensitive(root, "config");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "mode");
+	const Family *fam = cJSON_IsString(fn) ? family_named(fn->valuestring) : NULL;
+	if (!fam || fam == &fam_lewm) {
+		char known[256];
+		size_t k = 0;
+		for (int i = 1; families[i] && k < sizeof known; i++)
+			k += (size_t)snprintf(known + k, sizeof known - k, i > 1 ? ", %s" : "%s", families[i]->name);
+		fatal(c->path, "header key 'family' is '%s', not a model family of the schema layout (%s; "
+		      "a LeWM file has no 'family' key)", cJSON_IsString(fn) ? ESC(fn->valuestring) : "?", known);
+	}
+	if (!cJSON_IsObject(cf))
+		fatal(c->path, "header (JSON at byte offset 8) lacks the object 'config'");
+	int ok = 0;
+	for (int i = 0; cJSON_IsString(m) && i < 4; i++)
+		ok |= strcmp(m->valuestring, lq40_modes[i]) == 0;
+	if (!ok)
+		fatal(c->path, "header key 'mode' must be one of q4-pred, full, wanda20-q4, wanda40-q4");
+	Checkpoint *ck = ck_new(c->path);
+	*ckp = ck;
+	ck_set_family(ck, fam);
+	snprintf(ck->mode, sizeof ck->mode, "%s", m->valuestring);
+	ck->has_batchnorm = 0;
+	fam->read_config(c->path, cf, ck->cfg);
+	ShapeOf none = {no_shape, NULL};
+	if (fam->derive)
+		fam->derive(c->path, ck->cfg, &none);
+	Schema s = {.limit = (c->n - c->pos) / 8 + 1};   /* a record is >= 8 bytes */
+	fam->schema(&s, ck->cfg);
+	if (s.over) {
+		c->rec = "header";
+		c->rec_at = 0;
+		bad(c, "the config implies more records than the file can hold");
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		const SchEntry *e = &s.e[i];
+		begin(c, e->name);
+		uint32_t tag = get_u32(c, "record tag");
+		int matrix = e->ndim == 2;
+		if (tag == TAG_Q4 && matrix) {
+			get_Q4(ck, c, e->name, e->shape[0], e->shape[1]);
+		} else if (tag == TAG_I8 && matrix) {
+			get_I8(ck, c, e->name, e->shape[0], e->shape[1]);
+		} else if (tag == TAG_F) {
+			size_t want = 1, len, at = c->pos;
+			for (int d = 0; d < e->ndim; d++)
+				want *= e->shape[d];
+			float *f = get_F(c, e->name, e->optional ? SIZE_MAX : want, &len);
+			if (len && len != want) {
+				c->rec_at = at;
+				bad(c, "the length differs from the shape the config implies");
+			}
+			if (f)
+				ck_add(ck, e->name, CK_F, e->ndim, e->shape)->f = f;
+		} else {
+			bad(c, "record tag is not 0 (F), 1 (Q4) or 2 (I8) of a matrix");
+		}
+	}
+	sch_free(&s);
+	if (c->pos != c->n)
+		fatal(c->path, "%zu trailing bytes at byte offset %zu", c->n - c->pos, c->pos);
+}
+
 Checkpoint *lq40_read(const char *path)
 {
 	size_t n;
 	char *buf = read_file(path, &n);
 	Cursor c = {path, (const unsigned char *)buf, n, 0, "header", 0};
 	Header h;
-	hdr_read(&c, &h);
-	Checkpoint *ck = ck_new(path);
+	Checkpoint *ck = NULL;
+	hdr_read(&c, &h, &ck);
+	if (ck) {
+		free(buf);
+		return ck;
+	}
+	ck = ck_new(path);
+	ck_set_family(ck, &fam_lewm);
 	strcpy(ck->mode, h.mode);
 	ck->has_batchnorm = 0;
 	ck->meta_tokens = h.meta_tokens;
@@ -580,7 +674,7 @@ Checkpoint *lq40_read(const char *path)
 	get_encoder(ck, &c, &h, strcmp(h.mode, "full") == 0);
 	get_predictor(ck, &c, &h);
 	get_action(ck, &c, &h);
-	LewmConfig *g = &ck->cfg;
+	LewmConfig *g = ck->cfg;
 	get_head(ck, &c, "projector", &g->proj_in, &g->proj_hidden, &g->proj_out);
 	get_head(ck, &c, "pred_proj", &g->pproj_in, &g->pproj_hidden, &g->pproj_out);
 	if (c.pos < c.n && h.has_meta)
@@ -714,7 +808,7 @@ static void put_head(const Checkpoint *ck, FILE *f, const char *part)
 
 static void put_header(const Checkpoint *ck, FILE *f, const char *mode)
 {
-	const LewmConfig *g = &ck->cfg;
+	const LewmConfig *g = ck->cfg;
 	char json[1024];
 	int n = snprintf(json, sizeof json,
 		"{\"action_dim\":%d,\"channels\":%d,\"encoder_heads\":%d,\"encoder_hidden\":%d,"
@@ -731,6 +825,46 @@ static void put_header(const Checkpoint *ck, FILE *f, const char *mode)
 	fwrite(json, 1, (size_t)n, f);
 }
 
+/* The schema layout of another family (read_family). */
+static void write_family(Checkpoint *ck, const char *mode, FILE *f)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *mf = open_memstream(&text, &n);
+	if (!mf)
+		die("open_memstream failed");
+	ck->family->write_config(mf, ck->cfg);
+	fclose(mf);
+	cJSON *root = cJSON_CreateObject(), *cf = cJSON_ParseWithLength(text, n);
+	free(text);
+	if (!cf)
+		die("lq40: the family's config.json does not parse");
+	cJSON_AddItemToObject(root, "config", cf);
+	cJSON_AddStringToObject(root, "family", ck->family->name);
+	cJSON_AddStringToObject(root, "mode", mode);
+	char *json = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	fwrite("LQ40", 1, 4, f);
+	put_u32(f, (uint32_t)strlen(json));
+	fwrite(json, 1, strlen(json), f);
+	free(json);
+	Schema s = {0};
+	ck->family->schema(&s, ck->cfg);
+	for (size_t i = 0; i < s.n; i++) {
+		const char *name = s.e[i].name;
+		CkTensor *t = s.e[i].optional ? ck_find(ck, name) : ck_need(ck, name);
+		int tag = !t || t->kind == CK_F ? TAG_F : t->kind == CK_Q4 ? TAG_Q4 : TAG_I8;
+		put_u32(f, (uint32_t)tag);
+		if (tag == TAG_Q4)
+			put_Q4(ck, f, name);
+		else if (tag == TAG_I8)
+			put_I8(ck, f, name);
+		else
+			put_F(ck, f, name, 1);
+	}
+	sch_free(&s);
+}
+
 void lq40_write(Checkpoint *ck, const char *mode, FILE *f)
 {
 	int ok = 0;
@@ -738,12 +872,17 @@ void lq40_write(Checkpoint *ck, const char *mode, FILE *f)
 		ok |= strcmp(mode, lq40_modes[i]) == 0;
 	if (!ok)
 		fatal(ck->path, "unknown LQ40 mode '%s' (q4-pred, full, wanda20-q4, wanda40-q4)", ESC(mode));
+	if (ck->family != &fam_lewm) {
+		ck_quantize(ck, mode);
+		write_family(ck, mode, f);
+		return;
+	}
 	if (ck_find(ck, "predictor.transformer.output_proj.weight"))
 		fatal(ck->path, "tensor 'predictor.transformer.output_proj.weight': LQ40 cannot store "
 		      "a predictor output projection");
 	ck_quantize(ck, mode);
 	int full = strcmp(mode, "full") == 0;
-	const LewmConfig *g = &ck->cfg;
+	const LewmConfig *g = ck->cfg;
 	put_header(ck, f, mode);
 	put_F(ck, f, "encoder.embeddings.patch_embeddings.projection.weight", 0);
 	put_F(ck, f, "encoder.embeddings.patch_embeddings.projection.bias", 0);

@@ -10,10 +10,11 @@
  * Wanda (before Q4, per output row): zero the k = (size_t)((float)in * s)
  *   smallest |w|, a stable order (ties: lower column first); zeros count.
  *
- * ck_quantize applies a mode to a float checkpoint: the five predictor
- * matrices of every block (adaLN, to_qkv, attn_out, mlp_up, mlp_down) become
- * CK_Q4 in q4-pred / wanda / full modes; "full" also makes the six encoder
- * matrices of every layer CK_I8; "none" changes nothing.  A checkpoint that
+ * ck_quantize applies a mode to a float checkpoint through its family's
+ * rule (family.h: quantize): for LeWM the five predictor matrices of every
+ * block (adaLN, to_qkv, attn_out, mlp_up, mlp_down) become CK_Q4 in q4-pred /
+ * wanda / full modes and "full" also makes the six encoder matrices of every
+ * layer CK_I8; "none" changes nothing.  A checkpoint that
  * is already quantized (an LQ40 file) is accepted only for its own mode.
  * All arithmetic is plain f32 (C11 with FLT_EVAL_METHOD 0 and no FP
  * contraction), so the codes are the same on every machine.
@@ -22,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
+#include "family.h"
 #include "ir.h"
 
 /* round half away from zero of an f32, as an integer clamped to lo..hi */
@@ -108,15 +109,7 @@ void quant_wanda_rows(float *w, uint32_t out, uint32_t in, float sparsity)
 
 /* ---- ck_quantize ------------------------------------------------------- */
 
-static const char *const pred_mats[] = {
-	"adaLN_modulation.1", "attn.to_qkv", "attn.to_out.0", "mlp.net.1", "mlp.net.4",
-};
-static const char *const enc_mats[] = {
-	"attention.attention.query", "attention.attention.key", "attention.attention.value",
-	"attention.output.dense", "intermediate.dense", "output.dense",
-};
-
-static void quant_tensor(Checkpoint *ck, CkTensor *t, int kind, float sparsity)
+void quant_tensor(Checkpoint *ck, CkTensor *t, int kind, float sparsity)
 {
 	if (t->kind == kind)
 		return;
@@ -167,16 +160,6 @@ void ck_quantize(Checkpoint *ck, const char *mode)
 			      ESC(ck->mode), ESC(mode));
 		return;
 	}
-	char name[160];
-	for (int i = 0; i < ck->cfg.pred_depth; i++)
-		for (int k = 0; k < 5; k++) {
-			snprintf(name, sizeof name, "predictor.transformer.layers.%d.%s.weight", i, pred_mats[k]);
-			quant_tensor(ck, ck_need(ck, name), CK_Q4, sparsity);
-		}
-	for (int i = 0; full && i < ck->cfg.enc_layers; i++)
-		for (int k = 0; k < 6; k++) {
-			snprintf(name, sizeof name, "encoder.encoder.layer.%d.%s.weight", i, enc_mats[k]);
-			quant_tensor(ck, ck_need(ck, name), CK_I8, 0);
-		}
+	ck->family->quantize(ck, full, sparsity);
 	snprintf(ck->mode, sizeof ck->mode, "%s", mode);
 }

@@ -1,5 +1,5 @@
 /*
- * safetensors.c -- reads a LeWM checkpoint in the safetensors format.
+ * safetensors.c -- reads a checkpoint of any family in the safetensors format.
  *
  * Layout: u64 little-endian header length N, N bytes of JSON
  * ({"name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]}, ...,
@@ -11,23 +11,23 @@
  * area with e - b == numel * element size, and the tensors tiling the data
  * area exactly (sorted by offset: no overlap, no hole, no trailing bytes).
  *
- * Names: a leading "model." is stripped and the newer encoder names
- * (encoder.layers.i.attention.{q,k,v,o}_proj, mlp.fc1/fc2, layer_norm1/2)
- * become the Hugging Face ViT names (see checkpoint.h).  The architecture
- * comes from config.json (config.c) beside the file or --config; the set of
- * tensors it implies (st_expect) must match the file exactly: a missing or
- * unexpected tensor or a wrong shape is an error naming it.  HF's unused
- * pooler (encoder.pooler.*) is tolerated and dropped.  Data becomes CK_F
- * floats (F16 / BF16 converted exactly, I8 as its integer value); NaN or
- * Inf is an error naming the tensor and byte offset.
+ * Then the family and its architecture come from config.json beside the
+ * file or --config (family.h: the family whose top-level objects it has);
+ * the family's canon() maps each file name to its canonical name (LeWM:
+ * a leading "model." stripped, the newer ViT encoder names to the Hugging
+ * Face ones, the unused pooler dropped), its derive() fills sizes the
+ * config omits from the tensor shapes, and the set of tensors its schema
+ * implies must match the file exactly: a missing (not optional) or
+ * unexpected tensor or a wrong shape is an error naming it.  Data becomes
+ * CK_F floats (F16 / BF16 converted exactly, I8 as its integer value); NaN
+ * or Inf is an error naming the tensor and byte offset.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "checkpoint.h"
-#include "frontend.h"
+#include "family.h"
 
 enum { DT_F32, DT_F16, DT_BF16, DT_I8, DT_I64 };
 
@@ -38,54 +38,6 @@ typedef struct StEntry {
 	uint32_t shape[4];
 	uint64_t numel, begin, end;
 } StEntry;
-
-typedef struct Expect {
-	char name[160];
-	int ndim, seen;
-	uint32_t shape[4];
-} Expect;
-
-/* The tensors a config implies, at most `limit` of them: one more than the
- * file holds, so a config that demands more than the file has (a layer
- * count of 10^7 beside a 1 KB file) costs no more than the file does. */
-typedef struct ExpList {
-	Expect *e;
-	size_t n, cap;
-	size_t limit;
-	int over;            /* the config implies more than limit tensors */
-} ExpList;
-
-/* ---- names ------------------------------------------------------------- */
-
-/* Maps the newer per-layer encoder names to the HF ViT names. */
-static void st_canon(const char *key, char *out, size_t cap)
-{
-	static const char *const map[][2] = {
-		{"attention.q_proj.", "attention.attention.query."},
-		{"attention.k_proj.", "attention.attention.key."},
-		{"attention.v_proj.", "attention.attention.value."},
-		{"attention.o_proj.", "attention.output.dense."},
-		{"mlp.fc1.", "intermediate.dense."}, {"mlp.fc2.", "output.dense."},
-		{"layer_norm1.", "layernorm_before."}, {"layer_norm2.", "layernorm_after."},
-		{"norm1.", "layernorm_before."}, {"norm2.", "layernorm_after."},
-	};
-	if (strncmp(key, "model.", 6) == 0)
-		key += 6;
-	int layer, len = 0;
-	if (sscanf(key, "encoder.layers.%d.%n", &layer, &len) == 1 && len > 0) {
-		const char *rest = key + len;
-		for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-			size_t k = strlen(map[i][0]);
-			if (strncmp(rest, map[i][0], k) == 0) {
-				snprintf(out, cap, "encoder.encoder.layer.%d.%s%s", layer, map[i][1], rest + k);
-				return;
-			}
-		}
-		snprintf(out, cap, "encoder.encoder.layer.%d.%s", layer, rest);
-		return;
-	}
-	snprintf(out, cap, "%s", key);
-}
 
 /* ---- header ------------------------------------------------------------ */
 
@@ -147,7 +99,6 @@ static void st_entry(const char *path, const cJSON *js, uint64_t dsize, uint64_t
 {
 	st_check_name(path, js->string);
 	e->key = js->string;
-	st_canon(e->key, e->name, sizeof e->name);
 	if (!cJSON_IsObject(js))
 		fatal(path, "tensor '%s': header entry is not an object", ESC(e->key));
 	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(js, "dtype");
@@ -155,13 +106,13 @@ static void st_entry(const char *path, const cJSON *js, uint64_t dsize, uint64_t
 		fatal(path, "tensor '%s': missing or malformed 'dtype'", ESC(e->key));
 	size_t esize = 0;
 	e->dtype = st_dtype(dt->valuestring, &esize);
-	size_t nl = strlen(e->name);
-	int bn_count = nl > 20 && strcmp(e->name + nl - 20, ".num_batches_tracked") == 0;
+	size_t nl = strlen(e->key);
+	int bn_count = nl > 20 && strcmp(e->key + nl - 20, ".num_batches_tracked") == 0;
 	if (e->dtype < 0 || (e->dtype == DT_I64 && !bn_count))
 		fatal(path, "tensor '%s': unsupported dtype '%s' (F32, F16, BF16, I8)",
 		      ESC(e->key), ESC(dt->valuestring));
 	st_shape(path, js, e);
-	e->skip = bn_count || strncmp(e->name, "encoder.pooler.", 15) == 0;
+	e->skip = bn_count;
 	const cJSON *off = cJSON_GetObjectItemCaseSensitive(js, "data_offsets");
 	if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2 ||
 	    !st_uint(cJSON_GetArrayItem(off, 0), 9007199254740992.0, &e->begin) ||
@@ -233,123 +184,6 @@ static StEntry *st_header(const char *path, const char *buf, size_t n, size_t *n
 	return e;
 }
 
-/* ---- the tensors a config implies ---------------------------------------- */
-
-static void exp_add(ExpList *l, int ndim, uint32_t d0, uint32_t d1, uint32_t d2, uint32_t d3,
-                    const char *fmt, int i)
-{
-	if (l->n >= l->limit) {
-		l->over = 1;
-		return;
-	}
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 256;
-		l->e = xrealloc(l->e, l->cap * sizeof *l->e);
-	}
-	Expect *e = &l->e[l->n++];
-	memset(e, 0, sizeof *e);
-	ck_name(e->name, sizeof e->name, fmt, i);
-	e->ndim = ndim;
-	uint32_t d[4] = {d0, d1, d2, d3};
-	memcpy(e->shape, d, sizeof d);
-}
-
-/* The last exp_linear was a norm: its weight is a vector. */
-static void exp_vec(ExpList *l)
-{
-	if (!l->over)
-		l->e[l->n - 2].ndim = 1;
-}
-
-/* Linear layer "<prefix>.weight" [out, in] + "<prefix>.bias" [out]. */
-static void exp_linear(ExpList *l, const char *prefix, int i, uint32_t out, uint32_t in)
-{
-	char fmt[160];
-	snprintf(fmt, sizeof fmt, "%s.weight", prefix);
-	exp_add(l, 2, out, in, 0, 0, fmt, i);
-	snprintf(fmt, sizeof fmt, "%s.bias", prefix);
-	exp_add(l, 1, out, 0, 0, 0, fmt, i);
-}
-
-static void exp_encoder(ExpList *l, const LewmConfig *c)
-{
-	uint32_t h = c->enc_hidden, np = (c->image_size / c->patch_size) * (c->image_size / c->patch_size);
-	exp_add(l, 3, 1, 1, h, 0, "encoder.embeddings.cls_token", 0);
-	exp_add(l, 3, 1, np + 1, h, 0, "encoder.embeddings.position_embeddings", 0);
-	exp_add(l, 4, h, c->channels, c->patch_size, c->patch_size,
-	        "encoder.embeddings.patch_embeddings.projection.weight", 0);
-	exp_add(l, 1, h, 0, 0, 0, "encoder.embeddings.patch_embeddings.projection.bias", 0);
-	for (int i = 0; i < c->enc_layers && !l->over; i++) {
-		exp_linear(l, "encoder.encoder.layer.%d.layernorm_before", i, h, 0);
-		exp_vec(l);
-		exp_linear(l, "encoder.encoder.layer.%d.attention.attention.query", i, h, h);
-		exp_linear(l, "encoder.encoder.layer.%d.attention.attention.key", i, h, h);
-		exp_linear(l, "encoder.encoder.layer.%d.attention.attention.value", i, h, h);
-		exp_linear(l, "encoder.encoder.layer.%d.attention.output.dense", i, h, h);
-		exp_linear(l, "encoder.encoder.layer.%d.layernorm_after", i, h, 0);
-		exp_vec(l);
-		exp_linear(l, "encoder.encoder.layer.%d.intermediate.dense", i, c->enc_inter, h);
-		exp_linear(l, "encoder.encoder.layer.%d.output.dense", i, h, c->enc_inter);
-	}
-	exp_linear(l, "encoder.layernorm", 0, h, 0);
-	exp_vec(l);
-}
-
-static void exp_predictor(ExpList *l, const LewmConfig *c)
-{
-	uint32_t h = c->pred_hidden, inner = c->pred_heads * c->pred_dim_head;
-	/* added to the embeddings before input_proj: [1][T][input_dim] */
-	exp_add(l, 3, 1, c->num_frames, c->pred_input_dim ? c->pred_input_dim : (int)h, 0,
-	        "predictor.pos_embedding", 0);
-	for (int i = 0; i < c->pred_depth && !l->over; i++) {
-		exp_linear(l, "predictor.transformer.layers.%d.adaLN_modulation.1", i, 6 * h, h);
-		exp_linear(l, "predictor.transformer.layers.%d.attn.norm", i, h, 0);
-		exp_vec(l);
-		exp_add(l, 2, 3 * inner, h, 0, 0, "predictor.transformer.layers.%d.attn.to_qkv.weight", i);
-		exp_linear(l, "predictor.transformer.layers.%d.attn.to_out.0", i, h, inner);
-		exp_linear(l, "predictor.transformer.layers.%d.mlp.net.0", i, h, 0);
-		exp_vec(l);
-		exp_linear(l, "predictor.transformer.layers.%d.mlp.net.1", i, c->pred_mlp, h);
-		exp_linear(l, "predictor.transformer.layers.%d.mlp.net.4", i, h, c->pred_mlp);
-	}
-	exp_linear(l, "predictor.transformer.norm", 0, h, 0);
-	exp_vec(l);
-	if (c->pred_input_dim != c->pred_hidden) {
-		exp_linear(l, "predictor.transformer.input_proj", 0, h, c->pred_input_dim);
-		exp_linear(l, "predictor.transformer.cond_proj", 0, h, c->pred_input_dim);
-	}
-	if (c->pred_output_dim != c->pred_hidden)
-		exp_linear(l, "predictor.transformer.output_proj", 0, c->pred_output_dim, h);
-}
-
-static void exp_head(ExpList *l, const char *part, int in, int hid, int out)
-{
-	char p[64];
-	snprintf(p, sizeof p, "%s.net.0", part);
-	exp_linear(l, p, 0, hid, in);
-	static const char *const bn[] = {"weight", "bias", "running_mean", "running_var"};
-	for (int k = 0; k < 4; k++) {
-		char name[96];
-		snprintf(name, sizeof name, "%s.net.1.%s", part, bn[k]);
-		exp_add(l, 1, hid, 0, 0, 0, name, 0);
-	}
-	snprintf(p, sizeof p, "%s.net.3", part);
-	exp_linear(l, p, 0, out, hid);
-}
-
-static void exp_all(ExpList *l, const LewmConfig *c)
-{
-	exp_encoder(l, c);
-	exp_predictor(l, c);
-	uint32_t s = c->action_smoothed, e = c->action_emb, m = c->action_mlp_scale * e;
-	exp_add(l, 3, s, c->action_input, 1, 0, "action_encoder.patch_embed.weight", 0);
-	exp_add(l, 1, s, 0, 0, 0, "action_encoder.patch_embed.bias", 0);
-	exp_linear(l, "action_encoder.embed.0", 0, m, s);
-	exp_linear(l, "action_encoder.embed.2", 0, e, m);
-	exp_head(l, "projector", c->proj_in, c->proj_hidden, c->proj_out);
-	exp_head(l, "pred_proj", c->pproj_in, c->pproj_hidden, c->pproj_out);
-}
-
 /* ---- config + shapes ---------------------------------------------------- */
 
 static const StEntry *st_entry_named(const StEntry *e, const NameIndex *fi, const char *name)
@@ -358,27 +192,21 @@ static const StEntry *st_entry_named(const StEntry *e, const NameIndex *fi, cons
 	return i == SIZE_MAX ? NULL : &e[i];
 }
 
-/* Sizes the config may omit come from the tensor shapes; the parts must
- * also agree with each other. */
-static void st_derive(const char *cpath, LewmConfig *c, const StEntry *e, const NameIndex *fi)
+/* ShapeOf over the file's entries (family.h), for a family's derive(). */
+typedef struct FileShapes {
+	const StEntry *e;
+	const NameIndex *fi;
+} FileShapes;
+
+static int st_shape_of(const void *ctx, const char *name, int *ndim, uint32_t shape[4])
 {
-	const StEntry *pe = st_entry_named(e, fi, "action_encoder.patch_embed.weight");
-	if (!c->action_smoothed)
-		c->action_smoothed = pe && pe->ndim == 3 ? (int)pe->shape[0] : 10;
-	const StEntry *m0 = st_entry_named(e, fi, "action_encoder.embed.0.weight");
-	if (!c->action_mlp_scale)
-		c->action_mlp_scale = m0 && m0->ndim == 2 && m0->shape[0] % c->action_emb == 0 &&
-		                      m0->shape[0] ? (int)(m0->shape[0] / c->action_emb) : 4;
-	struct { const char *what; int a, b; } eq[] = {
-		{"projector.input_dim vs encoder hidden size", c->proj_in, c->enc_hidden},
-		{"projector.output_dim vs predictor.input_dim", c->proj_out, c->pred_input_dim},
-		{"action_encoder.emb_dim vs predictor.input_dim", c->action_emb, c->pred_input_dim},
-		{"pred_proj.input_dim vs predictor.output_dim", c->pproj_in, c->pred_output_dim},
-		{"pred_proj.output_dim vs projector.output_dim", c->pproj_out, c->proj_out},
-	};
-	for (size_t i = 0; i < sizeof eq / sizeof eq[0]; i++)
-		if (eq[i].a != eq[i].b)
-			fatal(cpath, "config: %s differ (%d, %d)", eq[i].what, eq[i].a, eq[i].b);
+	const FileShapes *fs = ctx;
+	const StEntry *e = st_entry_named(fs->e, fs->fi, name);
+	if (!e)
+		return 0;
+	*ndim = e->ndim;
+	memcpy(shape, e->shape, sizeof e->shape);
+	return 1;
 }
 
 static void fmt_shape(char *buf, size_t cap, int ndim, const uint32_t *s)
@@ -392,11 +220,11 @@ static void fmt_shape(char *buf, size_t cap, int ndim, const uint32_t *s)
 
 /* Every file tensor is expected with that shape; every expected one present.
  * Both lists are hashed: linear in the file and the config's list. */
-static void st_match(const char *path, StEntry *e, size_t n, const NameIndex *fi, ExpList *l)
+static void st_match(const char *path, StEntry *e, size_t n, const NameIndex *fi, Schema *l)
 {
 	if (l->over)   /* more expected than the file holds: one is missing */
 		for (size_t j = 0; j < l->n; j++)
-			if (ni_find(fi, l->e[j].name) == SIZE_MAX)
+			if (ni_find(fi, l->e[j].name) == SIZE_MAX && !l->e[j].optional)
 				fatal(path, "missing tensor '%s'", ESC(l->e[j].name));
 	NameIndex xi = {0};
 	for (size_t j = 0; j < l->n; j++)
@@ -405,7 +233,7 @@ static void st_match(const char *path, StEntry *e, size_t n, const NameIndex *fi
 		if (e[i].skip)
 			continue;
 		size_t j = ni_find(&xi, e[i].name);
-		Expect *x = j == SIZE_MAX ? NULL : &l->e[j];
+		SchEntry *x = j == SIZE_MAX ? NULL : &l->e[j];
 		if (!x)
 			fatal(path, "unexpected tensor '%s' (not part of the model config.json describes)",
 			      ESC(e[i].key));
@@ -419,7 +247,7 @@ static void st_match(const char *path, StEntry *e, size_t n, const NameIndex *fi
 		}
 	}
 	for (size_t j = 0; j < l->n; j++)
-		if (!l->e[j].seen)
+		if (!l->e[j].seen && !l->e[j].optional)
 			fatal(path, "missing tensor '%s'", ESC(l->e[j].name));
 	ni_free(&xi);
 }
@@ -493,6 +321,24 @@ static char *st_config_path(const char *path)
 	return p;
 }
 
+/* config.json -> the family and its config (ck->family, ck->cfg). */
+static void st_config(Checkpoint *ck, const char *cpath)
+{
+	size_t n;
+	char *text = read_file(cpath, &n);
+	cJSON *root = cJSON_ParseWithLength(text, n);
+	free(text);
+	if (!root)
+		fatal(cpath, "config: malformed JSON");
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		fatal(cpath, "config: top level is not an object");
+	}
+	ck_set_family(ck, family_of_config(cpath, root));
+	ck->family->read_config(cpath, root, ck->cfg);
+	cJSON_Delete(root);
+}
+
 Checkpoint *st_read(const char *path, const char *config_path)
 {
 	size_t n, nent;
@@ -502,22 +348,31 @@ Checkpoint *st_read(const char *path, const char *config_path)
 	StEntry *e = st_header(path, buf, n, &nent, &root, &hend);
 	char *cpath = config_path ? xstrdup(config_path) : st_config_path(path);
 	Checkpoint *ck = ck_new(path);
-	ck_read_config(cpath, &ck->cfg);
+	st_config(ck, cpath);
+	const Family *fam = ck->family;
 	NameIndex fi = {0};
 	size_t nused = 0;
 	for (size_t i = 0; i < nent; i++) {
+		if (!fam->canon(e[i].key, e[i].name, sizeof e[i].name))
+			e[i].skip = 1;
 		ni_add(&fi, e[i].name, i);
 		nused += !e[i].skip;
 	}
-	st_derive(cpath, &ck->cfg, e, &fi);
-	ExpList l = {.limit = nused + 1};
-	exp_all(&l, &ck->cfg);
+	FileShapes fs = {e, &fi};
+	ShapeOf sh = {st_shape_of, &fs};
+	if (fam->derive)
+		fam->derive(cpath, ck->cfg, &sh);
+	Schema l = {.limit = nused + 1};
+	fam->schema(&l, ck->cfg);
 	st_match(path, e, nent, &fi, &l);
-	/* load in the config's order so the checkpoint's order is canonical */
-	for (size_t j = 0; j < l.n; j++)
-		st_load(ck, st_entry_named(e, &fi, l.e[j].name), (unsigned char *)buf + hend, hend);
+	/* load in the schema's order so the checkpoint's order is canonical */
+	for (size_t j = 0; j < l.n; j++) {
+		const StEntry *x = st_entry_named(e, &fi, l.e[j].name);
+		if (x)
+			st_load(ck, x, (unsigned char *)buf + hend, hend);
+	}
 	ni_free(&fi);
-	free(l.e);
+	sch_free(&l);
 	free(e);
 	free(cpath);
 	cJSON_Delete(root);

@@ -1,26 +1,13 @@
 /*
- * mkmodel.c -- jepac-mkmodel: writes a synthetic LeWM checkpoint.
+ * mkmodel.c -- jepac-mkmodel: writes a synthetic checkpoint of any family.
  *
- *   jepac-mkmodel --preset=pusht|slim96|tiny|hybrid|micro [--seed=N] -o DIR
+ *   jepac-mkmodel --preset=NAME [--seed=N] -o DIR
  *
- * Writes DIR/model.safetensors (F32, plus the I64 num_batches_tracked
- * scalars PyTorch writes) and DIR/config.json with the official key names
- * and shapes of every part (HF ViT encoder, projector, action encoder,
- * predictor, pred_proj, BatchNorm statistics).  Presets:
- *   pusht   the published size: ViT-tiny 224/14 (12 layers, 3 heads, MLP 768),
- *           predictor 6 x (192, 16 heads x 64, MLP 2048), 3 frames, action 10
- *   slim96  96 dims: encoder 4 layers, 3 heads, MLP 384, image 224/14;
- *           predictor 4 blocks, 8 heads x 32, MLP 384; heads 96->384->96
- *   tiny    32 dims: image 28/14 (4 patches), encoder 2 layers, 2 heads,
- *           MLP 64; predictor 2 blocks, 4 heads x 8, MLP 80 (not a multiple
- *           of 32: exercises Q4 padding); action 4; heads 32->64->32
- *   hybrid  tiny-sized, but encoder/latent 48 and predictor hidden 40 (4
- *           heads x 10, MLP 72), so the predictor has input_proj / cond_proj
- *           (the LQ40 trailer) and padded Q4 blocks everywhere
- *   micro   16 dims, one layer each: image 14/7 (4 patches),
- *           encoder 2 heads, MLP 32; predictor 2 heads x 8, MLP 32; action
- *           2; heads 16->32->16 (the whole model small enough to simulate
- *           at gate level in a few seconds)
+ * The presets are the families' (family.h: lewm_family.c has pusht, slim96,
+ * tiny, hybrid, micro; ijepa.c has ijepa-h, ijepa-tiny).  Writes
+ * DIR/model.safetensors (F32, plus the I64 num_batches_tracked scalars
+ * PyTorch writes after a BatchNorm's running_var) holding exactly the
+ * tensors of the family's schema, and DIR/config.json (the family's writer).
  *
  * Weights look trained: std 1/sqrt(fan_in) with Student-t(4) tails
  * (clipped at 8 sigma), non-zero adaLN, LayerNorm gains 1 +- ~0.1, small
@@ -38,24 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "family.h"
 #include "ir.h"
-
-typedef struct Preset {
-	const char *name, *size;    /* size: ViT size name or NULL (custom) */
-	int image, patch, channels, eh, el, ea, ei;
-	int nf, depth, heads, dh, mlp, pin, phid, pout;
-	int ain, smoothed, emb, proj_h, pproj_h;
-} Preset;
-
-static const Preset presets[] = {
-	{"pusht", "tiny", 224, 14, 3, 192, 12, 3, 768, 3, 6, 16, 64, 2048, 192, 192, 192,
-	 10, 10, 192, 2048, 2048},
-	{"slim96", NULL, 224, 14, 3, 96, 4, 3, 384, 3, 4, 8, 32, 384, 96, 96, 96,
-	 10, 10, 96, 384, 384},
-	{"tiny", NULL, 28, 14, 3, 32, 2, 2, 64, 3, 2, 4, 8, 80, 32, 32, 32, 4, 4, 32, 64, 64},
-	{"hybrid", NULL, 28, 14, 3, 48, 2, 2, 96, 3, 2, 4, 10, 72, 48, 40, 40, 4, 4, 48, 96, 64},
-	{"micro", NULL, 14, 7, 3, 16, 1, 2, 32, 3, 1, 2, 8, 32, 16, 16, 16, 2, 2, 16, 32, 32},
-};
 
 /* One tensor to generate: init kind W (weight, std 1/sqrt(fan_in)), G
  * (norm gain), B (bias), E (embedding), M / V (BatchNorm mean / var),
@@ -102,98 +73,26 @@ static void gen(GenList *l, char kind, const char *name, int ndim, uint32_t d0, 
 	}
 }
 
-static void gen_linear(GenList *l, const char *prefix, int i, uint32_t out, uint32_t in)
+/* The family's schema as a generation list; a BatchNorm's running_var is
+ * followed by the I64 num_batches_tracked scalar PyTorch writes.  Optional
+ * tensors (a fixed position table the builder can compute) are left out. */
+static void gen_all(GenList *l, const Family *fam, const void *cfg)
 {
-	char p[96], name[128];
-	snprintf(p, sizeof p, prefix, i);
-	snprintf(name, sizeof name, "%s.weight", p);
-	gen(l, 'W', name, 2, out, in, 0, 0);
-	snprintf(name, sizeof name, "%s.bias", p);
-	gen(l, 'B', name, 1, out, 0, 0, 0);
-}
-
-static void gen_norm(GenList *l, const char *prefix, int i, uint32_t n)
-{
-	char p[96], name[128];
-	snprintf(p, sizeof p, prefix, i);
-	snprintf(name, sizeof name, "%s.weight", p);
-	gen(l, 'G', name, 1, n, 0, 0, 0);
-	snprintf(name, sizeof name, "%s.bias", p);
-	gen(l, 'B', name, 1, n, 0, 0, 0);
-}
-
-static void gen_encoder(GenList *l, const Preset *p)
-{
-	uint32_t h = p->eh, g = p->image / p->patch;
-	gen(l, 'E', "encoder.embeddings.cls_token", 3, 1, 1, h, 0);
-	gen(l, 'E', "encoder.embeddings.position_embeddings", 3, 1, 1 + g * g, h, 0);
-	gen(l, 'W', "encoder.embeddings.patch_embeddings.projection.weight", 4, h, p->channels,
-	    p->patch, p->patch);
-	gen(l, 'B', "encoder.embeddings.patch_embeddings.projection.bias", 1, h, 0, 0, 0);
-	for (int i = 0; i < p->el; i++) {
-		gen_norm(l, "encoder.encoder.layer.%d.layernorm_before", i, h);
-		gen_linear(l, "encoder.encoder.layer.%d.attention.attention.query", i, h, h);
-		gen_linear(l, "encoder.encoder.layer.%d.attention.attention.key", i, h, h);
-		gen_linear(l, "encoder.encoder.layer.%d.attention.attention.value", i, h, h);
-		gen_linear(l, "encoder.encoder.layer.%d.attention.output.dense", i, h, h);
-		gen_norm(l, "encoder.encoder.layer.%d.layernorm_after", i, h);
-		gen_linear(l, "encoder.encoder.layer.%d.intermediate.dense", i, p->ei, h);
-		gen_linear(l, "encoder.encoder.layer.%d.output.dense", i, h, p->ei);
+	Schema s = {0};
+	fam->schema(&s, cfg);
+	for (size_t i = 0; i < s.n; i++) {
+		const SchEntry *e = &s.e[i];
+		if (e->optional)
+			continue;
+		gen(l, e->init, e->name, e->ndim, e->shape[0], e->shape[1], e->shape[2], e->shape[3]);
+		size_t k = strlen(e->name);
+		if (e->init == 'V' && k > 12 && strcmp(e->name + k - 12, ".running_var") == 0) {
+			char name[160];
+			snprintf(name, sizeof name, "%.*s.num_batches_tracked", (int)(k - 12), e->name);
+			gen(l, 'N', name, 0, 0, 0, 0, 0);
+		}
 	}
-	gen_norm(l, "encoder.layernorm", 0, h);
-}
-
-static void gen_predictor(GenList *l, const Preset *p)
-{
-	uint32_t h = p->phid, inner = p->heads * p->dh;
-	char name[128];
-	gen(l, 'E', "predictor.pos_embedding", 3, 1, p->nf, p->pin, 0);
-	for (int i = 0; i < p->depth; i++) {
-		gen_linear(l, "predictor.transformer.layers.%d.adaLN_modulation.1", i, 6 * h, h);
-		gen_norm(l, "predictor.transformer.layers.%d.attn.norm", i, h);
-		snprintf(name, sizeof name, "predictor.transformer.layers.%d.attn.to_qkv.weight", i);
-		gen(l, 'W', name, 2, 3 * inner, h, 0, 0);
-		gen_linear(l, "predictor.transformer.layers.%d.attn.to_out.0", i, h, inner);
-		gen_norm(l, "predictor.transformer.layers.%d.mlp.net.0", i, h);
-		gen_linear(l, "predictor.transformer.layers.%d.mlp.net.1", i, p->mlp, h);
-		gen_linear(l, "predictor.transformer.layers.%d.mlp.net.4", i, h, p->mlp);
-	}
-	gen_norm(l, "predictor.transformer.norm", 0, h);
-	if (p->pin != p->phid) {
-		gen_linear(l, "predictor.transformer.input_proj", 0, h, p->pin);
-		gen_linear(l, "predictor.transformer.cond_proj", 0, h, p->pin);
-	}
-	if (p->pout != p->phid)
-		gen_linear(l, "predictor.transformer.output_proj", 0, p->pout, h);
-}
-
-static void gen_head(GenList *l, const char *part, uint32_t in, uint32_t hid, uint32_t out)
-{
-	char name[128];
-	snprintf(name, sizeof name, "%s.net.0", part);
-	gen_linear(l, name, 0, hid, in);
-	snprintf(name, sizeof name, "%s.net.1", part);
-	gen_norm(l, name, 0, hid);
-	snprintf(name, sizeof name, "%s.net.1.running_mean", part);
-	gen(l, 'M', name, 1, hid, 0, 0, 0);
-	snprintf(name, sizeof name, "%s.net.1.running_var", part);
-	gen(l, 'V', name, 1, hid, 0, 0, 0);
-	snprintf(name, sizeof name, "%s.net.1.num_batches_tracked", part);
-	gen(l, 'N', name, 0, 0, 0, 0, 0);
-	snprintf(name, sizeof name, "%s.net.3", part);
-	gen_linear(l, name, 0, out, hid);
-}
-
-static void gen_all(GenList *l, const Preset *p)
-{
-	gen_encoder(l, p);
-	gen_predictor(l, p);
-	gen(l, 'W', "action_encoder.patch_embed.weight", 3, p->smoothed, p->ain, 1, 0);
-	gen(l, 'B', "action_encoder.patch_embed.bias", 1, p->smoothed, 0, 0, 0);
-	gen_linear(l, "action_encoder.embed.0", 0, 4 * p->emb, p->smoothed);
-	gen_linear(l, "action_encoder.embed.2", 0, p->emb, 4 * p->emb);
-	gen_head(l, "projector", p->eh, p->proj_h, p->pin);
-	gen_head(l, "pred_proj", p->pout, p->pproj_h, p->pin);
+	sch_free(&s);
 }
 
 /* ---- deterministic sampling --------------------------------------------- */
@@ -331,49 +230,39 @@ static void write_safetensors(const char *dir, GenList *l, uint64_t seed)
 	out_close(&outs[0]);
 }
 
-static void write_config(const char *dir, const Preset *p)
+static void write_config(const char *dir, const Family *fam, const void *cfg)
 {
 	FILE *f = open_tmp(dir, "config.json", 1);
-	fprintf(f, "{\n  \"encoder\": {\"_target_\": \"transformers.ViTModel\", ");
-	if (p->size)
-		fprintf(f, "\"size\": \"%s\", ", p->size);
-	else
-		fprintf(f, "\"size\": \"custom\", \"hidden_size\": %d, \"num_hidden_layers\": %d, "
-		        "\"num_attention_heads\": %d, \"intermediate_size\": %d, ",
-		        p->eh, p->el, p->ea, p->ei);
-	fprintf(f, "\"patch_size\": %d, \"image_size\": %d},\n", p->patch, p->image);
-	fprintf(f, "  \"predictor\": {\"num_frames\": %d, \"depth\": %d, \"heads\": %d, "
-	        "\"mlp_dim\": %d, \"input_dim\": %d, \"hidden_dim\": %d, \"output_dim\": %d, "
-	        "\"dim_head\": %d, \"dropout\": 0.1, \"emb_dropout\": 0.0},\n",
-	        p->nf, p->depth, p->heads, p->mlp, p->pin, p->phid, p->pout, p->dh);
-	fprintf(f, "  \"action_encoder\": {\"input_dim\": %d, \"smoothed_dim\": %d, \"emb_dim\": %d},\n",
-	        p->ain, p->smoothed, p->emb);
-	fprintf(f, "  \"projector\": {\"input_dim\": %d, \"hidden_dim\": %d, \"output_dim\": %d},\n",
-	        p->eh, p->proj_h, p->pin);
-	fprintf(f, "  \"pred_proj\": {\"input_dim\": %d, \"hidden_dim\": %d, \"output_dim\": %d}\n}\n",
-	        p->pout, p->pproj_h, p->pin);
+	fam->write_config(f, cfg);
 	out_close(&outs[1]);
 }
 
 static _Noreturn void usage(int status)
 {
-	fputs("usage: jepac-mkmodel --preset=pusht|slim96|tiny|hybrid|micro [--seed=N] -o DIR\n"
-	      "Writes DIR/model.safetensors and DIR/config.json: a synthetic LeWM checkpoint.\n",
-	      status ? stderr : stdout);
+	FILE *f = status ? stderr : stdout;
+	fputs("usage: jepac-mkmodel --preset=NAME [--seed=N] -o DIR\n"
+	      "Writes DIR/model.safetensors and DIR/config.json: a synthetic checkpoint.\n"
+	      "Presets:", f);
+	for (int k = 0; families[k]; k++)
+		for (const FamilyPreset *p = families[k]->presets; p->name; p++)
+			fprintf(f, " %s", p->name);
+	fputs("\n", f);
 	exit(status);
 }
 
 int main(int argc, char **argv)
 {
-	const Preset *p = NULL;
+	const FamilyPreset *p = NULL;
+	const Family *fam = NULL;
 	const char *dir = NULL;
 	uint64_t seed = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strncmp(a, "--preset=", 9) == 0) {
-			for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++)
-				if (strcmp(presets[k].name, a + 9) == 0)
-					p = &presets[k];
+			for (int k = 0; families[k]; k++)
+				for (const FamilyPreset *q = families[k]->presets; q->name; q++)
+					if (strcmp(q->name, a + 9) == 0)
+						p = q, fam = families[k];
 			if (!p) {
 				fprintf(stderr, "jepac: error: unknown preset '%s' (try --help)\n", ESC(a + 9));
 				exit(2);
@@ -397,9 +286,9 @@ int main(int argc, char **argv)
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		fatal(dir, "cannot create directory: %s", strerror(errno));
 	GenList l = {0};
-	gen_all(&l, p);
+	gen_all(&l, fam, p->cfg);
 	write_safetensors(dir, &l, seed);
-	write_config(dir, p);
+	write_config(dir, fam, p->cfg);
 	free(l.g);
 	return 0;
 }

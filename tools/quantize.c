@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "family.h"
 #include "ir.h"
 
 static OutFile out_file;   /* removed by jepac_cleanup if the run fails */
@@ -55,7 +55,6 @@ static uint64_t tensor_hash(const CkTensor *t)
 
 static void summary(const Checkpoint *ck, int tensors)
 {
-	const LewmConfig *g = &ck->cfg;
 	size_t cnt[3] = {0}, blocks = 0, present = 0;
 	for (size_t i = 0; i < ck->nt; i++) {
 		const CkTensor *t = &ck->t[i];
@@ -69,20 +68,11 @@ static void summary(const Checkpoint *ck, int tensors)
 	}
 	printf("mode: %s\n", ck->mode);
 	printf("layout: %s\n", !strcmp(ck->mode, "float") && ck->has_batchnorm ? "safetensors"
-	       : ck->old_layout ? "lq40-old" : "lq40-current");
-	printf("image %d patch %d channels %d\n", g->image_size, g->patch_size, g->channels);
-	printf("encoder: hidden %d layers %d heads %d inter %d\n", g->enc_hidden, g->enc_layers,
-	       g->enc_heads, g->enc_inter);
-	printf("predictor: frames %d depth %d heads %d dim_head %d mlp %d in %d hidden %d out %d\n",
-	       g->num_frames, g->pred_depth, g->pred_heads, g->pred_dim_head, g->pred_mlp,
-	       g->pred_input_dim, g->pred_hidden, g->pred_output_dim);
-	printf("action: input %d smoothed %d emb %d mlp_scale %d\n", g->action_input,
-	       g->action_smoothed, g->action_emb, g->action_mlp_scale);
-	printf("projector: %d %d %d\npred_proj: %d %d %d\nlatent: %d\n", g->proj_in, g->proj_hidden,
-	       g->proj_out, g->pproj_in, g->pproj_hidden, g->pproj_out, g->latent_dim);
-	printf("batchnorm: %s\nmeta_tokens: %d\n", ck->has_batchnorm ? "yes" : "no", ck->meta_tokens);
+	       : ck->old_layout ? "lq40-old" : ck->family == families[0] ? "lq40-current" : "lq40-schema");
+	ck->family->summary(stdout, ck);
 	printf("tensors: %zu (F %zu, Q4 %zu, I8 %zu)\n", ck->nt, cnt[CK_F], cnt[CK_Q4], cnt[CK_I8]);
 	printf("q4 blocks: %zu total, %zu present\n", blocks, present);
+	printf("family: %s\n", ck->family->name);
 	for (size_t i = 0; tensors && i < ck->nt; i++) {
 		const CkTensor *t = &ck->t[i];
 		printf("%s %s [", t->name, t->kind == CK_F ? "F" : t->kind == CK_Q4 ? "Q4" : "I8");

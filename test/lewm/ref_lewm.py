@@ -283,6 +283,20 @@ def check(a):
     return status
 
 
+def run_jepac(cmd, lines, n):
+    """jepac's output vectors for the input lines; None (reported) on failure."""
+    r = subprocess.run(cmd, input=lines, capture_output=True, text=True)
+    sys.stderr.write(r.stderr)
+    if r.returncode != 0:
+        print("jepac failed with status %d" % r.returncode)
+        return None
+    got = [np.array([float(v) for v in ln_.split()]) for ln_ in r.stdout.splitlines()]
+    if len(got) != n:
+        print("expected %d output lines, got %d" % (n, len(got)))
+        return None
+    return got
+
+
 def check_top(a, P, c):
     d = a.dir
     rng = np.random.default_rng(a.seed)
@@ -294,25 +308,25 @@ def check_top(a, P, c):
     lines = "".join(" ".join("%.17g" % v for arr in ins for v in arr.ravel()) + "\n" for ins in fed)
     cmd = [a.jepac, "--run", "--float", "--top=" + a.top, "--quant=" + a.quant, "--tokens=" + a.tokens,
            a.model or os.path.join(d, "model.safetensors")] + (["--all-tokens"] if a.all_tokens else [])
-    r = subprocess.run(cmd, input=lines, capture_output=True, text=True)
-    sys.stderr.write(r.stderr)
-    if r.returncode != 0:
-        print("jepac failed with status %d" % r.returncode)
+    got = run_jepac(cmd, lines, a.n)
+    if got is None:
         return 1
-    got = [np.array([float(v) for v in ln_.split()]) for ln_ in r.stdout.splitlines()]
-    if len(got) != a.n:
-        print("expected %d output lines, got %d" % (a.n, len(got)))
-        return 1
+    wants = [reference(P, c, a.top, ins, a.all_tokens, not a.no_bn).detach().numpy().ravel()
+             for ins in vecs]
+    return compare(got, wants, a.tol, "top " + a.top)
+
+
+def compare(got, wants, tol, what):
+    """Prints "ok: WHAT, ..." or "FAIL: ..." for the largest relative error."""
     worst = 0.0
-    for ins, g in zip(vecs, got):
-        want = reference(P, c, a.top, ins, a.all_tokens, not a.no_bn).detach().numpy().ravel()
+    for g, want in zip(got, wants):
         if g.shape != want.shape:
             print("output has %d values, reference %d" % (g.size, want.size))
             return 1
         worst = max(worst, np.abs(g - want).max() / max(1e-6, np.abs(want).max()))
-    ok = worst <= a.tol
-    print("%s: top %s, %d vectors of %d outputs, max rel err %.3g %s" %
-          ("ok" if ok else "FAIL", a.top, a.n, want.size, worst, "<= tol" if ok else "> tol %g" % a.tol))
+    ok = worst <= tol
+    print("%s: %s, %d vectors of %d outputs, max rel err %.3g %s" %
+          ("ok" if ok else "FAIL", what, len(got), wants[0].size, worst, "<= tol" if ok else "> tol %g" % tol))
     return 0 if ok else 1
 
 
