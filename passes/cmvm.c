@@ -249,11 +249,6 @@ void cmvm_finish_tree(Cmvm *p, CmvmRow *rows, const uint32_t *order,
 
 /* ---- solvers ------------------------------------------------------------ */
 
-int cmvm_csd_digits(int64_t v)
-{
-	return (int)csd_digits(v);
-}
-
 /* The term for m * x_c (m odd, > 0), built once per (column, m). */
 static CmvmTerm odd_multiple(Cmvm *p, CmvmMap *memo, uint32_t c, int64_t m)
 {
@@ -300,7 +295,7 @@ static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
 			int64_t v = w[r * stride + c];
 			if (!v)
 				continue;
-			if (level == CMVM_ODD && cmvm_csd_digits(v) > 1)
+			if (level == CMVM_ODD && csd_digits(v) > 1)
 				odd_term(p, &memo, &row[r], v, c);
 			else
 				cmvm_csd_terms(&row[r], v, c, 0);
@@ -313,7 +308,7 @@ static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint3
 {
 	uint64_t n = 0;
 	for (uint32_t c = 0; c < cols; c++)
-		n += (uint64_t)cmvm_csd_digits(w[r * stride + c]);
+		n += (uint64_t)csd_digits(w[r * stride + c]);
 	return n;
 }
 
@@ -354,7 +349,7 @@ static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
 	for (; c < cols; c++) {
 		double t = 0;
 		for (uint32_t r = 0; r < rows; r++)
-			t += cmvm_csd_digits(w[r * stride + c]);
+			t += csd_digits(w[r * stride + c]);
 		if (c > c0 && sum + t > limit)
 			break;
 		sum += t;
