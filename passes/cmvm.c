@@ -21,7 +21,8 @@
  * (variable, shift).
  *
  * Sharing (CMVM_SHARE, solve_best).  Matrices of <= RESTART_WEIGHTS
- * weights (and >= 2 rows) are solved 6 times -- greedy scoring mode
+ * weights (and >= 2 rows) whose greedy costs <= RESTART_WORK pair updates
+ * are solved 6 times -- greedy scoring mode
  * SHALLOW / DEEP / WMC, each without and with row factoring (cmvm_mst.c,
  * unbounded tree depth) -- plus 8..32 seeded runs (remaining ties broken
  * by a hash of the pattern and the seed), and the solution with the
@@ -328,13 +329,22 @@ static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint3
 #ifndef CHUNK_SMALL
 #define CHUNK_SMALL (1u << 19)
 #endif
-static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
+/* The greedy's pair updates on the whole matrix: rows * T^2 / 2 for T
+ * digits per row (in *mean). */
+static double greedy_work(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
+                          double *mean)
 {
 	double T = 0, n = rows ? rows : 1;
 	for (uint32_t r = 0; r < rows; r++)
 		T += (double)row_digits(w, stride, cols, r);
-	T /= n;
-	if (n * T * T / 2 <= CHUNK_WORK)
+	*mean = T / n;
+	return n * *mean * *mean / 2;
+}
+
+static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
+{
+	double T, n = rows ? rows : 1;
+	if (greedy_work(w, rows, cols, stride, &T) <= CHUNK_WORK)
 		return T * n + 1;   /* whole */
 	double t = __builtin_sqrt((double)CHUNK_SMALL / n);
 	return t > CHUNK_MIN ? t : CHUNK_MIN;
@@ -584,11 +594,22 @@ static void keep_bound(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 	solve_plain(p, w, rows, cols, stride, CMVM_PLAIN);
 }
 
+/* Restarts also need a cheap greedy: at most RESTART_WORK pair updates
+ * (rows * T^2 / 2 for T digits per row; 64 x 64 Q4 ~3e5).  Small matrices
+ * of many digits -- the 12-bit requantised matvecs of a small model, 32 x
+ * 128 at ~500 digits per row: 4e6 -- get the one run: restarts on them
+ * made the tiny predict-step's cse 3x slower (4.5 -> 13 s CPU) for 0.1%
+ * of its adders (29,463 -> 29,432). */
+#ifndef RESTART_WORK
+#define RESTART_WORK (1u << 20)
+#endif
+
 static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                        size_t stride, int maxd)
 {
 	uint32_t bound = maxd ? (uint32_t)depth_bound(w, rows, cols, stride, maxd) : UINT32_MAX;
-	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
+	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2 ||
+	    greedy_work(w, rows, cols, stride, &(double){0}) > RESTART_WORK) {
 		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? (maxd ? 4 : 2) : 0;
 		int mode = rows < 2 || maxd ? ROW_MODE : BIG_MODE;
 		if (maxd) {
