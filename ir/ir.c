@@ -299,8 +299,8 @@ static uint32_t topo_order(const Module *m, Ref *order, int through_regs, int ou
 		}
 	/* with outputs_first, the output ports (in declaration order) are the
 	 * first roots: each output's cone lands together, right before it */
-	for (Ref i = outputs_first ? 0 : m->nnodes; i < 2 * (uint64_t)m->nnodes; i++) {
-		Ref root = i < m->nnodes ? i : i - m->nnodes;
+	for (uint64_t i = outputs_first ? 0 : m->nnodes; i < 2 * (uint64_t)m->nnodes; i++) {
+		Ref root = (Ref)(i < m->nnodes ? i : i - m->nnodes);
 		if (state[root] != UNSEEN || (i < m->nnodes && m->nodes[root].op != OP_OUTPUT))
 			continue;
 		uint32_t sp = 0;
