@@ -17,14 +17,18 @@
  *   fa_bits       sum over add/sub/neg lanes of the bits that need a full
  *                 adder: result width minus the constant-zero low bits that
  *                 the operands share (a ripple-carry adder's cell count)
- *   depth         adder levels on the longest path (an unexpanded matvec,
- *                 bmatvec or sum counts as a balanced tree of its operands)
+ *   depth         adder levels on the longest path between registers (or
+ *                 ports), by the delay model of ir/timing.c (pipe_levels:
+ *                 add/sub/neg 1, cmul ceil(log2(CSD digits)), an unexpanded
+ *                 matvec, bmatvec or sum a balanced tree, ...)
  *   var_mults     lanes of `mul` (attention's q.k and weights.v)
  *   const_mults   lanes of cmul and vcmul plus the nonzero weights of every
  *                 matvec/bmatvec still in the graph (0 after strength
  *                 reduction)
  *   registers     `reg` lanes and their bits; latency = most registers on
- *                 any input-to-output path (clock cycles)
+ *                 any input-to-output path (clock cycles; in a stream through
+ *                 every phase, where the Verilog header counts the output
+ *                 timeline's alone): both from timing_analyze (ir/timing.c)
  *   luts          `lut` lanes and their table bits (entries x width)
  *
  * The JSON's "run" object (compile time, peak memory) is the only part that
@@ -100,28 +104,6 @@ static uint8_t *known_zero_bits(const Module *m, const Ref *order, uint32_t nord
 	return tz;
 }
 
-/* Adder levels (depth) and register count (stage) on the longest path to each node. */
-static uint32_t node_depth(const Module *m, const Node *n, const uint32_t *depth)
-{
-	uint32_t d = 0;
-	for (uint32_t i = 0; i < n->nargs; i++) {
-		uint32_t x = depth[ir_arg(m, n, i)];
-		d = x > d ? x : d;
-	}
-	switch (n->op) {
-	case OP_ADD: case OP_SUB: case OP_NEG:
-		return d + 1;
-	case OP_MATVEC:
-		return d + ceil_log2(ir_tget(m, n->aux)->dims[1]) + 1;
-	case OP_BMATVEC:
-		return d + ceil_log2(Q4_BLOCK) + 1;
-	case OP_SUM:
-		return d + ceil_log2((uint64_t)n->imm);
-	default:
-		return d;
-	}
-}
-
 static void add_node(const Module *m, Ref r, const uint8_t *tz, const uint64_t *nzw, Cost *c)
 {
 	const Node *n = ir_get(m, r);
@@ -183,31 +165,16 @@ static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 	 * read operands not yet measured when users come first) */
 	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
 	uint32_t nord = ir_order(m, order);
-	uint8_t *done = xcalloc(m->nnodes + 1, 1);
 	uint8_t *tz = known_zero_bits(m, order, nord);
 	uint32_t *depth = xcalloc(m->nnodes + 1, sizeof *depth);
-	uint32_t *stage = xcalloc(m->nnodes + 1, sizeof *stage);
 	uint64_t *nzw = xcalloc(m->ntensors + 1, sizeof *nzw);
 	for (uint32_t t = 0; t < m->ntensors; t++)
 		if (tensor_has_codes(ir_tget(m, t)))
 			nzw[t] = tensor_nonzero(ir_tget(m, t));
-	for (uint32_t k = 0; k < nord; k++) {
-		Ref r = order[k];
-		const Node *n = ir_get(m, r);
-		done[r] = 1;
-		if (n->op == OP_REG) {
-			/* a register restarts the adder count and adds a stage (one
-			 * closing a feedback loop comes before its operand) */
-			Ref a = ir_arg(m, n, 0);
-			stage[r] = done[a] ? stage[a] + 1 : 1;
-			continue;
-		}
-		depth[r] = node_depth(m, n, depth);
-		for (uint32_t i = 0; i < n->nargs; i++) {
-			uint32_t s = stage[ir_arg(m, n, i)];
-			stage[r] = s > stage[r] ? s : stage[r];
-		}
-	}
+	/* depth and latency: the one timing analysis (ir/timing.c) */
+	PipeInfo pi;
+	timing_analyze(m, &pi, depth);
+	tot->latency = pi.path_regs;
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
 		add_node(m, r, tz, nzw, &reg[n->region]);
@@ -216,8 +183,6 @@ static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 			reg[n->region].depth = depth[r];
 		if (depth[r] > tot->depth)
 			tot->depth = depth[r];
-		if (n->op == OP_OUTPUT && stage[r] > tot->latency)
-			tot->latency = stage[r];
 	}
 	if (o->census)
 		for (uint32_t s = 0; s < o->census_n && s < m->nstrs; s++) {
@@ -234,10 +199,8 @@ static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 			tot->window_uses += c[4];
 		}
 	free(order);
-	free(done);
 	free(tz);
 	free(depth);
-	free(stage);
 	free(nzw);
 }
 

@@ -281,7 +281,7 @@ uint32_t *ir_uses(const Module *m)
  * operands too when the graph has no feedback loop; with one, operands of a
  * reg are not followed (the register closes the cycle).
  */
-static uint32_t topo_order(const Module *m, Ref *order, int through_regs)
+static uint32_t topo_order(const Module *m, Ref *order, int through_regs, int outputs_first)
 {
 	enum { UNSEEN, OPEN, DONE, DEAD };
 	uint8_t *state = xcalloc(m->nnodes ? m->nnodes : 1, 1);
@@ -297,8 +297,11 @@ static uint32_t topo_order(const Module *m, Ref *order, int through_regs)
 			state[r] = DONE;
 			order[k++] = r;
 		}
-	for (Ref root = 0; root < m->nnodes; root++) {
-		if (state[root] != UNSEEN)
+	/* with outputs_first, the output ports (in declaration order) are the
+	 * first roots: each output's cone lands together, right before it */
+	for (uint64_t i = outputs_first ? 0 : m->nnodes; i < 2 * (uint64_t)m->nnodes; i++) {
+		Ref root = (Ref)(i < m->nnodes ? i : i - m->nnodes);
+		if (state[root] != UNSEEN || (i < m->nnodes && m->nodes[root].op != OP_OUTPUT))
 			continue;
 		uint32_t sp = 0;
 		stack[sp++] = root;
@@ -368,7 +371,7 @@ int64_t ir_topo(const Module *m, Ref *order)
 	uint32_t k = index_order(m, order);   /* one sequential scan when it applies */
 	if (k != UINT32_MAX)
 		return k;
-	k = topo_order(m, order, 1);
+	k = topo_order(m, order, 1, 0);
 	return k == UINT32_MAX ? -1 : (int64_t)k;
 }
 
@@ -385,20 +388,25 @@ int ir_in_order(const Module *m)
 	return 1;
 }
 
-uint32_t ir_order(const Module *m, Ref *order)
+static uint32_t order_from(const Module *m, Ref *order, int outputs_first)
 {
 	uint32_t k = index_order(m, order);
 	if (k == UINT32_MAX)
-		k = topo_order(m, order, 1);
+		k = topo_order(m, order, 1, outputs_first);
 	if (k == UINT32_MAX)   /* register feedback: registers may come before their operands */
-		k = topo_order(m, order, 0);
+		k = topo_order(m, order, 0, outputs_first);
 	return k;
 }
 
-void ir_compact(Module *m)
+uint32_t ir_order(const Module *m, Ref *order)
+{
+	return order_from(m, order, 0);
+}
+
+static void compact_from(Module *m, int outputs_first)
 {
 	Ref *order = xmalloc((m->nnodes + 1) * sizeof *order);
-	uint32_t k = ir_order(m, order);
+	uint32_t k = order_from(m, order, outputs_first);
 	Ref *newid = xmalloc((m->nnodes + 1) * sizeof *newid);
 	for (Ref r = 0; r < m->nnodes; r++)
 		newid[r] = NOREF;
@@ -439,6 +447,16 @@ void ir_compact(Module *m)
 		ir_infer_rates(m);
 }
 
+void ir_compact(Module *m)
+{
+	compact_from(m, 0);
+}
+
+void ir_reorder(Module *m)
+{
+	compact_from(m, 1);
+}
+
 /* ---- streams --------------------------------------------------------------- */
 
 int ir_rate_of(const Module *m, Ref r)
@@ -466,7 +484,7 @@ int ir_rate_of(const Module *m, Ref r)
 static int64_t any_topo(const Module *m, Ref *order)
 {
 	int64_t k = ir_topo(m, order);
-	return k >= 0 ? k : (int64_t)topo_order(m, order, 0);
+	return k >= 0 ? k : (int64_t)topo_order(m, order, 0, 0);
 }
 
 void ir_infer_rates(Module *m)

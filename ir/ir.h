@@ -221,6 +221,11 @@ void ir_compact(Module *m);
  * order[] (room for nnodes).  Passes that need operands first use it rather
  * than index order, so they stay linear when the text lists users first. */
 uint32_t ir_order(const Module *m, Ref *order);
+/* ir_compact for a module read out of order (the driver, right after
+ * loading): the same, except that the depth-first search starts at the
+ * output ports, so each output's cone comes together right before it (in a
+ * shuffled many-port module, port k's logic then sits near port k). */
+void ir_reorder(Module *m);
 /* 1 if every live node's operands come before it (one sequential scan).
  * The driver compacts a module read out of order, so that passes and
  * backends sweep memory in order (a shuffled 1M-node module made every

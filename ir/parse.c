@@ -14,7 +14,10 @@
  *
  * Algorithm: one pass, hand-written lexer over the byte buffer (never past
  * `n`, so the input need not be NUL-terminated).  Value names live in an
- * open-addressing hash table of symbols; while parsing, operand slots in
+ * open-addressing hash table of symbols (a slot holds the name's first 8
+ * bytes and a hash tag, and the slots of the names PF_LINES lines ahead are
+ * prefetched: that hides the cache miss each lookup costs in a shuffled
+ * file); while parsing, operand slots in
  * Module.argv hold symbol ids, and one final sweep replaces them with the
  * defining node's Ref (so forward references are free).  An undefined name
  * is reported at its first use.  No-result nodes (output) take their type
@@ -34,9 +37,19 @@
 typedef struct Sym {
 	const char *s;      /* name, points into the input text */
 	uint32_t n;         /* name length */
-	Ref def;            /* defining node, NOREF while undefined */
 	int line, col;      /* first appearance (use or definition) */
 } Sym;
+
+/* A slot of the symbol hash table.  It holds what a lookup compares: the
+ * name's first 8 bytes (zero-padded; names hold no NUL) and a tag (upper
+ * hash bits, low bit set for a name longer than 8 bytes), so a lookup of a
+ * short name touches nothing but its slot -- in a shuffled file every other
+ * access (the symbol, the text of its first appearance) is a cache miss. */
+typedef struct Slot {
+	uint64_t head;      /* first 8 bytes of the name */
+	uint32_t tag;
+	uint32_t id;        /* symbol id, UINT32_MAX = empty */
+} Slot;
 
 typedef struct Parser {
 	const char *s;      /* input text */
@@ -46,9 +59,11 @@ typedef struct Parser {
 	const char *file;
 	Module *m;
 	Sym *syms;
+	Ref *defs;          /* defs[id]: the defining node, NOREF while undefined */
 	uint32_t nsyms, capsyms;
-	uint32_t *tab;      /* hash table of symbol ids, UINT32_MAX = empty */
+	Slot *tab;          /* open-addressing hash table of symbols */
 	uint32_t captab;
+	size_t pf;          /* next line whose names are prefetched (see prefetch_names) */
 	char *buf;          /* scratch: decoded strings */
 	size_t capbuf;
 	Ref *args;          /* scratch: operands of the node being parsed */
@@ -371,18 +386,36 @@ static void parse_type(Parser *p, int *ty, int *width, uint32_t *len)
 
 /* ---- symbols ----------------------------------------------------------- */
 
+static uint64_t name_head(const char *s, size_t n)
+{
+	uint64_t h = 0;
+	memcpy(&h, s, n < 8 ? n : 8);
+	return h;
+}
+
+/* The slot key of name s[0..n).  A slot's place in the table comes from
+ * its tag (tag >> 1), so growing the table reads nothing but the table. */
+static Slot name_slot(const char *s, size_t n)
+{
+	uint32_t tag = (uint32_t)(hash_bytes(s, n, 7) >> 32);
+	return (Slot){name_head(s, n), (tag & ~1u) | (n > 8), UINT32_MAX};
+}
+
 static void sym_grow(Parser *p)
 {
 	uint32_t cap = p->captab ? p->captab * 2 : 1024;
 	if (cap == 0 || cap > (UINT32_MAX >> 2))
 		die("too many value names");
-	uint32_t *t = xmalloc((size_t)cap * sizeof *t);
-	memset(t, 0xff, (size_t)cap * sizeof *t);
-	for (uint32_t id = 0; id < p->nsyms; id++) {
-		uint32_t i = (uint32_t)hash_bytes(p->syms[id].s, p->syms[id].n, 7) & (cap - 1);
-		while (t[i] != UINT32_MAX)
-			i = (i + 1) & (cap - 1);
-		t[i] = id;
+	Slot *t = xmalloc((size_t)cap * sizeof *t);
+	for (uint32_t i = 0; i < cap; i++)
+		t[i].id = UINT32_MAX;
+	for (uint32_t i = 0; i < p->captab; i++) {
+		if (p->tab[i].id == UINT32_MAX)
+			continue;
+		uint32_t j = (p->tab[i].tag >> 1) & (cap - 1);
+		while (t[j].id != UINT32_MAX)
+			j = (j + 1) & (cap - 1);
+		t[j] = p->tab[i];
 	}
 	free(p->tab);
 	p->tab = t;
@@ -395,19 +428,61 @@ static uint32_t sym_get(Parser *p, const char *s, size_t n, size_t pos)
 	if (2 * ((size_t)p->nsyms + 1) > p->captab)
 		sym_grow(p);
 	uint32_t mask = p->captab - 1;
-	uint32_t i = (uint32_t)hash_bytes(s, n, 7) & mask;
-	for (; p->tab[i] != UINT32_MAX; i = (i + 1) & mask) {
-		Sym *y = &p->syms[p->tab[i]];
-		if (y->n == n && memcmp(y->s, s, n) == 0)
-			return p->tab[i];
+	Slot key = name_slot(s, n);
+	uint32_t i = (key.tag >> 1) & mask;
+	for (; p->tab[i].id != UINT32_MAX; i = (i + 1) & mask) {
+		const Slot *e = &p->tab[i];
+		if (e->tag != key.tag || e->head != key.head)
+			continue;
+		const Sym *y = &p->syms[e->id];   /* a long name: compare the rest */
+		if (n <= 8 || (y->n == n && memcmp(y->s + 8, s + 8, n - 8) == 0))
+			return e->id;
 	}
 	if (p->nsyms == p->capsyms) {
 		p->capsyms = p->capsyms ? p->capsyms * 2 : 1024;
 		p->syms = xrealloc(p->syms, (size_t)p->capsyms * sizeof *p->syms);
+		p->defs = xrealloc(p->defs, (size_t)p->capsyms * sizeof *p->defs);
 	}
-	p->syms[p->nsyms] = (Sym){s, (uint32_t)n, NOREF, p->line, col(p, pos)};
-	p->tab[i] = p->nsyms;
+	p->syms[p->nsyms] = (Sym){s, (uint32_t)n, p->line, col(p, pos)};
+	p->defs[p->nsyms] = NOREF;
+	key.id = p->nsyms;
+	p->tab[i] = key;
 	return p->nsyms++;
+}
+
+enum { PF_LINES = 16 };   /* node lines whose table slots are prefetched ahead */
+
+/* Prefetches the table slots of the names on the line at p->pf and moves
+ * p->pf to the next line: called once per node line, PF_LINES lines ahead
+ * of the parser, it hides the one cache miss per name lookup that a
+ * shuffled file costs (the slot of a name defined far away). */
+static void prefetch_line(Parser *p)
+{
+	const char *s = p->s, *e = memchr(s + p->pf, '\n', p->n - p->pf);
+	size_t end = e ? (size_t)(e - s) : p->n;
+	for (size_t i = p->pf; i < end; i++) {
+		if (s[i] != '%')
+			continue;
+		size_t b = ++i;
+		while (i < end && is_name_char((unsigned char)s[i]))
+			i++;
+		Slot k = name_slot(s + b, i - b);
+		__builtin_prefetch(&p->tab[(k.tag >> 1) & (p->captab - 1)]);
+	}
+	p->pf = end < p->n ? end + 1 : p->n;
+}
+
+static void prefetch_names(Parser *p)
+{
+	if (!p->captab)
+		return;
+	if (p->pf <= p->pos) {   /* (re)start PF_LINES lines ahead */
+		p->pf = p->pos;
+		for (int i = 0; i < PF_LINES && p->pf < p->n; i++)
+			prefetch_line(p);
+	} else if (p->pf < p->n) {
+		prefetch_line(p);
+	}
 }
 
 /* '%' NAME; returns the symbol id. */
@@ -652,7 +727,7 @@ static void parse_node_rest(Parser *p, int op, int ty, int width, uint32_t len, 
 	Ref r = ir_node(p->m, op, ty, width, len, p->args, nargs, imm, aux);
 	p->m->nodes[r].flags = (uint8_t)rate;   /* operands are symbol ids until resolve() */
 	if (def != UINT32_MAX)
-		p->syms[def].def = r;
+		p->defs[def] = r;
 }
 
 /* '%' NAME '=' OP TYPE operands */
@@ -660,7 +735,7 @@ static void parse_value_node(Parser *p)
 {
 	size_t b = p->pos;
 	uint32_t def = parse_value_name(p);
-	if (p->syms[def].def != NOREF)
+	if (p->defs[def] != NOREF)
 		perr(p, b, "redefinition of %%%s", ESCN(p->syms[def].s, p->syms[def].n));
 	expect_char(p, '=', "'='");
 	const char *s;
@@ -707,11 +782,11 @@ static void resolve(Parser *p)
 {
 	Module *m = p->m;
 	for (uint32_t i = 0; i < p->nsyms; i++)
-		if (p->syms[i].def == NOREF)
+		if (p->defs[i] == NOREF)
 			fatal_at(p->file, p->syms[i].line, p->syms[i].col, "undefined value %%%s",
 			         ESCN(p->syms[i].s, p->syms[i].n));
 	for (size_t i = 0; i < m->nargv; i++)
-		m->argv[i] = p->syms[m->argv[i]].def;
+		m->argv[i] = p->defs[m->argv[i]];
 	for (Ref r = 0; r < m->nnodes; r++) {
 		Node *n = &m->nodes[r];
 		if ((op_info[n->op].flags & OPF_NORESULT) && n->nargs) {
@@ -760,6 +835,7 @@ Module *ir_parse(const char *text, size_t n, const char *filename)
 			break;
 		if (cur(&p) == '%') {
 			seen_node = 1;
+			prefetch_names(&p);
 			parse_value_node(&p);
 		} else {
 			parse_word_line(&p, &seen_node);
@@ -768,6 +844,7 @@ Module *ir_parse(const char *text, size_t n, const char *filename)
 	resolve(&p);
 	p.m->cur_region = 0;
 	free(p.syms);
+	free(p.defs);
 	free(p.tab);
 	free(p.buf);
 	free(p.args);

@@ -190,7 +190,7 @@ static void print_tensor(Out *o, const Module *m, uint32_t id)
 
 static void out_value(Out *o, const Module *m, const uint32_t *num, Ref a)
 {
-	if (a < m->nnodes && !(m->nodes[a].flags & NF_DEAD) && num[a] != UINT32_MAX) {
+	if (a < m->nnodes && num[a] != UINT32_MAX) {   /* (UINT32_MAX: dead, or no result) */
 		out_ch(o, '%');
 		out_int(o, num[a]);
 	} else {
@@ -239,6 +239,8 @@ static void print_operands(Out *o, const Module *m, const uint32_t *num, const N
 	out_ch(o, '\n');
 }
 
+enum { PRINT_PF = 16 };   /* nodes ahead whose operands' numbers are prefetched */
+
 static void print_nodes(Out *o, const Module *m)
 {
 	uint32_t *num = xmalloc(((size_t)m->nnodes + 1) * sizeof *num);
@@ -250,6 +252,12 @@ static void print_nodes(Out *o, const Module *m)
 	}
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
+		if (r + PRINT_PF < m->nnodes) {   /* operand numbers: random reads when out of order */
+			const Node *f = ir_get(m, r + PRINT_PF);
+			for (uint32_t i = 0; i < f->nargs && i < 4; i++)
+				if (ir_arg(m, f, i) < m->nnodes)
+					__builtin_prefetch(&num[ir_arg(m, f, i)]);
+		}
 		if (n->flags & NF_DEAD)
 			continue;
 		if (n->op >= OP_COUNT)

@@ -11,8 +11,10 @@
  *     ceil(log2(CSD digits)) (1 for a negation alone); lut ceil(width / 4);
  *     sum of k ceil(log2 k); rmax 2 ceil(log2 k); matvec / bmatvec 1 +
  *     ceil(log2(columns per dot product)); vcmul 2; everything else 0;
- *   - pipeline_analyze(): the latency, registers and balance of a
- *     (possibly pipelined) module, from its registers alone;
+ *   - timing_analyze() / pipeline_analyze(): the latency, registers and
+ *     balance of a (possibly pipelined) module, from its registers alone,
+ *     and each node's adder levels since the last register (the stats
+ *     backend's depth);
  *   - the weight census (census_take): weights, nonzero weights and their
  *     uses per region, taken before strength reduction turns matrices into
  *     adders (the driver's size guard and the stats backend read it).
@@ -156,24 +158,30 @@ static void analyze_ports(const Module *m, const Ref *order, int64_t n,
 	}
 }
 
-int pipeline_analyze(const Module *m, PipeInfo *pi)
+int timing_analyze(const Module *m, PipeInfo *pi, uint32_t *levels)
 {
 	uint32_t nn = m->nnodes ? m->nnodes : 1;
 	Ref *order = xmalloc(nn * sizeof *order);
 	memset(pi, 0, sizeof *pi);
 	pi->bad = NOREF;
 	int64_t n = ir_topo(m, order);
-	if (n < 0) {
-		free(order);
-		return -1;
-	}
+	int loop = n < 0;
+	if (loop)   /* a register closes a loop: it comes before its operand */
+		n = ir_order(m, order);
 	uint8_t *konst = xcalloc(nn, 1);
-	uint32_t *cyc = xcalloc(nn, sizeof *cyc), *lev = xcalloc(nn, sizeof *lev);
-	uint32_t *fa = xcalloc(nn, sizeof *fa);
+	uint32_t *cyc = xcalloc(nn, sizeof *cyc);
+	uint32_t *lev = levels ? levels : xmalloc(nn * sizeof *lev);
+	uint32_t *fa = xcalloc(nn, sizeof *fa), *path = xcalloc(nn, sizeof *path);
+	memset(lev, 0, nn * sizeof *lev);
 	pipe_mark_konst(m, order, n, konst);
 	for (int64_t i = 0; i < n; i++) {
 		Ref r = order[i];
 		const Node *nd = ir_get(m, r);
+		for (uint32_t j = 0; j < nd->nargs; j++)   /* (0 for a loop's operand not yet seen) */
+			path[r] = path[ir_arg(m, nd, j)] > path[r] ? path[ir_arg(m, nd, j)] : path[r];
+		path[r] += nd->op == OP_REG;
+		if (nd->op == OP_OUTPUT && path[r] > pi->path_regs)
+			pi->path_regs = path[r];
 		if (konst[r] || pipe_source(nd->op))
 			continue;
 		if (!analyze_node(m, r, konst, cyc, lev, fa) && pi->bad == NOREF)
@@ -191,9 +199,16 @@ int pipeline_analyze(const Module *m, PipeInfo *pi)
 	free(order);
 	free(konst);
 	free(cyc);
-	free(lev);
+	if (!levels)
+		free(lev);
 	free(fa);
-	return 0;
+	free(path);
+	return loop ? -1 : 0;
+}
+
+int pipeline_analyze(const Module *m, PipeInfo *pi)
+{
+	return timing_analyze(m, pi, NULL);
 }
 
 /* ---- the weight census ---------------------------------------------------- */

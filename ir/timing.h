@@ -15,7 +15,11 @@
 
 typedef struct PipeInfo {
 	Ref bad;             /* NOREF, or the first node whose operands arrive in different cycles */
-	uint32_t latency;    /* clock cycles from the input ports to the output ports */
+	uint32_t latency;    /* clock cycles from the output ports' timeline source (an input port,
+	                        or in a stream a tpos/tall/tdelay/tpick) to the output ports */
+	uint32_t path_regs;  /* registers on the longest input-to-output path through every
+	                        timeline: a stream's clocks from input to result, besides the
+	                        sequencers' waits for a whole window (--stats "latency") */
 	uint32_t regs;       /* register lanes (a reg node of L lanes is L registers) */
 	uint64_t reg_bits;   /* their bits (width * lanes) */
 	uint32_t max_levels; /* most adder levels on a path between registers or ports */
@@ -45,6 +49,11 @@ unsigned pipe_levels(const Module *m, Ref r);
 void pipe_mark_konst(const Module *m, const Ref *order, int64_t n, uint8_t *konst);
 /* Fills *pi.  Returns 0, or -1 on a feedback cycle. */
 int pipeline_analyze(const Module *m, PipeInfo *pi);
+/* pipeline_analyze, plus each node's adder levels since the last register
+ * or source in levels[] (room for nnodes; 0 for wiring, constants and
+ * sources).  With a register feedback loop (-1) *pi and levels[] are still
+ * filled, each register on the loop starting from cycle 0 of its operand. */
+int timing_analyze(const Module *m, PipeInfo *pi, uint32_t *levels);
 
 /* Nonzero entries of a tensor (codes, or reals). */
 uint64_t tensor_nonzero(const Tensor *t);

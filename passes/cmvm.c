@@ -21,7 +21,8 @@
  * (variable, shift).
  *
  * Sharing (CMVM_SHARE, solve_best).  Matrices of <= RESTART_WEIGHTS
- * weights (and >= 2 rows) are solved 6 times -- greedy scoring mode
+ * weights (and >= 2 rows) whose greedy costs <= RESTART_WORK pair updates
+ * are solved 6 times -- greedy scoring mode
  * SHALLOW / DEEP / WMC, each without and with row factoring (cmvm_mst.c,
  * unbounded tree depth) -- plus 8..32 seeded runs (remaining ties broken
  * by a hash of the pattern and the seed), and the solution with the
@@ -249,11 +250,6 @@ void cmvm_finish_tree(Cmvm *p, CmvmRow *rows, const uint32_t *order,
 
 /* ---- solvers ------------------------------------------------------------ */
 
-int cmvm_csd_digits(int64_t v)
-{
-	return (int)csd_digits(v);
-}
-
 /* The term for m * x_c (m odd, > 0), built once per (column, m). */
 static CmvmTerm odd_multiple(Cmvm *p, CmvmMap *memo, uint32_t c, int64_t m)
 {
@@ -300,7 +296,7 @@ static void build_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride,
 			int64_t v = w[r * stride + c];
 			if (!v)
 				continue;
-			if (level == CMVM_ODD && cmvm_csd_digits(v) > 1)
+			if (level == CMVM_ODD && csd_digits(v) > 1)
 				odd_term(p, &memo, &row[r], v, c);
 			else
 				cmvm_csd_terms(&row[r], v, c, 0);
@@ -313,7 +309,7 @@ static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint3
 {
 	uint64_t n = 0;
 	for (uint32_t c = 0; c < cols; c++)
-		n += (uint64_t)cmvm_csd_digits(w[r * stride + c]);
+		n += (uint64_t)csd_digits(w[r * stride + c]);
 	return n;
 }
 
@@ -333,13 +329,22 @@ static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint3
 #ifndef CHUNK_SMALL
 #define CHUNK_SMALL (1u << 19)
 #endif
-static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
+/* The greedy's pair updates on the whole matrix: rows * T^2 / 2 for T
+ * digits per row (in *mean). */
+static double greedy_work(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
+                          double *mean)
 {
 	double T = 0, n = rows ? rows : 1;
 	for (uint32_t r = 0; r < rows; r++)
 		T += (double)row_digits(w, stride, cols, r);
-	T /= n;
-	if (n * T * T / 2 <= CHUNK_WORK)
+	*mean = T / n;
+	return n * *mean * *mean / 2;
+}
+
+static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
+{
+	double T, n = rows ? rows : 1;
+	if (greedy_work(w, rows, cols, stride, &T) <= CHUNK_WORK)
 		return T * n + 1;   /* whole */
 	double t = __builtin_sqrt((double)CHUNK_SMALL / n);
 	return t > CHUNK_MIN ? t : CHUNK_MIN;
@@ -354,7 +359,7 @@ static uint32_t chunk_end(const int32_t *w, uint32_t rows, uint32_t cols,
 	for (; c < cols; c++) {
 		double t = 0;
 		for (uint32_t r = 0; r < rows; r++)
-			t += cmvm_csd_digits(w[r * stride + c]);
+			t += csd_digits(w[r * stride + c]);
 		if (c > c0 && sum + t > limit)
 			break;
 		sum += t;
@@ -589,11 +594,22 @@ static void keep_bound(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 	solve_plain(p, w, rows, cols, stride, CMVM_PLAIN);
 }
 
+/* Restarts also need a cheap greedy: at most RESTART_WORK pair updates
+ * (rows * T^2 / 2 for T digits per row; 64 x 64 Q4 ~3e5).  Small matrices
+ * of many digits -- the 12-bit requantised matvecs of a small model, 32 x
+ * 128 at ~500 digits per row: 4e6 -- get the one run: restarts on them
+ * made the tiny predict-step's cse 3x slower (4.5 -> 13 s CPU) for 0.1%
+ * of its adders (29,463 -> 29,432). */
+#ifndef RESTART_WORK
+#define RESTART_WORK (1u << 20)
+#endif
+
 static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
                        size_t stride, int maxd)
 {
 	uint32_t bound = maxd ? (uint32_t)depth_bound(w, rows, cols, stride, maxd) : UINT32_MAX;
-	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2) {
+	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2 ||
+	    greedy_work(w, rows, cols, stride, &(double){0}) > RESTART_WORK) {
 		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? (maxd ? 4 : 2) : 0;
 		int mode = rows < 2 || maxd ? ROW_MODE : BIG_MODE;
 		if (maxd) {

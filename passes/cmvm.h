@@ -36,6 +36,7 @@
 #define JEPAC_CMVM_H
 
 #include "ir.h"
+#include "timing.h"   /* csd_digits, ceil_log2 */
 
 enum { CMVM_PLAIN = 0, CMVM_ODD = 1, CMVM_SHARE = 2 };
 /* A level with a depth bound (CMVM_SHARE only; 0: none): every row's adder
@@ -131,8 +132,6 @@ void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode, const uint64_
  * every parent precedes its children in order). */
 void cmvm_finish_tree(Cmvm *p, CmvmRow *rows, const uint32_t *order,
                       const uint32_t *parent, const int8_t *psign);
-/* Number of non-zero CSD digits of v. */
-int cmvm_csd_digits(int64_t v);
 /* cmvm_mst.c: row factoring (da4ml's first stage).  A minimum spanning
  * tree over the rows plus the zero row, edge weight = CSD digits of
  * w_i - w_j or w_i + w_j (the cheaper; psign = -1 or +1), rooted at zero.

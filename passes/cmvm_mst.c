@@ -29,7 +29,7 @@
 
 static uint32_t digits(const uint8_t *tab, int64_t v)
 {
-	return v > -TAB && v < TAB ? tab[v + TAB] : (uint32_t)cmvm_csd_digits(v);
+	return v > -TAB && v < TAB ? tab[v + TAB] : (uint32_t)csd_digits(v);
 }
 
 /* CSD digits of w_i - w_j (*sign = +1) or w_i + w_j (*sign = -1). */
@@ -64,11 +64,11 @@ static void prim(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
 	uint32_t *best = xmalloc((rows + 1) * 2 * sizeof *best), *lvl = best + rows;
 	uint8_t *in = xcalloc(rows + 1, 1), tab[2 * TAB];
 	for (int v = -TAB; v < TAB; v++)
-		tab[v + TAB] = (uint8_t)cmvm_csd_digits(v);
+		tab[v + TAB] = (uint8_t)csd_digits(v);
 	for (uint32_t r = 0; r < rows; r++) {
 		best[r] = 0;
 		for (uint32_t c = 0; c < cols; c++)
-			best[r] += (uint32_t)cmvm_csd_digits(w[r * stride + c]);
+			best[r] += (uint32_t)csd_digits(w[r * stride + c]);
 		parent[r] = NONE;
 		psign[r] = 1;
 	}

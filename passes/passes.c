@@ -14,14 +14,15 @@ static const PassInfo table[] = {
 };
 
 static const char *const o0[] = {"lower", NULL};
-static const char *const o1[] = {"lower", "fold", "zero-elim", "strength-reduce", "cse", "width", "dce", "pipeline", NULL};
+static const char *const o1[] = {"lower", "fold", "zero-elim", "strength-reduce", "cse", "width", "dce", "pipeline", "cleanup", NULL};
 /* cse runs before strength-reduce (it solves the matrices with sharing and
  * hash-conses everything, so equal cmul/vcmul are already merged); a second
  * cse after strength-reduce merged ~0.002% of the adders on pusht for ~8 s. */
 /* width runs again after balance: the adders balance rebuilds take the widest
- * operand's width, which width trims (so -O2 is a fixed point of itself). */
+ * operand's width, which width trims.  cleanup repeats the cheap passes
+ * until nothing changes, so -O1 and -O2 are fixed points of themselves. */
 static const char *const o2[] = {"lower", "fold", "zero-elim", "cse", "strength-reduce", "width",
-                                 "balance", "width", "dce", "pipeline", NULL};
+                                 "balance", "width", "dce", "pipeline", "cleanup-balance", NULL};
 
 const PassInfo *pass_find(const char *name)
 {

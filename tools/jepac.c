@@ -744,7 +744,7 @@ int main(int argc, char **argv)
 	/* .jir text with users before operands: renumber operands-first, except
 	 * for --emit=ir, whose printer keeps the text's order (round trip) */
 	if ((o.run || strcmp(o.emit, "ir") != 0) && !ir_in_order(m))
-		ir_compact(m);
+		ir_reorder(m);
 	stats_census(m, &o.eopts);
 	size_guard(m, &o);
 	time_report(&o, "load", t0, m);

@@ -21,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 
-PASSES = ["fold", "dce", "zero-elim", "strength-reduce", "cse", "width", "balance", "pipeline"]
+PASSES = ["fold", "dce", "zero-elim", "strength-reduce", "cse", "width", "balance", "pipeline",
+          "cleanup", "cleanup-balance"]
 BACKENDS = ["verilog", "c", "dot", "stats", "ir"]
 LIMIT = 15.0
 MIN_T = 0.002
