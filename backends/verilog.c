@@ -485,6 +485,15 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	assign_regions(&w);
 	partition(&w);
 	port_names(&w);
+	if (o && o->digit) {
+		w.dD = o->digit;
+		vd_emit(&w);
+		if (o->testbench)
+			vw_testbench(&w);
+		vs_free(&w.st);
+		vw_free(&w);
+		return;
+	}
 	w.ripple = o && o->adder;
 	rca_setup(&w);
 	for (uint32_t k = 1; k < w.nreg; k++)
