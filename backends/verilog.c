@@ -479,9 +479,12 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	const char *name = ir_strget(m, m->name);
 	w.top = sanitize("", *name ? name : "jepac_top");
 	check_module(&w);
+	if (o && o->digit)
+		vd_check(&w);
 	vs_init(&w.st, m, w.file);
 	header(&w);
-	header_stats(&w);
+	if (!o || !o->digit)
+		header_stats(&w);
 	assign_regions(&w);
 	partition(&w);
 	port_names(&w);

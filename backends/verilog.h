@@ -91,6 +91,7 @@ void vs_control(VW *w, const VS *s);       /* counters, sequencers, valid chains
 void vs_assign(VW *w, const VS *s, Ref r);
 
 /* verilog_digit.c */
+void vd_check(VW *w);                  /* rejects what --digit cannot write */
 void vd_emit(VW *w);                   /* the whole digit-serial top */
 
 /* verilog_tb.c */

@@ -70,6 +70,16 @@ static int live(const Module *m, Ref r)
 	return !(ir_get(m, r)->flags & NF_DEAD);
 }
 
+/* The widest value (outputs carry their operand's). */
+static unsigned max_width(const Module *m)
+{
+	unsigned maxw = 1;
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (live(m, r) && ir_get(m, r)->op != OP_OUTPUT && ir_get(m, r)->width > maxw)
+			maxw = ir_get(m, r)->width;
+	return maxw;
+}
+
 static int node_kind(const DG *g, Ref r)
 {
 	const Node *n = ir_get(g->m, r);
@@ -80,10 +90,7 @@ static int node_kind(const DG *g, Ref r)
 		return K_SER;
 	case OP_CONST: case OP_VCONST:
 		return K_CONST;
-	default:
-		if (op_info[n->op].flags & OPF_TOKEN)
-			fatal(g->w->file, "--digit: token op %s: stream modules are not digit-serial yet",
-			      op_info[n->op].name);
+	default:   /* token ops: rejected by vd_check */
 		return K_CONV;
 	}
 }
@@ -188,12 +195,7 @@ static void analyze(DG *g)
 	g->base = xcalloc(nn, sizeof *g->base);
 	g->depth = xcalloc(nn, sizeof *g->depth);
 	g->des = xmalloc(((size_t)m->nargv + 1) * sizeof *g->des);
-	for (Ref r = 0; r < m->nnodes; r++)
-		if (live(m, r) && ir_get(m, r)->op != OP_OUTPUT && ir_get(m, r)->width > maxw)
-			maxw = ir_get(m, r)->width;
-	if (maxw > 61)
-		fatal(g->w->file, "--digit: a value of %u bits (digit-serial words hold at most "
-		      "61-bit values)", maxw);
+	maxw = max_width(m);
 	g->NW = (maxw + 1 + g->D - 1) / g->D;
 	g->WW = g->NW * g->D;
 	for (Ref r = 0; r < m->nnodes; r++)
@@ -647,14 +649,26 @@ static void lut_functions(DG *g)
 	free(all);
 }
 
+void vd_check(VW *w)
+{
+	const Module *m = w->m;
+	if (m->tokens)
+		fatal(w->file, "--digit: stream modules (tokens %u) are not digit-serial yet; "
+		      "use --tokens=parallel", m->tokens);
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (live(m, r) && (op_info[ir_get(m, r)->op].flags & OPF_TOKEN))
+			fatal(w->file, "--digit: token op %s: stream modules are not digit-serial yet",
+			      op_info[ir_get(m, r)->op].name);
+	if (max_width(m) > 61)
+		fatal(w->file, "--digit: a value of %u bits (digit-serial words hold at most "
+		      "61-bit values)", max_width(m));
+}
+
 void vd_emit(VW *w)
 {
 	DG g = {0};
 	const Module *m = w->m;
 	uint32_t i = 0, o = 0;
-	if (m->tokens)
-		fatal(w->file, "--digit: stream modules (tokens %u) are not digit-serial yet; "
-		      "use --tokens=parallel", m->tokens);
 	g.w = w;
 	g.m = m;
 	g.f = w->f;
