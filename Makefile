@@ -70,6 +70,12 @@ check-sanitize: deps
 fuzz:
 	@sh tools/fuzz/run.sh
 
+# Digit-serial designs on FPGA flows: iCE40 HX8K place and route (nextpnr),
+# Xilinx synthesis counts (tools/fpga.sh; installs nextpnr-ice40 and
+# fpga-icestorm when missing; not part of deps or check).
+fpga: all
+	@sh tools/fpga.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh $(BUILD)/bin
@@ -77,5 +83,5 @@ demo: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps check check-full check-sanitize demo fuzz clean
+.PHONY: all deps check check-full check-sanitize demo fuzz fpga clean
 -include $(LIBOBJ:.o=.d) $(TOOLSRC:%.c=$(BUILD)/obj/%.d)

@@ -14,6 +14,8 @@ typedef struct EmitOpts {
 	int testbench;   /* --testbench: Verilog testbench too */
 	int adder;       /* --adder: 0 infer (`+`/`-`), 1 ripple (ripple-carry
 	                 * module instances, verilog_ops.c) */
+	unsigned digit;  /* --digit: bits per clock of digit-serial Verilog,
+	                 * 0 = full (bit-parallel; verilog_digit.c) */
 	const char *input_name;  /* for reports */
 	/* stats.c: the weight census (ir/timing.h: census_take) taken before
 	 * the passes, per region string id, and the compile start time */

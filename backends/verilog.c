@@ -479,12 +479,24 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	const char *name = ir_strget(m, m->name);
 	w.top = sanitize("", *name ? name : "jepac_top");
 	check_module(&w);
+	if (o && o->digit)
+		vd_check(&w);
 	vs_init(&w.st, m, w.file);
 	header(&w);
-	header_stats(&w);
+	if (!o || !o->digit)
+		header_stats(&w);
 	assign_regions(&w);
 	partition(&w);
 	port_names(&w);
+	if (o && o->digit) {
+		w.dD = o->digit;
+		vd_emit(&w);
+		if (o->testbench)
+			vw_testbench(&w);
+		vs_free(&w.st);
+		vw_free(&w);
+		return;
+	}
 	w.ripple = o && o->adder;
 	rca_setup(&w);
 	for (uint32_t k = 1; k < w.nreg; k++)

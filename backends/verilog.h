@@ -54,6 +54,12 @@ typedef struct VW {
 	int ripple;            /* --adder=ripple: adds are instances of rca */
 	char *rca;             /* the ripple-carry module's name (unique) */
 	VS st;                 /* streams */
+	/* --digit (verilog_digit.c) */
+	unsigned dD, dNW, dWW; /* bits per digit, digits per word, word bits */
+	uint32_t dlat;         /* clocks from an input word's first digit to the output's */
+	uint32_t *dwin;        /* per node: the operand is read as nR_wS, S = dwin[r]
+	                        * (UINT32_MAX: as nR); NULL when not digit-serial */
+	Ref dcur;              /* the node being written (never renamed) */
 } VW;
 
 /* A lane of a node (or a named temporary) as an operand.  With var set
@@ -86,6 +92,10 @@ int vs_top_node(const Module *m, Ref r);   /* a token op: emitted in the top */
 int vs_is_reg(const Module *m, Ref r);     /* declared as reg */
 void vs_control(VW *w, const VS *s);       /* counters, sequencers, valid chains */
 void vs_assign(VW *w, const VS *s, Ref r);
+
+/* verilog_digit.c */
+void vd_check(VW *w);                  /* rejects what --digit cannot write */
+void vd_emit(VW *w);                   /* the whole digit-serial top */
 
 /* verilog_tb.c */
 void vw_testbench(VW *w);

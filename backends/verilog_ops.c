@@ -55,13 +55,23 @@ static void put_ix(VW *w, const VSrc *s, uint64_t bit)
 		fprintf(w->f, "+%llu", (unsigned long long)c);
 }
 
+/* Node ref's bus: nR, or (verilog_digit.c, an operand of a serial/parallel
+ * converter) its deserialized word nR_wS. */
+static void put_name(VW *w, Ref ref)
+{
+	if (w->dwin && ref != w->dcur && w->dwin[ref] != UINT32_MAX)
+		fprintf(w->f, "n%u_w%u", ref, w->dwin[ref]);
+	else
+		fprintf(w->f, "n%u", ref);
+}
+
 /* Bits [lo, lo+n) of the lane. */
 static void put_bits(VW *w, const VSrc *s, unsigned lo, unsigned n)
 {
 	if (s->name)
 		fputs(s->name, w->f);
 	else
-		fprintf(w->f, "n%u", s->ref);
+		put_name(w, s->ref);
 	if (s->var) {
 		fputc('[', w->f);
 		put_ix(w, s, lo);
@@ -648,10 +658,9 @@ static void put_lanes(VW *w, Ref x, uint32_t lo, uint32_t cnt, unsigned R, int *
 	if (xn->width == R) {
 		if (*items)
 			fputs(", ", w->f);
-		if (cnt == xn->len)
-			fprintf(w->f, "n%u", x);
-		else
-			fprintf(w->f, "n%u[%llu:%llu]", x, (unsigned long long)(lo + cnt) * R - 1,
+		put_name(w, x);
+		if (cnt != xn->len)
+			fprintf(w->f, "[%llu:%llu]", (unsigned long long)(lo + cnt) * R - 1,
 			        (unsigned long long)lo * R);
 		(*items)++;
 		return;

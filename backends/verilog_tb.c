@@ -39,21 +39,30 @@ static void tb_decls(VW *w)
 			continue;
 		const Node *v = n->op == OP_INPUT ? n : ir_get(m, ir_arg(m, n, 0));
 		unsigned long long b = (unsigned long long)v->len * v->width;
+		unsigned long long bus = w->dD ? (unsigned long long)v->len * w->dD : b;
 		if (n->op == OP_INPUT) {
-			fprintf(w->f, "\treg [%llu:0] %s = %llu'h0;\n", b - 1, w->iname[i], b);
+			fprintf(w->f, "\treg [%llu:0] %s = %llu'h0;\n", bus - 1, w->iname[i], bus);
 			fprintf(w->f, "\treg [%llu:0] t_%s;\n", b * (m->tokens ? m->tokens : 1) - 1,
 			        w->iname[i++]);
 		}
-		else
+		else if (w->dD) {
+			fprintf(w->f, "\twire [%llu:0] %s;\n\treg [%llu:0] a_%s;\n", bus - 1, w->oname[o],
+			        (unsigned long long)v->len * w->dWW - 1, w->oname[o]);
+			o++;
+		} else {
 			fprintf(w->f, "\twire [%llu:0] %s;\n", b - 1, w->oname[o++]);
+		}
 	}
+	if (w->dD)
+		fputs("\treg in_start = 1'b0;\n\twire out_start;\n\treg [63:0] e;\n"
+		      "\tinteger dig, odig;\n", w->f);
 	fprintf(w->f, "\tinteger fin, fout, r, i, gaps, idle, done, nin, nout, tok, otok;\n"
 	        "\treg [63:0] vi, vo;\n\treg [8*1024-1:0] fname;\n"
 	        "\treg [15:0] lfsr = 16'hace1;\n\n\t%s dut (.clk(clk), .rst(rst), "
-	        ".in_valid(in_valid)", w->top);
+	        ".in_valid(in_valid)%s", w->top, w->dD ? ", .in_start(in_start)" : "");
 	for (i = 0, ni = ir_ninputs(m); i < ni; i++)
 		fprintf(w->f, ", .%s(%s)", w->iname[i], w->iname[i]);
-	fputs(", .out_valid(out_valid)", w->f);
+	fprintf(w->f, ", .out_valid(out_valid)%s", w->dD ? ", .out_start(out_start)" : "");
 	for (o = 0, no = ir_noutputs(m); o < no; o++)
 		fprintf(w->f, ", .%s(%s)", w->oname[o], w->oname[o]);
 	fputs(");\n\n\talways #5 clk = ~clk;\n", w->f);
@@ -76,8 +85,8 @@ static void tb_read(VW *w)
 		        "\t\t\t\t\t\tt_%s[i*%u +: %u] = vi[%u:0];\n\t\t\t\t\tend\n",
 		        i == 1, ir_vlanes(m, n), p, n->width, n->width, n->width - 1);
 	}
-	if (m->tokens)
-		return;   /* tb_token presents the tokens */
+	if (m->tokens || w->dD)
+		return;   /* tb_token presents the tokens, tb_digits the digits */
 	/* Nonblocking: with blocking writes from this timed process Verilator
 	 * 5.006 did not re-evaluate the design's combinational logic. */
 	for (i = 0, ni = ir_ninputs(m); i < ni; i++)
@@ -102,9 +111,41 @@ static void tb_token(VW *w)
 	        "\t\t\t\tend\n", m->tokens);
 }
 
+/* Digit-serial (--digit): the vector read last, as NW digits of every lane
+ * (sign- or zero-extended to the word) on NW consecutive clocks, the first
+ * with in_start. */
+static void tb_digits(VW *w)
+{
+	const Module *m = w->m;
+	uint32_t i = 0;
+	fprintf(w->f, "\t\t\t\t\tfor (dig = 0; dig < %u; dig = dig + 1) begin\n", w->dNW);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (!live(m, r) || n->op != OP_INPUT)
+			continue;
+		const char *p = w->iname[i++];
+		unsigned W = n->width;
+		fprintf(w->f, "\t\t\t\t\t\tfor (i = 0; i < %u; i = i + 1) begin\n"
+		        "\t\t\t\t\t\t\te = {{%u{", n->len, 64 - W);
+		if (n->ty == TY_S)
+			fprintf(w->f, "t_%s[i*%u+%u]", p, W, W - 1);
+		else
+			fputs("1'b0", w->f);
+		fprintf(w->f, "}}, t_%s[i*%u +: %u]};\n"
+		        "\t\t\t\t\t\t\t%s[i*%u +: %u] <= e[dig*%u +: %u];\n\t\t\t\t\t\tend\n",
+		        p, W, W, p, w->dD, w->dD, w->dD, w->dD);
+	}
+	fprintf(w->f, "\t\t\t\t\t\tin_valid <= 1'b1;\n\t\t\t\t\t\tin_start <= dig == 0;\n"
+	        "\t\t\t\t\t\tif (dig < %u) begin\n\t\t\t\t\t\t\t@(posedge clk);\n"
+	        "\t\t\t\t\t\t\t#1;\n\t\t\t\t\t\tend\n\t\t\t\t\tend\n"
+	        "\t\t\t\t\tnin = nin + 1;\n", w->dNW - 1);
+}
+
 /* Clocks after the last token until every result is out. */
 static uint32_t drain(const VW *w)
 {
+	if (w->dD)
+		return w->dlat + w->dNW + 2;
 	if (!w->m->tokens)
 		return w->latency + 2;
 	uint64_t c = 10;
@@ -137,6 +178,9 @@ static void tb_driver(VW *w)
 		tb_read(w);
 		fputs("\t\t\t\tend\n", w->f);
 		tb_token(w);
+	} else if (w->dD) {
+		tb_read(w);
+		tb_digits(w);
 	} else {
 		tb_read(w);
 		fputs("\t\t\t\t\tin_valid <= 1'b1;\n\t\t\t\t\tnin = nin + 1;\n", w->f);
@@ -150,23 +194,45 @@ static void tb_driver(VW *w)
 	        drain(w));
 }
 
+/* Digit-serial: each output digit goes into its lane's word a_NAME; the
+ * word is printed (the code below, under "if") after its last digit. */
+static void tb_collect(VW *w)
+{
+	const Module *m = w->m;
+	uint32_t o = 0;
+	fputs("\t\tif (out_start)\n\t\t\todig = 0;\n", w->f);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (!live(m, r) || n->op != OP_OUTPUT)
+			continue;
+		const char *p = w->oname[o++];
+		fprintf(w->f, "\t\tfor (i = 0; i < %u; i = i + 1)\n"
+		        "\t\t\ta_%s[i*%u + odig*%u +: %u] = %s[i*%u +: %u];\n",
+		        ir_get(m, ir_arg(m, n, 0))->len, p, w->dWW, w->dD, w->dD, p, w->dD, w->dD);
+	}
+	fprintf(w->f, "\t\todig = odig + 1;\n\t\tif (odig == %u) begin\n", w->dNW);
+}
+
 static void tb_monitor(VW *w)
 {
 	const Module *m = w->m;
 	uint32_t o = 0;
 	fputs("\n\talways @(posedge clk)\n\t\tif (out_valid === 1'b1 && rst == 1'b0) begin\n", w->f);
+	if (w->dD)
+		tb_collect(w);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
 		if (!live(m, r) || n->op != OP_OUTPUT)
 			continue;
 		const Node *v = ir_get(m, ir_arg(m, n, 0));
-		const char *p = w->oname[o];
+		const char *p = w->oname[o], *pre = w->dD ? "a_" : "";
+		unsigned st = w->dD ? w->dWW : v->width;   /* lane stride of the word bus */
 		fprintf(w->f, "\t\t\tfor (i = 0; i < %u; i = i + 1) begin\n", v->len);
 		if (v->ty == TY_S)
-			fprintf(w->f, "\t\t\t\tvo = {64{%s[i*%u+%u]}};\n", p, v->width, v->width - 1);
+			fprintf(w->f, "\t\t\t\tvo = {64{%s%s[i*%u+%u]}};\n", pre, p, st, v->width - 1);
 		else
 			fputs("\t\t\t\tvo = 64'h0;\n", w->f);
-		fprintf(w->f, "\t\t\t\tvo[%u:0] = %s[i*%u +: %u];\n", v->width - 1, p, v->width, v->width);
+		fprintf(w->f, "\t\t\t\tvo[%u:0] = %s%s[i*%u +: %u];\n", v->width - 1, pre, p, st, v->width);
 		/* signed lanes print as signed, unsigned ones (u64 too) as unsigned */
 		const char *val = v->ty == TY_S ? "$signed(vo)" : "vo";
 		if (o++ == 0)
@@ -179,7 +245,7 @@ static void tb_monitor(VW *w)
 	               ? m->tokens : 1;
 	fprintf(w->f, "\t\t\totok = otok + 1;\n\t\t\tif (otok == %u) begin\n"
 	        "\t\t\t\totok = 0;\n\t\t\t\t$fwrite(fout, \"\\n\");\n\t\t\t\tnout = nout + 1;\n"
-	        "\t\t\tend\n\t\tend\nendmodule\n", per);
+	        "\t\t\tend\n\t\tend\n%sendmodule\n", per, w->dD ? "\t\tend\n" : "");
 }
 
 void vw_testbench(VW *w)

@@ -173,6 +173,8 @@ static void usage(FILE *f)
 	      "  --c-main              --emit=c: add a main() reading vectors from stdin\n"
 	      "  --testbench           --emit=verilog: add a streaming testbench\n"
 	      "  --adder=STYLE         --emit=verilog adders: infer (`+`, default) | ripple\n"
+	      "  --digit=D             --emit=verilog: digit-serial, D bits per clock (1, 2, 4,\n"
+	      "                        ..., 32) least significant first, or full (default)\n"
 	      "  --pipeline=none       keep the design combinational\n"
 	      "  --stage-depth=N       adder levels per pipeline stage\n"
 	      "  --max-adder-depth=N   cse: adder depth of each constant matrix <= N (or its\n"
@@ -315,6 +317,10 @@ static void parse_args(int argc, char **argv, Options *o)
 				o->eopts.adder = 1;
 			else
 				bad_flag("--adder: unknown style '%s' (infer, ripple)", ESC(v));
+		} else if ((v = flag_value(argc, argv, &i, "--digit"))) {
+			o->eopts.digit = strcmp(v, "full") == 0 ? 0 : (unsigned)int_value("--digit", v, 1, 32);
+			if (o->eopts.digit & (o->eopts.digit - 1))
+				bad_flag("--digit: '%s' is not a power of two in 1..32 or full", ESC(v));
 		} else if (strcmp(a, "--all-tokens") == 0) {
 			o->lopts.all_tokens = 1;
 		} else if ((v = flag_value(argc, argv, &i, "--tokens"))) {

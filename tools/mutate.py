@@ -97,6 +97,24 @@ MUTANTS = [
     ('timing-levels', 'ir/timing.c',
      'case OP_MAX: case OP_MIN:\n\t\treturn 2;', 'case OP_MAX: case OP_MIN:\n\t\treturn 0;',
      'delay model: max/min cost nothing'),
+    # digit-serial Verilog (--digit): killed by verilog/sim-digit.test, which
+    # is not in FAST_TESTS (run with --tests verilog/sim-digit.test)
+    ('digit-subci', 'backends/verilog_digit.c',
+     '\t\t        s, sub, D);', '\t\t        s, 0, D);',
+     'digit-serial: sub without its carry-in of 1'),
+    ('digit-rx', 'backends/verilog_digit.c',
+     'return lo < ty_min(n->ty, n->width) || hi > ty_max(n->ty, n->width);',
+     'return lo < ty_min(n->ty, n->width) && hi > ty_max(n->ty, n->width);',
+     'digit-serial: a result re-extended only when it can leave its type both ways'),
+    ('digit-shl', 'backends/verilog_digit.c',
+     'unsigned e = (k + D - 1 - b) / D, src', 'unsigned e = (k + D - 2 - b) / D, src',
+     'digit-serial: shl delays one bit short'),
+    ('digit-sign', 'backends/verilog_digit.c',
+     'sh <= ", g->sk[a] + g->NW - 1);', 'sh <= ", g->sk[a] + g->NW - 2);',
+     'digit-serial: shr sign held from the wrong digit'),
+    ('digit-conv', 'backends/verilog_digit.c',
+     'g->sk[r] = b + g->NW;', 'g->sk[r] = b + g->NW + 1;',
+     'digit-serial: converter output on the wrong skew'),
 ]
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/yosys/fit.py TILES.json CALIB.json [--clock-fa-ps=P] [--adder=infer|ripple] [STATS.json ...]
+"""bench/yosys/fit.py TILES.json [CALIB.json [--clock-fa-ps=P] [--adder=infer|ripple] [STATS.json ...]]
 
 Calibrates jepac's transistor model from bench/yosys/run.py measurements and
 projects whole designs from `jepac --emit=stats` output.
@@ -11,6 +11,11 @@ Model:  transistors = A * fa_bits + B * register_bits + C * table_bits
      carry-lookahead; way o2r: --adder=ripple), projections use --adder's;
   B  (pipelined 16x16 tile - combinational 16x16 tile) / its register bits;
   C  the table design's transistors / its table bits.
+Digit-serial (ways d1, d2, d4 ...: --digit=D): one A_D per serial adder
+(transistors per add/sub/neg lane, its share of the delay chains, strobes
+and re-extensions included), fitted the same way with the largest tile held
+out; a design's projection at D is A_D * adders (`adders` of --emit=stats;
+converters and tables are not in this model).
 For each STATS file: transistors, transistors per parameter (nonzero weight),
 latency, registers and bits, table bits, and a clock estimate: the design's
 critical path per stage in full-adder bit levels (`--stats` ripple model,
@@ -36,6 +41,24 @@ def fit_a(tiles, way):
     return a
 
 
+def fit_digit(tiles):
+    """A_D per serial adder for each digit-serial way present: {D: A_D}."""
+    out = {}
+    for way in sorted({r["way"] for r in tiles if r["way"][:1] == "d"}, key=lambda w: int(w[1:])):
+        rows = sorted((r for r in tiles if r["way"] == way), key=lambda r: r["n"])
+        train, held = (rows[:-1], rows[-1]) if len(rows) > 1 else (rows, None)
+        a = sum(r["transistors"] * r["adders"] for r in train) / sum(r["adders"] ** 2 for r in train)
+        print("A_%s = %.2f transistors per serial adder (fitted on N = %s)"
+              % (way[1:], a, ", ".join(str(r["n"]) for r in train)))
+        if held:
+            pred = a * held["adders"]
+            err = (pred - held["transistors"]) / held["transistors"]
+            print("  held-out N = %d: predicted %.0f, Yosys %d, error %+.2f%%; %.1f per nonzero weight"
+                  % (held["n"], pred, held["transistors"], 100 * err, held["transistors"] / held["nonzero"]))
+        out[int(way[1:])] = a
+    return out
+
+
 def fit(tiles, calib, way):
     a_all = {w: fit_a(tiles, w) for w in ("o2", "o2r")}
     a = a_all[way]
@@ -51,8 +74,11 @@ def fit(tiles, calib, way):
     return a, b, c
 
 
-def project(path, a, b, c, ps):
+def project(path, a, b, c, ps, digit):
     t = json.load(open(path))["totals"]
+    for d, ad in sorted(digit.items()):
+        print("%s: --digit=%d: %d adders: %.3g transistors (%.0f per nonzero weight), without converters"
+              % (path, d, t["adders"], ad * t["adders"], ad * t["adders"] / (t["nonzero_weights"] or 1)))
     tr = a * t["fa_bits"] + b * t["register_bits"] + c * t["lut_bits"]
     nz = t["nonzero_weights"] or 1
     print("%s: fa_bits %d, register bits %d, table bits %d, latency %d: %.3g transistors "
@@ -73,9 +99,13 @@ def main():
             way = "o2" if arg.endswith("infer") else "o2r"
         else:
             files.append(arg)
-    a, b, c = fit(json.load(open(files[0])), json.load(open(files[1])), way)
+    tiles = json.load(open(files[0]))
+    digit = fit_digit(tiles)
+    if len(files) < 2:
+        return
+    a, b, c = fit(tiles, json.load(open(files[1])), way)
     for f in files[2:]:
-        project(f, a, b, c, ps)
+        project(f, a, b, c, ps, digit)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/yosys/run.py [--ways=o2,o2r,bits,naive] [--calib] [--out=F.json] [N ...]
+"""bench/yosys/run.py [--ways=o2,o2r,bits,naive,d1,d2,d4] [--calib] [--out=F.json] [N ...]
 
 Synthesizes INT4 x INT8 tiles with Yosys and calibrates jepac's cost model.
 
@@ -11,6 +11,9 @@ times an s8 vector, written
          transistors per bit against ~37 for a ripple full adder)
   bits   one adder per set weight bit (the seed prototype's method), written here
   naive  jepac -O0: a sum of constant products with `*`, left to Yosys
+  d1, d2, d4, ...  jepac -O2 --pipeline=none --digit=D: digit-serial, D bits
+         per clock (docs/hardware.md); its adders, carry flip-flops and
+         delay-chain bits (counted in the Verilog) go to the JSON
 and synthesized by `yosys -d synth -flatten; stat -tech cmos`.  jepac's
 fa_bits (`--emit=stats`) go next to Yosys's count, and Yosys's wall time; its
 CPU time, peak memory and four most expensive passes (CPU seconds, from -d) go
@@ -71,6 +74,16 @@ def synth(path, top):
     return cells, tr, time.time() - t0, spent
 
 
+def digit_counts(path):
+    """Digit-serial Verilog: serial adders (carry flip-flops) and delay-chain bits."""
+    text = open(path).read()
+    carries = 0
+    for m in re.finditer(r"generate for \(gi = 0; gi < (\d+);[^\n]*\n(?:\t\t[^\n]*\n)*?\t\treg c;", text):
+        carries += int(m.group(1))
+    delay = sum(int(m.group(1)) + 1 for m in re.finditer(r"^\treg \[(\d+):0\] d\d+_\d+;", text, re.M))
+    return {"serial_adders": carries, "delay_bits": delay}
+
+
 def stats(args):
     out = subprocess.run([JEPAC, "--emit=stats"] + args, capture_output=True, text=True, check=True).stdout
     return json.loads(out)["totals"]
@@ -95,6 +108,10 @@ def tile(n, ways, rows):
             "bits": ("one adder per set bit", None, "bits"),
         }
         for way in ways:
+            if re.fullmatch(r"d\d+", way):
+                designs[way] = ("jepac -O2 --digit=%s" % way[1:],
+                                [JEPAC, "-O2", "--pipeline=none", "--digit=" + way[1:], "--emit=verilog", jir,
+                                 "-o", os.path.join(d, way + ".v")], top)
             label, cmd, t = designs[way]
             if cmd:
                 subprocess.run(cmd, check=True)
@@ -106,6 +123,8 @@ def tile(n, ways, rows):
                    "yosys_passes": spent}
             if way in ("o2", "o2r"):
                 row.update(fa_bits=st["fa_bits"], adders=st["adders"])
+            elif way.startswith("d"):
+                row.update(digit_counts(os.path.join(d, way + ".v")), fa_bits=st["fa_bits"], adders=st["adders"])
             rows.append(row)
             extra = "| %d | %.1f |" % (row["fa_bits"], tr / row["fa_bits"]) if "fa_bits" in row else "| | |"
             print("| %d | %s | %d | %d | %.1f %s %.0f s |" % (n, label, cells, tr, tr / nnz, extra, secs), flush=True)
