@@ -71,18 +71,13 @@ void eval_init(EvalCtx *c, const Module *m)
 	c->nstate = 0;
 }
 
-void eval_reset(EvalCtx *c)
+void eval_fini(EvalCtx *c)
 {
 	for (uint32_t r = 0; r < c->nstate; r++)
 		free(c->state[r]);
 	free(c->state);
 	c->state = NULL;
 	c->nstate = 0;
-}
-
-void eval_fini(EvalCtx *c)
-{
-	eval_reset(c);
 	for (uint32_t t = 0; c->treal && t < c->nt; t++)
 		free(c->treal[t]);
 	free(c->treal);

@@ -30,8 +30,6 @@ typedef struct EvalCtx {
 
 void eval_init(EvalCtx *c, const Module *m);
 void eval_fini(EvalCtx *c);
-/* Forgets every wdelay's state: the next window is the first after reset. */
-void eval_reset(EvalCtx *c);
 /* Computes node r's lanes (len of them) into out; arg[k] is lane 0 of its
  * k-th value operand.  Not for input, output and reg (the caller's). */
 void eval_node(EvalCtx *c, Ref r, const Lane *const *arg, Lane *out);

@@ -248,15 +248,11 @@ int pass_width(Module *m, const PassOpts *o)
 		if (n->ty == TY_F || pinned[r] || n->op == OP_INPUT || (op_info[n->op].flags & OPF_NORESULT))
 			continue;
 		int w = bits_for(n->ty, rg[r]);
-		if (n->op == OP_EXT) {
-			/* ext must still hold every value of its (maybe narrowed) operand's width */
-			const Node *x = ir_get(m, ir_arg(m, n, 0));
-			int need = wn[ir_arg(m, n, 0)] + (x->ty == TY_U && n->ty == TY_S);
-			w = w > need ? w : need;
-		}
 		wn[r] = (uint8_t)(w < n->width ? w : n->width);
 	}
-	for (int changed = 1; changed;) {   /* widths only grow, up to the old ones */
+	/* token ops share a width; an ext still holds every value of its
+	 * (maybe narrowed) operand's width.  Widths only grow, up to the old ones. */
+	for (int changed = 1; changed;) {
 		changed = 0;
 		same_width(m, order, nord, wn);
 		for (int64_t k = 0; k < nord; k++) {
