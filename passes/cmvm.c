@@ -314,18 +314,25 @@ static uint64_t row_digits(const int32_t *w, size_t stride, uint32_t cols, uint3
 }
 
 /* Column chunks.  The greedy costs about rows * t^2 / 2 pair updates for t
- * terms per row.  A matrix whose whole greedy costs at most CHUNK_WORK
- * (rows * T^2 / 2 for T digits per row: 192 x 576 Q4, 128 x 128, 3072 x 32
- * blocks) is solved whole; a bigger one (the 12-bit 2048 x 192 matvecs of
- * predict-step: 7e8) in chunks of max(CHUNK_MIN, sqrt(CHUNK_SMALL / rows))
- * terms per row, O(CHUNK_MIN) updates per weight.  (Chunks cost sharing:
- * 192 x 576 Q4 in 2 chunks has 6% more adders, in 24-digit chunks 19%.) */
+ * terms per row, ~0.5 us each once its pair map outgrows the caches.  A
+ * matrix whose whole greedy costs at most CHUNK_WORK (rows * T^2 / 2 for T
+ * digits per row: 128 x 128 Q4 1.5e6, the 3072 x 32 Q4 blocks of pusht
+ * ~3e6) is solved whole; a bigger one in chunks of max(CHUNK_MIN,
+ * sqrt(CHUNK_SMALL / rows)) terms per row, O(CHUNK_MIN) updates per weight:
+ * the 12-bit 2048 x 192 matvecs of predict-step (7e8) and the float-weight
+ * 192 x 192 layers of the encoder (12-bit codes, ~700 digits per row:
+ * 4.7e7; whole 48,038 adders in 23.6 s, in 52-digit chunks 56,546 in
+ * 0.5 s).  CMVM_WIDE (-O3) solves whole up to CHUNK_WIDE: 192 x 576 Q4
+ * (4.7e7; in 2 chunks it has 6% more adders, in 24-digit chunks 19%).
+ * The flag rides in the greedy mode's bit CHUNK_WIDE_BIT. */
 #ifndef CHUNK_MIN
 #define CHUNK_MIN 24
 #endif
 #ifndef CHUNK_WORK
-#define CHUNK_WORK (1u << 26)
+#define CHUNK_WORK (1u << 23)
 #endif
+#define CHUNK_WIDE (1u << 26)
+#define CHUNK_WIDE_BIT (1 << 15)
 #ifndef CHUNK_SMALL
 #define CHUNK_SMALL (1u << 19)
 #endif
@@ -341,10 +348,11 @@ static double greedy_work(const int32_t *w, uint32_t rows, uint32_t cols, size_t
 	return n * *mean * *mean / 2;
 }
 
-static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride)
+static double chunk_terms(const int32_t *w, uint32_t rows, uint32_t cols, size_t stride,
+                          int wide)
 {
 	double T, n = rows ? rows : 1;
-	if (greedy_work(w, rows, cols, stride, &T) <= CHUNK_WORK)
+	if (greedy_work(w, rows, cols, stride, &T) <= (wide ? CHUNK_WIDE : CHUNK_WORK))
 		return T * n + 1;   /* whole */
 	double t = __builtin_sqrt((double)CHUNK_SMALL / n);
 	return t > CHUNK_MIN ? t : CHUNK_MIN;
@@ -422,7 +430,8 @@ static void share_terms(Cmvm *p, CmvmRow *row, const int32_t *w, size_t stride, 
 	uint32_t rows = p->nrows, cols = p->nin;
 	CmvmRow *part = xcalloc(rows ? rows : 1, sizeof *part);
 	uint64_t *left = NULL, *cap = NULL;
-	double per_row = chunk_terms(w, rows, cols, stride);
+	double per_row = chunk_terms(w, rows, cols, stride, mode & CHUNK_WIDE_BIT);
+	mode &= ~CHUNK_WIDE_BIT;
 	if (bound) {
 		left = xmalloc((rows + 1) * 2 * sizeof *left);
 		cap = left + rows + 1;
@@ -605,13 +614,13 @@ static void keep_bound(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 #endif
 
 static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
-                       size_t stride, int maxd)
+                       size_t stride, int maxd, int wide)
 {
 	uint32_t bound = maxd ? (uint32_t)depth_bound(w, rows, cols, stride, maxd) : UINT32_MAX;
 	if ((uint64_t)rows * cols > RESTART_WEIGHTS || rows < 2 ||
 	    greedy_work(w, rows, cols, stride, &(double){0}) > RESTART_WORK) {
 		int mst = rows > 1 && (uint64_t)rows * rows * cols <= MST_WORK ? (maxd ? 4 : 2) : 0;
-		int mode = rows < 2 || maxd ? ROW_MODE : BIG_MODE;
+		int mode = (rows < 2 || maxd ? ROW_MODE : BIG_MODE) | (wide ? CHUNK_WIDE_BIT : 0);
 		if (maxd) {
 			solve_capped(p, w, rows, cols, stride, mode, mst, maxd);
 			keep_bound(p, w, rows, cols, stride, bound);
@@ -620,7 +629,8 @@ static void solve_best(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 		}
 		return;
 	}
-	/* depth mode: 3 modes x (no factoring, factoring of 2 or 4 levels),
+	/* (restarts only below RESTART_WORK <= CHUNK_WORK: whole without wide)
+	 * depth mode: 3 modes x (no factoring, factoring of 2 or 4 levels),
 	 * capped, then the 6 free runs if within the bound */
 	if (maxd)
 		solve_capped(p, w, rows, cols, stride, CMVM_TIE_SHALLOW, 0, maxd);
@@ -654,7 +664,7 @@ void cmvm_solve(Cmvm *p, const int32_t *w, uint32_t rows, uint32_t cols,
 	level &= 0xff;
 	if (level >= CMVM_SHARE) {
 		solve_best(p, w, rows, cols, stride,
-		           maxd < CMVM_MAXDEPTH_LIMIT ? maxd : CMVM_MAXDEPTH_LIMIT);
+		           maxd < CMVM_MAXDEPTH_LIMIT ? maxd : CMVM_MAXDEPTH_LIMIT, level >= CMVM_WIDE);
 		return;
 	}
 	solve_plain(p, w, rows, cols, stride, level);

@@ -31,6 +31,7 @@
  *               deterministic restarts (3 scoring modes x factoring on/off)
  *               plus 8..32 seeded ones and the fewest adders kept;
  *               CMVM_LEVEL(CMVM_SHARE, N) bounds the adder depth.
+ *   CMVM_WIDE   CMVM_SHARE with bigger matrices solved whole (-O3).
  */
 #ifndef JEPAC_CMVM_H
 #define JEPAC_CMVM_H
@@ -38,7 +39,9 @@
 #include "ir.h"
 #include "timing.h"   /* csd_digits, ceil_log2 */
 
-enum { CMVM_PLAIN = 0, CMVM_ODD = 1, CMVM_SHARE = 2 };
+/* CMVM_WIDE is CMVM_SHARE with matrices solved whole up to 64x more
+ * greedy work (cmvm.c, column chunks): -O3. */
+enum { CMVM_PLAIN = 0, CMVM_ODD = 1, CMVM_SHARE = 2, CMVM_WIDE = 3 };
 /* A level with a depth bound (CMVM_SHARE only; 0: none): every row's adder
  * depth is at most max(maxdepth, its minimum ceil(log2(CSD digits))), the
  * greedy taking only the pairs that keep it so, and no row factoring. */

@@ -118,7 +118,8 @@ static uint32_t hashcons(Module *m)
 int pass_cse(Module *m, const PassOpts *o)
 {
 	FILE *log = o ? o->log : NULL;
-	int level = CMVM_LEVEL(CMVM_SHARE, o ? o->max_adder_depth : 0);
+	int level = CMVM_LEVEL(o && o->olevel >= 3 ? CMVM_WIDE : CMVM_SHARE,
+	                       o ? o->max_adder_depth : 0);
 	uint32_t k = cmvm_lower(m, CMVM_K_MATVEC | CMVM_K_BMATVEC | CMVM_K_VCSUM, level, log,
 	                        o ? o->vlog : NULL, "cse");
 	uint32_t merged = hashcons(m);   /* (skips the nodes cmvm_lower killed) */

@@ -61,4 +61,5 @@ void pass_print_help(FILE *f)
 	fputs("Pipelines:\n", f);
 	for (int l = 0; l <= 2; l++)
 		print_pipeline(f, l);
+	fputs("  -O3: as -O2; cse solves matrices whole up to 64x more work\n", f);
 }

@@ -12,7 +12,7 @@
 #include "ir.h"
 
 typedef struct PassOpts {
-	int olevel;        /* 0, 1, 2 */
+	int olevel;        /* 0, 1, 2, 3 (-O2 with cse solving bigger matrices whole) */
 	int act_bits;      /* activation width for fixed-point lowering */
 	int stage_depth;   /* adder levels per pipeline stage */
 	int pipeline;      /* 0: --pipeline=none */

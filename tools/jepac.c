@@ -149,7 +149,10 @@ static void usage(FILE *f)
 	      "INPUT is a .jir file, an LQ40 .bin, a .safetensors checkpoint, or - (stdin).\n"
 	      "\n"
 	      "Options:\n"
-	      "  -O0 | -O1 | -O2       optimisation level (default -O1)\n"
+	      "  -O0 | -O1 | -O2 | -O3 optimisation level (default -O1); -O3 is -O2 with the\n"
+	      "                        constant-matrix solver taking whole matrices up to 64x\n"
+	      "                        more work (fewer adders on float-weight layers, much\n"
+	      "                        slower: minutes per 12-bit 192 x 192 layer)\n"
 	      "  --passes=a,b,c        run exactly these passes instead of the -O pipeline\n"
 	      "  --emit=KIND           ", f);
 	backend_print_kinds(f, " | ");
@@ -265,7 +268,8 @@ static void parse_args(int argc, char **argv, Options *o)
 		} else if (strcmp(a, "--version") == 0) {
 			printf("jepac %s\n", JEPAC_VERSION);
 			exit(0);
-		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2")) {
+		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2") ||
+		           !strcmp(a, "-O3")) {
 			o->popts.olevel = a[2] - '0';
 		} else if (strcmp(a, "-o") == 0) {
 			if (i + 1 >= argc)

@@ -5,7 +5,10 @@
  *     KIND   u8    entries floor(U*127)+129 (da4ml's Table 2 setup)
  *            u4    entries uniform on 8..15
  *            q4    signed Q4-like codes -8..7 (~19.6% zeros, Gaussian-ish)
- *     LEVEL  0 plain CSD, 1 odd multiples, 2 greedy sharing
+ *            w12   12-bit codes of float weights with row scales:
+ *                  Gaussian-ish, sd 480, ~0.1% zeros (the pusht encoder)
+ *     LEVEL  0 plain CSD, 1 odd multiples, 2 greedy sharing (-O2),
+ *            3 greedy sharing, bigger matrices whole (-O3)
  *     -b     solve per 32-column block, as bmatvec is (depth: the deepest)
  *     -d N   depth bound (jepac --max-adder-depth=N; level 2); each solution's
  *            depth is checked against max(N, the matrix's minimum depth)
@@ -44,6 +47,10 @@ static int32_t draw(const char *kind)
 		return (int32_t)(unif() * 127) + 129;
 	if (!strcmp(kind, "u4"))
 		return 8 + (int32_t)(rng() % 8);
+	if (!strcmp(kind, "w12")) {
+		long c = lround((unif() + unif() + unif() + unif() - 2.0) * 1.732 * 480);
+		return (int32_t)(c < -2047 ? -2047 : c > 2047 ? 2047 : c);
+	}
 	/* q4: a Gaussian (sum of 4 uniforms) scaled so that ~19.6% round to 0,
 	 * the zero fraction of the pusht predictor's Q4 codes */
 	double g = (unif() + unif() + unif() + unif() - 2.0) * 1.732;
@@ -121,7 +128,7 @@ int main(int argc, char **argv)
 			argc = 0;
 	}
 	if (argc < 5) {
-		fprintf(stderr, "usage: cmvm_bench [-v] [-b] [-d|-D DEPTH] [-x] u8|u4|q4 N|RxC COUNT LEVEL [SEED]\n");
+		fprintf(stderr, "usage: cmvm_bench [-v] [-b] [-d|-D DEPTH] [-x] u8|u4|q4|w12 N|RxC COUNT LEVEL [SEED]\n");
 		return 2;
 	}
 	const char *kind = argv[1];

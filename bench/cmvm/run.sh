@@ -9,7 +9,10 @@
 #     jepac -O2 --max-adder-depth=1 (the minimum depth) and =9 at N = 16;
 #  2. the Q4 sets (signed codes -8..7, ~19.6% zeros): 64x64 (3 matrices),
 #     128x128 (2), 192x576 (1), whole matrices, one line per matrix
-#     (adders, fa_bits, depth, CPU seconds), and 192x576 per 32-column block;
+#     (adders, fa_bits, depth, CPU seconds): 192x576 at level 3 (-O3, whole)
+#     and 2 (-O2, column chunks), and 192x576 per 32-column block; then a
+#     12-bit float-weight layer (w12 192x192, the pusht encoder's) at -O2
+#     and -O3;
 #  3. 4-bit entries 8..15, and the pusht shapes per 32-column block
 #     (-O1 odd multiples vs -O2).
 # "quick" divides the Table-2 counts by 10 and skips 192x576.
@@ -34,8 +37,11 @@ echo "== Q4 whole matrices"
 "$OUT" -v q4 64x64 3 2
 "$OUT" -v q4 128x128 2 2
 if [ "$Q" != quick ]; then
+	"$OUT" -v q4 192x576 1 3
 	"$OUT" -v q4 192x576 1 2
 	"$OUT" -v -b q4 192x576 1 2
+	"$OUT" -v w12 192x192 1 2
+	"$OUT" -v w12 192x192 1 3
 fi
 echo "== 4-bit entries 8..15"
 for N in 8 16 32 64; do for L in 0 2; do "$OUT" u4 $N 10 $L; done; done
