@@ -244,8 +244,7 @@ int pass_pipeline(Module *m, const PassOpts *o)
 	Sched s = {xcalloc(nn, sizeof *s.stage), xcalloc(nn, sizeof *s.lev), xcalloc(nn, 1), 0, 0};
 	schedule(m, order, n, o->stage_depth > 0 ? (unsigned)o->stage_depth : 4, &s);
 	uint64_t asap_bits = 0, placed = 0;
-	if (!m->tokens)   /* streams: sources of later phases stay at cycle 0 (ASAP) */
-		placed = pipe_place(m, order, n, s.konst, s.stage, &asap_bits);
+	placed = pipe_place(m, order, n, s.konst, s.stage, &asap_bits);
 	if (o->log && placed < asap_bits)
 		fprintf(o->log, "pipeline: placement: %llu register bits (ASAP schedule: %llu)\n",
 		        (unsigned long long)placed, (unsigned long long)asap_bits);

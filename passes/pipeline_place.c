@@ -39,10 +39,18 @@
  * only on the stages of itself, its operands, its consumers and its
  * operands' consumers, so a sweep re-examines only nodes marked dirty by a
  * move among those since they were last examined (the others would stay).
+ *
+ * Streams.  A phase source (pipe_source: tall, tdelay, tseq, tpick, tpos)
+ * starts a timeline of its own at stage 0 and is never moved, like an
+ * input; the operand of a source (the value a buffer or latch takes in) is
+ * pinned at its ASAP stage, like an output, so every buffer is written and
+ * every next phase starts on the same cycle as in the ASAP schedule; the
+ * nodes between move within their phase as above.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmvm.h"   /* CmvmMap */
 #include "passes.h"
 #include "pipeline.h"
 
@@ -54,6 +62,9 @@ typedef struct Place {
 	int64_t n;
 	const uint8_t *konst;
 	const uint32_t *asap;
+	uint8_t *pin;     /* per node: never moved (sources and their operands) */
+	uint32_t *group;  /* per node: the inputs it depends on (input_groups) */
+	uint32_t *late;   /* per node: the latest stage it may take (latest()) */
 	uint32_t *cbase;  /* consumers of p: cons[cbase[p] .. cbase[p+1]) */
 	Ref *cons;
 	uint32_t *max1;   /* per producer: latest consumer stage ... */
@@ -81,7 +92,25 @@ static int spend(Place *pl)
 static int movable(const Place *pl, Ref r)
 {
 	int op = ir_get(pl->m, r)->op;
-	return !pl->konst[r] && op != OP_INPUT && op != OP_OUTPUT;
+	return !pl->konst[r] && !pl->pin[r] && op != OP_OUTPUT;
+}
+
+/* pin[]: the sources (inputs; in a stream the phase sources) and the
+ * operands of the phase sources. */
+static uint8_t *pins(const Module *m, const Ref *order, int64_t n, const uint8_t *konst,
+                     uint32_t nn)
+{
+	uint8_t *pin = xcalloc(nn, 1);
+	for (int64_t i = 0; i < n; i++) {
+		const Node *nd = ir_get(m, order[i]);
+		if (!pipe_source(nd->op))
+			continue;
+		pin[order[i]] = 1;
+		for (uint32_t j = 0; j < nd->nargs; j++)
+			if (!konst[ir_arg(m, nd, j)])
+				pin[ir_arg(m, nd, j)] = 1;
+	}
+	return pin;
 }
 
 static uint64_t node_bits(const Place *pl, Ref r)
@@ -327,7 +356,8 @@ static uint32_t *input_groups(const Place *pl, uint32_t nn)
  * increasing mask order, keeping each trial that lowers the cost. */
 static uint64_t try_groups(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
 {
-	uint32_t *group = input_groups(pl, nn), *trial = xmalloc(nn * sizeof *trial);
+	const uint32_t *group = pl->group;
+	uint32_t *trial = xmalloc(nn * sizeof *trial);
 	uint32_t g = 0;
 	for (;;) {
 		uint32_t next = UINT32_MAX;
@@ -348,103 +378,401 @@ static uint64_t try_groups(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
 		}
 	}
 	total_cost(pl, s);
-	free(group);
 	free(trial);
 	return cost;
 }
 
-/* Pushes the nodes of region g d stages later, moving every node that
- * depends on them as far as it must (t = the result).  Returns 0 if that
- * would move an output past the latency.  from = the first position in
- * order of a node of g: before it nothing moves (s obeys the constraints). */
-static int push(const Place *pl, const uint32_t *s, uint32_t *t, uint32_t g, uint32_t d,
-                int64_t from)
+/* ---- pushing units ------------------------------------------------------
+ * A unit is the movable nodes of one region, or of one region and one input
+ * group (the region's nodes fed by the same inputs: the modulation branch of
+ * an adaLN layer, fed by the condition alone, is one unit; its layer's main
+ * path another).  Pushing a unit d stages later moves every node that
+ * depends on it as far as it must, walking only the nodes that move (a heap
+ * on topological position); it fails if an output or a pinned node would
+ * move.  The move is kept if it lowers the cost of the chains it touches
+ * (the moved nodes' and their operands'). */
+
+typedef struct Push {
+	uint32_t *pos;     /* per node: position in order */
+	uint32_t *heap;    /* positions of queued nodes (a min-heap) */
+	uint32_t nheap;
+	uint32_t *queued;  /* per node: stamp when queued */
+	uint32_t qstamp;
+	Ref *logr;         /* moved nodes ... */
+	uint32_t *logs;    /* ... and their stages before the push */
+	uint32_t nlog;
+} Push;
+
+static void heap_push(Push *h, uint32_t v)
 {
-	for (int64_t i = 0; i < from; i++)
-		t[pl->order[i]] = s[pl->order[i]];
-	for (int64_t i = from; i < pl->n; i++) {
-		Ref r = pl->order[i];
-		const Node *nd = ir_get(pl->m, r);
-		uint32_t v = s[r] + (movable(pl, r) && nd->region == g ? d : 0);
-		t[r] = s[r];
-		if (pl->konst[r] || nd->op == OP_INPUT)
-			continue;
-		for (uint32_t j = 0; j < nd->nargs; j++) {
-			Ref p = ir_arg(pl->m, nd, j);
-			if (!pl->konst[p] && t[p] + delta(pl, p, r) > v)
-				v = t[p] + delta(pl, p, r);
+	uint32_t i = h->nheap++;
+	for (; i && h->heap[(i - 1) / 2] > v; i = (i - 1) / 2)
+		h->heap[i] = h->heap[(i - 1) / 2];
+	h->heap[i] = v;
+}
+
+static uint32_t heap_pop(Push *h)
+{
+	uint32_t top = h->heap[0], v = h->heap[--h->nheap], i = 0;
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= h->nheap)
+			break;
+		if (c + 1 < h->nheap && h->heap[c + 1] < h->heap[c])
+			c++;
+		if (h->heap[c] >= v)
+			break;
+		h->heap[i] = h->heap[c];
+		i = c;
+	}
+	if (h->nheap)
+		h->heap[i] = v;
+	return top;
+}
+
+/* Moves r to stage v (> s[r]) and queues its consumers; 0 if r may not move. */
+static int move_to(Place *pl, Push *h, uint32_t *s, Ref r, uint32_t v)
+{
+	if (!movable(pl, r)) {
+		return 0;
+	}
+	h->logr[h->nlog] = r;
+	h->logs[h->nlog++] = s[r];
+	s[r] = v;
+	for (uint32_t k = pl->cbase[r]; k < pl->cbase[r + 1]; k++) {
+		Ref c = pl->cons[k];
+		if (h->queued[c] != h->qstamp && !pipe_source(ir_get(pl->m, c)->op)) {
+			h->queued[c] = h->qstamp;
+			heap_push(h, h->pos[c]);
 		}
-		if (nd->op == OP_OUTPUT && v > s[r])
-			return 0;
-		t[r] = v;
 	}
 	return 1;
 }
 
-/* Tries to push each region later (as far as the latency allows, and half
- * that), keeping each push that lowers the cost. */
-/* The distinct regions of the movable nodes, ascending; *nreg gets their
- * number and first[k] the first position in order of a node of regs[k].
- * Caller frees both. */
-static uint32_t *movable_regions(const Place *pl, uint32_t *nreg, int64_t **first)
+static void undo(Push *h, uint32_t *s)
 {
-	uint32_t nstr = pl->m->nstrs ? pl->m->nstrs : 1, k = 0;
-	int64_t *at = xmalloc(nstr * sizeof *at);
-	for (uint32_t g = 0; g < nstr; g++)
-		at[g] = -1;
-	for (int64_t i = 0; i < pl->n; i++) {
-		Ref r = pl->order[i];
-		if (movable(pl, r) && at[ir_get(pl->m, r)->region] < 0)
-			at[ir_get(pl->m, r)->region] = i;
-	}
-	uint32_t *regs = xmalloc(nstr * sizeof *regs);
-	for (uint32_t g = 0; g < nstr; g++)
-		if (at[g] >= 0) {
-			at[k] = at[g];   /* k <= g: compacts in place */
-			regs[k++] = g;
-		}
-	*nreg = k;
-	*first = at;
-	return regs;
+	for (uint32_t i = h->nlog; i-- > 0;)
+		s[h->logr[i]] = h->logs[i];
 }
 
-static uint64_t try_regions(Place *pl, uint32_t *s, uint32_t nn, uint32_t last, uint64_t cost)
+/* Pushes unit nodes node[0..k) by d (s changes; h->log records it).
+ * Returns 0 (s restored) if an output or a pinned node would move, or if
+ * more than `most` nodes would. */
+static int push(Place *pl, Push *h, uint32_t *s, const Ref *node, uint32_t k, uint32_t d,
+                uint64_t most)
 {
-	uint32_t *t = xmalloc(nn * sizeof *t), nreg;
-	int64_t *first;
-	uint32_t *regs = movable_regions(pl, &nreg, &first);
-	for (uint32_t ri = 0; ri < nreg; ri++) {
-		uint32_t next = regs[ri];
-		uint32_t lo = 0, hi = last;
-		while (lo < hi && spend(pl)) {
-			uint32_t mid = lo + (hi - lo + 1) / 2;
-			if (push(pl, s, t, next, mid, first[ri]))
-				lo = mid;
-			else
-				hi = mid - 1;
+	h->nlog = h->nheap = 0;
+	h->qstamp++;
+	int ok = 1;
+	for (uint32_t i = 0; i < k && ok; i++)
+		ok = move_to(pl, h, s, node[i], s[node[i]] + d);
+	while (ok && h->nheap) {
+		if (h->nlog > most) {
+			ok = 0;
+			break;
 		}
-		for (uint32_t d = lo; d > 0 && spend(pl); d /= 2) {
-			push(pl, s, t, next, d, first[ri]);
-			uint64_t c = total_cost(pl, t);
-			if (c < cost) {
-				cost = c;
-				memcpy(s, t, nn * sizeof *s);
-				break;
+		Ref c = pl->order[heap_pop(h)];
+		const Node *nd = ir_get(pl->m, c);
+		uint32_t v = s[c];
+		for (uint32_t j = 0; j < nd->nargs; j++) {
+			Ref p = ir_arg(pl->m, nd, j);
+			if (!pl->konst[p] && s[p] + delta(pl, p, c) > v)
+				v = s[p] + delta(pl, p, c);
+		}
+		if (v > s[c])
+			ok = move_to(pl, h, s, c, v);
+	}
+	pl->work = pl->work > h->nlog ? pl->work - h->nlog : 0;
+	if (!ok)
+		undo(h, s);
+	return ok;
+}
+
+/* The latest stage of each node in any schedule obeying the constraints
+ * with the fixed nodes (outputs, sources, pinned) where they are: a fixed
+ * node's own stage, else the least over its consumers c (a phase source
+ * aside: it does not follow its operand) of late(c) - delta; a node
+ * without such consumers, the latest stage of the module (last).  Fixed
+ * nodes never move, so it holds for every schedule the pushes make: a push
+ * of d <= late - s for each of its nodes moves no fixed node. */
+static uint32_t *latest(const Place *pl, const uint32_t *s, uint32_t nn, uint32_t last)
+{
+	uint32_t *late = xmalloc(nn * sizeof *late);
+	for (int64_t i = pl->n; i-- > 0;) {
+		Ref r = pl->order[i];
+		if (pl->konst[r])
+			continue;
+		uint32_t v = UINT32_MAX;
+		for (uint32_t k = pl->cbase[r]; movable(pl, r) && k < pl->cbase[r + 1]; k++) {
+			Ref c = pl->cons[k];
+			if (pipe_source(ir_get(pl->m, c)->op))
+				continue;
+			uint32_t l = late[c] - delta(pl, r, c);
+			v = l < v ? l : v;
+		}
+		late[r] = v == UINT32_MAX ? (last > s[r] ? last : s[r]) : v < s[r] ? s[r] : v;
+	}
+	return late;
+}
+
+/* Chain cost of producer p from its consumers' stages (no cache). */
+static uint64_t chain_cost(const Place *pl, const uint32_t *s, Ref p)
+{
+	uint32_t mx = s[p];
+	for (uint32_t k = pl->cbase[p]; k < pl->cbase[p + 1]; k++)
+		if (s[pl->cons[k]] > mx)
+			mx = s[pl->cons[k]];
+	return node_bits(pl, p) * (mx - s[p]);
+}
+
+/* Cost of the chains a push touched: the moved nodes' and their operands'
+ * (each once: pl->mark / stamp). */
+static uint64_t touched_cost(Place *pl, const Push *h, const uint32_t *s)
+{
+	uint64_t c = 0;
+	pl->stamp++;
+	for (uint32_t i = 0; i < h->nlog; i++) {
+		Ref r = h->logr[i];
+		const Node *nd = ir_get(pl->m, r);
+		if (pl->mark[r] != pl->stamp) {
+			pl->mark[r] = pl->stamp;
+			c += chain_cost(pl, s, r);
+		}
+		for (uint32_t j = 0; j < nd->nargs; j++) {
+			Ref p = ir_arg(pl->m, nd, j);
+			if (!pl->konst[p] && pl->mark[p] != pl->stamp) {
+				pl->mark[p] = pl->stamp;
+				c += chain_cost(pl, s, p);
 			}
 		}
 	}
-	total_cost(pl, s);
-	free(t);
-	free(regs);
-	free(first);
-	return cost;
+	return c;
+}
+
+/* Tries unit node[0..k): the largest push its nodes' latest stages allow,
+ * then halves of it, keeping the first that saves bits; a push moving more
+ * than `most` nodes is not tried.  Returns the bits saved. */
+static uint64_t try_unit(Place *pl, Push *h, uint32_t *s, const Ref *node, uint32_t k,
+                         uint64_t most)
+{
+	uint32_t lo = UINT32_MAX;
+	for (uint32_t i = 0; i < k; i++)
+		if (pl->late[node[i]] - s[node[i]] < lo)
+			lo = pl->late[node[i]] - s[node[i]];
+	for (uint32_t d = k ? lo : 0; d > 0 && pl->work; d /= 2) {
+		if (!push(pl, h, s, node, k, d, most))
+			continue;
+		uint64_t after = touched_cost(pl, h, s);
+		uint32_t *moved = xmalloc((h->nlog + 1) * sizeof *moved);
+		for (uint32_t i = 0; i < h->nlog; i++)
+			moved[i] = s[h->logr[i]];
+		undo(h, s);
+		uint64_t before = touched_cost(pl, h, s);
+		if (after < before) {
+			for (uint32_t i = 0; i < h->nlog; i++)
+				s[h->logr[i]] = moved[i];
+			free(moved);
+			return before - after;
+		}
+		free(moved);
+	}
+	return 0;
+}
+
+typedef struct UnitKey { uint64_t key; uint32_t k; } UnitKey;
+
+static int unitkey_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const UnitKey *)a)->key, y = ((const UnitKey *)b)->key;
+	return x < y ? -1 : x > y;
+}
+
+/* The units: unit u's nodes are unode[ubase[u] .. ubase[u+1]), in order.
+ * Each region with nodes of several input groups gives the whole region
+ * and then one unit per group; a region of one group, one unit.  Units in
+ * ascending (region, group) order.  Returns the number of units. */
+static uint32_t make_units(const Place *pl, uint32_t nn, uint32_t **ubase, Ref **unode)
+{
+	CmvmMap map;
+	cmvm_map_init(&map, 1024);
+	uint64_t *key = NULL;
+	uint32_t nkey = 0, capkey = 0;
+	uint32_t *uid = xmalloc(nn * sizeof *uid);   /* per node: its group unit */
+	for (int64_t i = 0; i < pl->n; i++) {
+		Ref r = pl->order[i];
+		uid[r] = UINT32_MAX;
+		if (!movable(pl, r))
+			continue;
+		int isnew;
+		uint64_t kk = ((uint64_t)ir_get(pl->m, r)->region + 1) << 32 | pl->group[r];
+		uint32_t *v = cmvm_map_get(&map, kk, nkey, &isnew);
+		if (isnew) {
+			if (nkey == capkey) {
+				capkey = capkey ? 2 * capkey : 256;
+				key = xrealloc(key, capkey * sizeof *key);
+			}
+			key[nkey++] = kk;
+		}
+		uid[r] = *v;
+	}
+	/* idx: the keys in ascending order (a key is unique: no ties) */
+	UnitKey *sorted = xmalloc((nkey + 1) * sizeof *sorted);
+	for (uint32_t k = 0; k < nkey; k++)
+		sorted[k] = (UnitKey){key[k], k};
+	qsort(sorted, nkey, sizeof *sorted, unitkey_cmp);
+	uint32_t *idx = xmalloc((nkey + 1) * sizeof *idx);
+	for (uint32_t k = 0; k < nkey; k++)
+		idx[k] = sorted[k].k;
+	free(sorted);
+	/* unit numbers: per region, a whole-region unit first if it has
+	 * several groups, then its group units */
+	uint32_t nu = 0;
+	uint32_t *gunit = xmalloc((nkey + 1) * sizeof *gunit), *wunit = xmalloc((nkey + 1) * sizeof *wunit);
+	for (uint32_t a = 0; a < nkey;) {
+		uint32_t b = a;
+		while (b < nkey && key[idx[b]] >> 32 == key[idx[a]] >> 32)
+			b++;
+		uint32_t whole = b - a > 1 ? nu++ : UINT32_MAX;
+		for (uint32_t j = a; j < b; j++) {
+			wunit[idx[j]] = whole;
+			gunit[idx[j]] = nu++;
+		}
+		a = b;
+	}
+	uint32_t *base = xcalloc(nu + 2, sizeof *base);
+	for (int64_t i = 0; i < pl->n; i++) {
+		Ref r = pl->order[i];
+		if (uid[r] == UINT32_MAX)
+			continue;
+		base[gunit[uid[r]] + 2]++;
+		if (wunit[uid[r]] != UINT32_MAX)
+			base[wunit[uid[r]] + 2]++;
+	}
+	for (uint32_t u = 0; u < nu; u++)
+		base[u + 2] += base[u + 1];
+	Ref *node = xmalloc((base[nu + 1] + 1) * sizeof *node);
+	for (int64_t i = 0; i < pl->n; i++) {
+		Ref r = pl->order[i];
+		if (uid[r] == UINT32_MAX)
+			continue;
+		node[base[gunit[uid[r]] + 1]++] = r;
+		if (wunit[uid[r]] != UINT32_MAX)
+			node[base[wunit[uid[r]] + 1]++] = r;
+	}
+	cmvm_map_free(&map);
+	free(key);
+	free(uid);
+	free(idx);
+	free(gunit);
+	free(wunit);
+	*ubase = base;
+	*unode = node;
+	return nu;
+}
+
+/* The maximal fanout-free cone of root into out[] (root first): root and
+ * every movable node all of whose consumers are in the cone.  cnt counts a
+ * node's consumers in the cone (valid where cstamp[q] == stamp).  Returns
+ * its size, or 0 past CONE_MAX nodes. */
+enum { CONE_MAX = 1 << 16 };
+static uint32_t cone(const Place *pl, Ref root, Ref *out, uint32_t *cnt, uint32_t *cstamp,
+                     uint32_t stamp)
+{
+	uint32_t k = 0;
+	out[k++] = root;
+	for (uint32_t i = 0; i < k; i++) {
+		const Node *nd = ir_get(pl->m, out[i]);
+		for (uint32_t j = 0; j < nd->nargs; j++) {
+			Ref q = ir_arg(pl->m, nd, j);
+			if (!movable(pl, q))
+				continue;
+			if (cstamp[q] != stamp) {
+				cstamp[q] = stamp;
+				cnt[q] = 0;
+			}
+			if (++cnt[q] == pl->cbase[q + 1] - pl->cbase[q]) {
+				if (k == CONE_MAX)
+					return 0;
+				out[k++] = q;
+			}
+		}
+	}
+	return k;
+}
+
+static Push push_new(const Place *pl, uint32_t nn)
+{
+	Push h = {xmalloc(nn * sizeof *h.pos), xmalloc(nn * sizeof *h.heap), 0,
+	          xcalloc(nn, sizeof *h.queued), 0, xmalloc(nn * sizeof *h.logr),
+	          xmalloc(nn * sizeof *h.logs), 0};
+	for (int64_t i = 0; i < pl->n; i++)
+		h.pos[pl->order[i]] = (uint32_t)i;
+	return h;
+}
+
+static void push_free(Push *h)
+{
+	free(h->pos);
+	free(h->heap);
+	free(h->queued);
+	free(h->logr);
+	free(h->logs);
+}
+
+/* Tries to push the fanout-free cone of each node whose delay chain costs
+ * at least CONE_BITS bit-stages (a layer's gate, computed early from the
+ * condition and read at the end of the layer, with the adders that feed it
+ * alone) as late as it pays.  A push may move at most 2k + CONE_SPILL
+ * nodes for a cone of k (one that drags the rest of the design along only
+ * moves the chains elsewhere): each try is linear in its cone. */
+#define CONE_BITS 1024
+enum { CONE_SPILL = 64 };
+static uint64_t try_cones(Place *pl, uint32_t *s, uint32_t nn)
+{
+	Push h = push_new(pl, nn);
+	Ref *node = xmalloc((CONE_MAX + 1) * sizeof *node);
+	uint32_t *cnt = xmalloc(nn * sizeof *cnt), *cstamp = xcalloc(nn, sizeof *cstamp), stamp = 0;
+	for (int64_t i = pl->n; i-- > 0 && pl->work;) {
+		Ref r = pl->order[i];
+		if (!movable(pl, r) || chain_cost(pl, s, r) < CONE_BITS)
+			continue;
+		uint32_t k = cone(pl, r, node, cnt, cstamp, ++stamp);
+		if (k)
+			try_unit(pl, &h, s, node, k, 2 * (uint64_t)k + CONE_SPILL);
+	}
+	push_free(&h);
+	free(node);
+	free(cnt);
+	free(cstamp);
+	return total_cost(pl, s);
+}
+
+/* Tries to push each unit later (as far as the latency allows, and halves
+ * of that), keeping each push that lowers the cost. */
+static uint64_t try_units(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
+{
+	uint32_t *ubase;
+	Ref *unode;
+	uint32_t nu = make_units(pl, nn, &ubase, &unode);
+	Push h = push_new(pl, nn);
+	for (uint32_t u = 0; u < nu && pl->work; u++) {
+		uint64_t saved = try_unit(pl, &h, s, unode + ubase[u], ubase[u + 1] - ubase[u],
+		                          UINT64_MAX);
+		cost = cost > saved ? cost - saved : 0;
+	}
+	push_free(&h);
+	free(ubase);
+	free(unode);
+	return total_cost(pl, s);
 }
 
 uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t *konst,
                     uint32_t *stage, uint64_t *asap_bits)
 {
 	uint32_t nn = m->nnodes ? m->nnodes : 1;
-	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, PLACE_WORK};
+	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	            NULL, 0, PLACE_WORK};
+	pl.pin = pins(m, order, n, konst, nn);
 	uint32_t *asap = xmalloc(nn * sizeof *asap), *late = xmalloc(nn * sizeof *late);
 	memcpy(asap, stage, nn * sizeof *asap);
 	memcpy(late, stage, nn * sizeof *late);
@@ -455,12 +783,15 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 	pl.mark = xcalloc(nn, sizeof *pl.mark);
 	build_consumers(&pl, nn);
 	*asap_bits = total_cost(&pl, stage);
-	uint32_t last = 0;
+	pl.group = input_groups(&pl, nn);
+	uint32_t last = 0;   /* the latest stage (in a stream, of any phase) */
 	for (int64_t i = 0; i < n; i++)
-		if (ir_get(m, order[i])->op == OP_OUTPUT)
+		if (!konst[order[i]] && stage[order[i]] > last)
 			last = stage[order[i]];
-	uint64_t c = try_regions(&pl, stage, nn, last, *asap_bits);
-	c = try_regions(&pl, stage, nn, last, c);
+	pl.late = latest(&pl, stage, nn, last);
+	uint64_t c = try_units(&pl, stage, nn, *asap_bits);
+	c = try_units(&pl, stage, nn, c);
+	c = try_cones(&pl, stage, nn);
 	try_groups(&pl, stage, nn, c);
 	pl.dirty = xmalloc(nn);
 	uint64_t c_early = improve(&pl, stage, nn);
@@ -475,6 +806,9 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 	free(pl.max2);
 	free(pl.who1);
 	free(pl.mark);
+	free(pl.pin);
+	free(pl.group);
+	free(pl.late);
 	free(pl.cbase);
 	free(pl.cons);
 	return c_late < c_early ? c_late : c_early;
