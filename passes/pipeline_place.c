@@ -76,9 +76,19 @@ typedef struct Place {
 	uint64_t work;    /* node visits left for whole-module trials */
 } Place;
 
-/* Whole-module trials (a push or a group ALAP plus a cost) visit every
- * node; they stop after PLACE_WORK visits so huge designs stay fast. */
+/* Whole-module trials (a group ALAP plus a cost) visit every node, pushes
+ * the nodes they move; all stop after PLACE_WORK visits so huge designs
+ * stay fast. */
 #define PLACE_WORK 600000000ull
+
+/* A node moved by a push costs PUSH_COST visits (a heap step and the
+ * scattered reads of its consumers). */
+enum { PUSH_COST = 8 };
+
+static void charge(Place *pl, uint64_t w)
+{
+	pl->work = pl->work > w ? pl->work - w : 0;
+}
 
 static int spend(Place *pl)
 {
@@ -482,7 +492,7 @@ static int push(Place *pl, Push *h, uint32_t *s, const Ref *node, uint32_t k, ui
 		if (v > s[c])
 			ok = move_to(pl, h, s, c, v);
 	}
-	pl->work = pl->work > h->nlog ? pl->work - h->nlog : 0;
+	charge(pl, (uint64_t)PUSH_COST * h->nlog);
 	if (!ok)
 		undo(h, s);
 	return ok;
@@ -737,6 +747,7 @@ static uint64_t try_cones(Place *pl, uint32_t *s, uint32_t nn)
 		if (!movable(pl, r) || chain_cost(pl, s, r) < CONE_BITS)
 			continue;
 		uint32_t k = cone(pl, r, node, cnt, cstamp, ++stamp);
+		charge(pl, k ? k : CONE_MAX);
 		if (k)
 			try_unit(pl, &h, s, node, k, 2 * (uint64_t)k + CONE_SPILL);
 	}
