@@ -74,20 +74,24 @@ typedef struct Place {
 	uint8_t *dirty;   /* per node: a neighbour moved since it was examined */
 	uint32_t stamp;
 	uint64_t work;    /* node visits left for whole-module trials */
+	uint64_t pushwork; /* node visits left for pushes and cone walks */
 } Place;
 
-/* Whole-module trials (a group ALAP plus a cost) visit every node, pushes
- * the nodes they move; all stop after PLACE_WORK visits so huge designs
- * stay fast. */
+/* Whole-module trials (a group ALAP plus a cost) visit every node; they
+ * stop after PLACE_WORK visits so huge designs stay fast. */
 #define PLACE_WORK 600000000ull
 
-/* A node moved by a push costs PUSH_COST visits (a heap step and the
- * scattered reads of its consumers). */
-enum { PUSH_COST = 8 };
+/* A push of a unit or cone of k nodes may move at most 2k + PUSH_SPILL
+ * nodes (one that drags the rest of the design along only moves the chains
+ * elsewhere: on the tiny tops, unbounded pushes saved no more bits), so
+ * each try is linear in its unit; pushes and cone walks together visit at
+ * most PUSH_WORK nodes per node of the module (a moved node costs a heap
+ * step and scattered reads of its consumers). */
+enum { PUSH_SPILL = 64, PUSH_WORK = 16 };
 
 static void charge(Place *pl, uint64_t w)
 {
-	pl->work = pl->work > w ? pl->work - w : 0;
+	pl->pushwork = pl->pushwork > w ? pl->pushwork - w : 0;
 }
 
 static int spend(Place *pl)
@@ -492,7 +496,7 @@ static int push(Place *pl, Push *h, uint32_t *s, const Ref *node, uint32_t k, ui
 		if (v > s[c])
 			ok = move_to(pl, h, s, c, v);
 	}
-	charge(pl, (uint64_t)PUSH_COST * h->nlog);
+	charge(pl, h->nlog);
 	if (!ok)
 		undo(h, s);
 	return ok;
@@ -569,7 +573,7 @@ static uint64_t try_unit(Place *pl, Push *h, uint32_t *s, const Ref *node, uint3
 	for (uint32_t i = 0; i < k; i++)
 		if (pl->late[node[i]] - s[node[i]] < lo)
 			lo = pl->late[node[i]] - s[node[i]];
-	for (uint32_t d = k ? lo : 0; d > 0 && pl->work; d /= 2) {
+	for (uint32_t d = k ? lo : 0; d > 0 && pl->pushwork; d /= 2) {
 		if (!push(pl, h, s, node, k, d, most))
 			continue;
 		uint64_t after = touched_cost(pl, h, s);
@@ -732,24 +736,21 @@ static void push_free(Push *h)
 /* Tries to push the fanout-free cone of each node whose delay chain costs
  * at least CONE_BITS bit-stages (a layer's gate, computed early from the
  * condition and read at the end of the layer, with the adders that feed it
- * alone) as late as it pays.  A push may move at most 2k + CONE_SPILL
- * nodes for a cone of k (one that drags the rest of the design along only
- * moves the chains elsewhere): each try is linear in its cone. */
+ * alone) as late as it pays. */
 #define CONE_BITS 1024
-enum { CONE_SPILL = 64 };
 static uint64_t try_cones(Place *pl, uint32_t *s, uint32_t nn)
 {
 	Push h = push_new(pl, nn);
 	Ref *node = xmalloc((CONE_MAX + 1) * sizeof *node);
 	uint32_t *cnt = xmalloc(nn * sizeof *cnt), *cstamp = xcalloc(nn, sizeof *cstamp), stamp = 0;
-	for (int64_t i = pl->n; i-- > 0 && pl->work;) {
+	for (int64_t i = pl->n; i-- > 0 && pl->pushwork;) {
 		Ref r = pl->order[i];
 		if (!movable(pl, r) || chain_cost(pl, s, r) < CONE_BITS)
 			continue;
 		uint32_t k = cone(pl, r, node, cnt, cstamp, ++stamp);
 		charge(pl, k ? k : CONE_MAX);
 		if (k)
-			try_unit(pl, &h, s, node, k, 2 * (uint64_t)k + CONE_SPILL);
+			try_unit(pl, &h, s, node, k, 2 * (uint64_t)k + PUSH_SPILL);
 	}
 	push_free(&h);
 	free(node);
@@ -766,9 +767,9 @@ static uint64_t try_units(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
 	Ref *unode;
 	uint32_t nu = make_units(pl, nn, &ubase, &unode);
 	Push h = push_new(pl, nn);
-	for (uint32_t u = 0; u < nu && pl->work; u++) {
-		uint64_t saved = try_unit(pl, &h, s, unode + ubase[u], ubase[u + 1] - ubase[u],
-		                          UINT64_MAX);
+	for (uint32_t u = 0; u < nu && pl->pushwork; u++) {
+		uint32_t k = ubase[u + 1] - ubase[u];
+		uint64_t saved = try_unit(pl, &h, s, unode + ubase[u], k, 2 * (uint64_t)k + PUSH_SPILL);
 		cost = cost > saved ? cost - saved : 0;
 	}
 	push_free(&h);
@@ -782,7 +783,7 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 {
 	uint32_t nn = m->nnodes ? m->nnodes : 1;
 	Place pl = {m, order, n, konst, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	            NULL, 0, PLACE_WORK};
+	            NULL, 0, PLACE_WORK, (uint64_t)PUSH_WORK * (uint64_t)n};
 	pl.pin = pins(m, order, n, konst, nn);
 	uint32_t *asap = xmalloc(nn * sizeof *asap), *late = xmalloc(nn * sizeof *late);
 	memcpy(asap, stage, nn * sizeof *asap);
