@@ -87,7 +87,7 @@ typedef struct Place {
  * each try is linear in its unit; pushes and cone walks together visit at
  * most PUSH_WORK nodes per node of the module (a moved node costs a heap
  * step and scattered reads of its consumers). */
-enum { PUSH_SPILL = 64, PUSH_WORK = 16 };
+enum { PUSH_SPILL = 64, PUSH_WORK = 8 };
 
 static void charge(Place *pl, uint64_t w)
 {
@@ -801,8 +801,7 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 		if (!konst[order[i]] && stage[order[i]] > last)
 			last = stage[order[i]];
 	pl.late = latest(&pl, stage, nn, last);
-	uint64_t c = try_units(&pl, stage, nn, *asap_bits);
-	c = try_units(&pl, stage, nn, c);
+	uint64_t c = try_units(&pl, stage, nn, *asap_bits);   /* (a second round gained nothing) */
 	c = try_cones(&pl, stage, nn);
 	try_groups(&pl, stage, nn, c);
 	pl.dirty = xmalloc(nn);
