@@ -388,9 +388,68 @@ int ir_in_order(const Module *m)
 	return 1;
 }
 
+/*
+ * Locality of an operands-first module: for each value, in index order of
+ * its first user, the distance from that user to it, and from the values
+ * read just before.  A first read is near when the value lies within
+ * NEAR_SPAN nodes of its user, or of one of the last NEAR_STREAMS far values
+ * read (a stream: each stays near if the next one read from it is close,
+ * as a hardware prefetcher follows a few streams).  Later reads of a value
+ * are not counted (a hot value stays in cache), nor are input ports.  A
+ * module is scattered when over a quarter of its first reads are far:
+ * shuffled lines read each operand from a random place (every pass then
+ * pays a cache miss per operand at 1M nodes); jepac's own output, and any
+ * order that follows the dataflow, reads from a few streams.
+ */
+#define NEAR_SPAN 256u
+#define NEAR_STREAMS 8
+int ir_scattered(const Module *m)
+{
+	if (m->nnodes <= NEAR_SPAN)   /* every distance is short */
+		return 0;
+	/* one bit per node: read already, or an input port (two sequential
+	 * sweeps; the bits of a 1M-node module fit in 128 KB) */
+	uint64_t *seen = xcalloc(m->nnodes / 64 + 1, sizeof *seen);
+	for (Ref r = 0; r < m->nnodes; r++)
+		seen[r / 64] |= (uint64_t)(m->nodes[r].op == OP_INPUT) << (r % 64);
+	Ref head[NEAR_STREAMS];
+	for (int h = 0; h < NEAR_STREAMS; h++)
+		head[h] = 0;
+	uint64_t reads = 0, far = 0;
+	unsigned victim = 0;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = &m->nodes[r];
+		if (n->flags & NF_DEAD)
+			continue;
+		const Ref *args = &m->argv[n->args];
+		for (uint32_t i = 0; i < n->nargs; i++) {
+			Ref a = args[i];
+			uint64_t bit = 1ull << (a % 64);
+			if (seen[a / 64] & bit)
+				continue;
+			seen[a / 64] |= bit;
+			reads++;
+			if ((a < r ? r - a : a - r) <= NEAR_SPAN)
+				continue;
+			int h = 0;
+			while (h < NEAR_STREAMS &&
+			       (a < head[h] ? head[h] - a : a - head[h]) > NEAR_SPAN)
+				h++;
+			if (h == NEAR_STREAMS) {   /* a new stream replaces the oldest */
+				far++;
+				h = (int)victim;
+				victim = (victim + 1) % NEAR_STREAMS;
+			}
+			head[h] = a;
+		}
+	}
+	free(seen);
+	return far * 4 > reads;
+}
+
 static uint32_t order_from(const Module *m, Ref *order, int outputs_first)
 {
-	uint32_t k = index_order(m, order);
+	uint32_t k = outputs_first ? UINT32_MAX : index_order(m, order);
 	if (k == UINT32_MAX)
 		k = topo_order(m, order, 1, outputs_first);
 	if (k == UINT32_MAX)   /* register feedback: registers may come before their operands */

@@ -231,6 +231,12 @@ void ir_reorder(Module *m);
  * backends sweep memory in order (a shuffled 1M-node module made every
  * pass 2x slower per node through cache misses alone). */
 int ir_in_order(const Module *m);
+/* 1 if an operands-first module reads its operands from scattered places
+ * (shuffled lines: over a quarter of the values are first read far from
+ * their user and from the few values read before; one sequential scan of a
+ * module of over 4096 nodes).  The driver renumbers such a module with
+ * ir_reorder as it does one out of order; jepac's own output never is. */
+int ir_scattered(const Module *m);
 /* Topological order of the live nodes following every operand, registers
  * included (input ports first).  Returns the number placed in order[]
  * (room for nnodes), or -1 if a register closes a feedback loop. */

@@ -747,9 +747,10 @@ int main(int argc, char **argv)
 	Stamp t0 = stamp_now();
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
-	/* .jir text with users before operands: renumber operands-first, except
+	/* .jir text with users before operands, or operands-first but read from
+	 * scattered places (shuffled lines): renumber from the outputs, except
 	 * for --emit=ir, whose printer keeps the text's order (round trip) */
-	if ((o.run || strcmp(o.emit, "ir") != 0) && !ir_in_order(m))
+	if ((o.run || strcmp(o.emit, "ir") != 0) && (!ir_in_order(m) || ir_scattered(m)))
 		ir_reorder(m);
 	stats_census(m, &o.eopts);
 	size_guard(m, &o);
