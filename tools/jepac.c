@@ -13,6 +13,7 @@
  * 2 bad command line.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -738,6 +739,15 @@ static void run_to_output(const Module *m, const Options *o)
 
 int main(int argc, char **argv)
 {
+	/* Every pass allocates arrays of one entry per node and frees them.
+	 * glibc serves each of over 128 KB-32 MB (a 1M-node module's) with a
+	 * fresh mmap and unmaps it on free, so every pass paid the kernel's
+	 * page faults and zeroing again (a third of -O2's time on the hybrid
+	 * encoder, and the reason a 1M-node pass cost more than 10x a 100k one,
+	 * whose arrays stayed in the heap): freed memory stays in the heap for
+	 * the next pass instead (docs/benchmarks.md, bench/scaling). */
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, -1);
 	Options o = {0};
 	parse_args(argc, argv, &o);
 	o.eopts.input_name = o.input;
