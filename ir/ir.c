@@ -260,6 +260,17 @@ void ir_rewrite(Module *m, const Ref *map)
 	}
 }
 
+IrAdj *ir_adj(const Module *m, int through_regs)
+{
+	IrAdj *adj = xmalloc(((size_t)m->nnodes + 1) * sizeof *adj);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = &m->nodes[r];
+		uint32_t k = (n->op == OP_REG && !through_regs) || (n->flags & NF_DEAD) ? 0 : n->nargs;
+		adj[r] = (IrAdj){{k > 0 ? ir_arg(m, n, 0) : NOREF, k > 1 ? ir_arg(m, n, 1) : NOREF}, k};
+	}
+	return adj;
+}
+
 uint32_t *ir_uses(const Module *m)
 {
 	uint32_t *uses = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *uses);
@@ -288,8 +299,12 @@ static uint32_t topo_order(const Module *m, Ref *order, int through_regs, int ou
 	for (Ref r = 0; r < m->nnodes; r++)   /* dead nodes are never visited */
 		if (m->nodes[r].flags & NF_DEAD)
 			state[r] = DEAD;
-	Ref *stack = xmalloc((m->nnodes + 1) * sizeof *stack);
-	uint32_t *next = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *next);
+	IrAdj *adj = ir_adj(m, through_regs);
+	/* entering a node pushes a marker that places it, then its operands
+	 * (last first, so the first is entered first: the order of a recursive
+	 * search); every operand plus every marker fits */
+	Ref *stack = xmalloc((m->nargv + (size_t)m->nnodes + 1) * sizeof *stack);
+	const Ref CLOSE = 1u << 31;   /* marker (nnodes <= 2^31) */
 	uint32_t k = 0;
 	/* input ports first, so their declaration order never changes */
 	for (Ref r = 0; r < m->nnodes; r++)
@@ -303,17 +318,22 @@ static uint32_t topo_order(const Module *m, Ref *order, int through_regs, int ou
 		Ref root = (Ref)(i < m->nnodes ? i : i - m->nnodes);
 		if (state[root] != UNSEEN || (i < m->nnodes && m->nodes[root].op != OP_OUTPUT))
 			continue;
-		uint32_t sp = 0;
+		size_t sp = 0;
 		stack[sp++] = root;
-		state[root] = OPEN;
 		while (sp) {
-			Ref r = stack[sp - 1];
-			const Node *n = &m->nodes[r];
-			uint32_t lim = n->op == OP_REG && !through_regs ? 0 : n->nargs;
-			if (next[r] < lim) {
-				Ref a = ir_arg(m, n, next[r]++);
+			Ref r = stack[--sp];
+			if (r & CLOSE) {
+				state[r & ~CLOSE] = DONE;
+				order[k++] = r & ~CLOSE;
+				continue;
+			}
+			if (state[r] != UNSEEN)   /* entered by another path meanwhile */
+				continue;
+			state[r] = OPEN;
+			stack[sp++] = r | CLOSE;
+			for (uint32_t j = adj[r].n; j-- > 0;) {
+				Ref a = ir_adj_arg(m, &adj[r], r, j);
 				if (state[a] == UNSEEN) {
-					state[a] = OPEN;
 					stack[sp++] = a;
 				} else if (state[a] == OPEN) {
 					if (through_regs) {   /* a loop through a register */
@@ -322,17 +342,13 @@ static uint32_t topo_order(const Module *m, Ref *order, int through_regs, int ou
 					}
 					die("combinational cycle through node %u", a);
 				}
-				continue;
 			}
-			state[r] = DONE;
-			order[k++] = r;
-			sp--;
 		}
 	}
 out:
 	free(state);
+	free(adj);
 	free(stack);
-	free(next);
 	return k;
 }
 

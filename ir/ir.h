@@ -241,6 +241,21 @@ int ir_scattered(const Module *m);
  * included (input ports first).  Returns the number placed in order[]
  * (room for nnodes), or -1 if a register closes a feedback loop. */
 int64_t ir_topo(const Module *m, Ref *order);
+/* A node's operands as a depth-first search follows them: the first two
+ * inline, n of them (0 for a dead node, and for a reg unless through_regs),
+ * the rest (n > 2) in the pool.  ir_adj fills one per node in a sequential
+ * sweep (caller frees), so that a search step reads one 12-byte record
+ * instead of a node and then its operand list: in a module read out of
+ * order each is a cache miss that nothing can overlap. */
+typedef struct IrAdj {
+	Ref a[2];
+	uint32_t n;
+} IrAdj;
+IrAdj *ir_adj(const Module *m, int through_regs);
+static inline Ref ir_adj_arg(const Module *m, const IrAdj *d, Ref r, uint32_t i)
+{
+	return i < 2 ? d->a[i] : ir_arg(m, &m->nodes[r], i);
+}
 /* Counts uses of every node (uses[i]); caller frees. */
 uint32_t *ir_uses(const Module *m);
 Ref ir_input(const Module *m, uint32_t k);     /* k-th input port node */
