@@ -221,9 +221,10 @@ void ir_compact(Module *m);
  * order[] (room for nnodes).  Passes that need operands first use it rather
  * than index order, so they stay linear when the text lists users first. */
 uint32_t ir_order(const Module *m, Ref *order);
-/* ir_compact for a module read out of order (the driver, right after
- * loading): the same, except that the depth-first search starts at the
- * output ports, so each output's cone comes together right before it (in a
+/* ir_compact for a module read out of order or scattered (the driver,
+ * right after loading): the same, except that the depth-first search always
+ * runs (an operands-first order is not kept) and starts at the output
+ * ports, so each output's cone comes together right before it (in a
  * shuffled many-port module, port k's logic then sits near port k). */
 void ir_reorder(Module *m);
 /* 1 if every live node's operands come before it (one sequential scan).

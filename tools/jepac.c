@@ -197,6 +197,11 @@ static void usage(FILE *f)
 	      "  memory               an allocation the machine refuses: 'out of memory', no output\n"
 	      "  --run vector lines   4096 + 64 bytes per input lane; no NUL byte; final newline\n"
 	      "  config.json sizes    1..10^7, checked against the tensors the file holds\n"
+	      "  .jir text            value names up to 1000 characters, widths 1..64,\n"
+	      "                       lanes 1..2^32-1\n"
+	      "  safetensors          JSON header up to 100 MiB; at most 4 dimensions and\n"
+	      "                       2^40 elements a tensor; every offset inside the file\n"
+	      "  LQ40                 every count and record checked against the bytes present\n"
 	      "\n", f);
 	backend_print_help(f);
 	pass_print_help(f);
