@@ -292,63 +292,121 @@ uint32_t *ir_uses(const Module *m)
  * operands too when the graph has no feedback loop; with one, operands of a
  * reg are not followed (the register closes the cycle).
  */
+enum { T_UNSEEN, T_OPEN, T_DONE, T_DEAD };
+#define T_CLOSE (1u << 31)   /* stack marker (nnodes <= 2^31) */
+
+/* The search from one root, appending to order[*k]; 0, or -1 when it meets
+ * a loop through a register (through_regs).  Entering a node pushes a
+ * marker that places it, then its operands (last first, so the first is
+ * entered first: the order of a recursive search). */
+static int dfs_from(const Module *m, const IrAdj *adj, uint8_t *state, Ref *stack, Ref root,
+                    Ref *order, uint32_t *k, int through_regs)
+{
+	size_t sp = 0;
+	stack[sp++] = root;
+	while (sp) {
+		Ref r = stack[--sp];
+		if (r & T_CLOSE) {
+			state[r & ~T_CLOSE] = T_DONE;
+			order[(*k)++] = r & ~T_CLOSE;
+			continue;
+		}
+		if (state[r] != T_UNSEEN)   /* entered by another path meanwhile */
+			continue;
+		state[r] = T_OPEN;
+		stack[sp++] = r | T_CLOSE;
+		for (uint32_t j = adj[r].n; j-- > 0;) {
+			Ref a = ir_adj_arg(m, &adj[r], r, j);
+			if (state[a] == T_UNSEEN) {
+				stack[sp++] = a;
+			} else if (state[a] == T_OPEN) {
+				if (through_regs)   /* a loop through a register */
+					return -1;
+				die("combinational cycle through node %u", a);
+			}
+		}
+	}
+	return 0;
+}
+
+/* The nodes not placed in order[0..k) (none reached from an output: dead
+ * code not yet removed), by the last place of their placed operands, so
+ * that appended after them they read those operands in one forward sweep
+ * (in text order, shuffled text would scatter them again).  Counting sort;
+ * returns the count in roots[]. */
+static uint32_t rest_by_operands(const Module *m, const uint8_t *state, const Ref *order,
+                                 uint32_t k, Ref *roots)
+{
+	uint32_t *pos = xmalloc(((size_t)m->nnodes + 1) * sizeof *pos);
+	for (Ref r = 0; r < m->nnodes; r++)
+		pos[r] = 0;
+	for (uint32_t i = 0; i < k; i++)
+		pos[order[i]] = i + 1;
+	uint32_t *count = xcalloc((size_t)k + 2, sizeof *count);
+	uint32_t *key = xmalloc(((size_t)m->nnodes + 1) * sizeof *key);
+	uint32_t n = 0;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		if (state[r] != T_UNSEEN)
+			continue;
+		const Node *nd = &m->nodes[r];
+		uint32_t kr = 0;   /* 0: no placed operand */
+		for (uint32_t j = 0; j < nd->nargs; j++)
+			kr = pos[ir_arg(m, nd, j)] > kr ? pos[ir_arg(m, nd, j)] : kr;
+		key[r] = kr;
+		count[kr + 1]++;
+		n++;
+	}
+	for (uint32_t i = 1; i <= k + 1; i++)
+		count[i] += count[i - 1];
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (state[r] == T_UNSEEN)
+			roots[count[key[r]]++] = r;
+	free(key);
+	free(pos);
+	free(count);
+	return n;
+}
+
 static uint32_t topo_order(const Module *m, Ref *order, int through_regs, int outputs_first)
 {
-	enum { UNSEEN, OPEN, DONE, DEAD };
 	uint8_t *state = xcalloc(m->nnodes ? m->nnodes : 1, 1);
 	for (Ref r = 0; r < m->nnodes; r++)   /* dead nodes are never visited */
 		if (m->nodes[r].flags & NF_DEAD)
-			state[r] = DEAD;
+			state[r] = T_DEAD;
 	IrAdj *adj = ir_adj(m, through_regs);
-	/* entering a node pushes a marker that places it, then its operands
-	 * (last first, so the first is entered first: the order of a recursive
-	 * search); every operand plus every marker fits */
 	Ref *stack = xmalloc((m->nargv + (size_t)m->nnodes + 1) * sizeof *stack);
-	const Ref CLOSE = 1u << 31;   /* marker (nnodes <= 2^31) */
-	uint32_t k = 0;
+	Ref *roots = NULL;
+	uint32_t k = 0, nroots = m->nnodes;
 	/* input ports first, so their declaration order never changes */
 	for (Ref r = 0; r < m->nnodes; r++)
 		if (m->nodes[r].op == OP_INPUT && !(m->nodes[r].flags & NF_DEAD)) {
-			state[r] = DONE;
+			state[r] = T_DONE;
 			order[k++] = r;
 		}
 	/* with outputs_first, the output ports (in declaration order) are the
 	 * first roots: each output's cone lands together, right before it */
-	for (uint64_t i = outputs_first ? 0 : m->nnodes; i < 2 * (uint64_t)m->nnodes; i++) {
-		Ref root = (Ref)(i < m->nnodes ? i : i - m->nnodes);
-		if (state[root] != UNSEEN || (i < m->nnodes && m->nodes[root].op != OP_OUTPUT))
-			continue;
-		size_t sp = 0;
-		stack[sp++] = root;
-		while (sp) {
-			Ref r = stack[--sp];
-			if (r & CLOSE) {
-				state[r & ~CLOSE] = DONE;
-				order[k++] = r & ~CLOSE;
-				continue;
-			}
-			if (state[r] != UNSEEN)   /* entered by another path meanwhile */
-				continue;
-			state[r] = OPEN;
-			stack[sp++] = r | CLOSE;
-			for (uint32_t j = adj[r].n; j-- > 0;) {
-				Ref a = ir_adj_arg(m, &adj[r], r, j);
-				if (state[a] == UNSEEN) {
-					stack[sp++] = a;
-				} else if (state[a] == OPEN) {
-					if (through_regs) {   /* a loop through a register */
-						k = UINT32_MAX;
-						goto out;
-					}
-					die("combinational cycle through node %u", a);
-				}
-			}
-		}
+	if (outputs_first) {
+		for (Ref r = 0; r < m->nnodes; r++)
+			if (m->nodes[r].op == OP_OUTPUT && state[r] == T_UNSEEN &&
+			    dfs_from(m, adj, state, stack, r, order, &k, through_regs) < 0)
+				goto loop;
+		roots = xmalloc(((size_t)m->nnodes + 1) * sizeof *roots);
+		nroots = rest_by_operands(m, state, order, k, roots);
 	}
+	for (uint32_t i = 0; i < nroots; i++) {
+		Ref root = roots ? roots[i] : i;
+		if (state[root] == T_UNSEEN &&
+		    dfs_from(m, adj, state, stack, root, order, &k, through_regs) < 0)
+			goto loop;
+	}
+	goto out;
+loop:
+	k = UINT32_MAX;
 out:
 	free(state);
 	free(adj);
 	free(stack);
+	free(roots);
 	return k;
 }
 
