@@ -260,6 +260,17 @@ void ir_rewrite(Module *m, const Ref *map)
 	}
 }
 
+IrAdj *ir_adj(const Module *m, int through_regs)
+{
+	IrAdj *adj = xmalloc(((size_t)m->nnodes + 1) * sizeof *adj);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = &m->nodes[r];
+		uint32_t k = (n->op == OP_REG && !through_regs) || (n->flags & NF_DEAD) ? 0 : n->nargs;
+		adj[r] = (IrAdj){{k > 0 ? ir_arg(m, n, 0) : NOREF, k > 1 ? ir_arg(m, n, 1) : NOREF}, k};
+	}
+	return adj;
+}
+
 uint32_t *ir_uses(const Module *m)
 {
 	uint32_t *uses = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *uses);
@@ -281,58 +292,121 @@ uint32_t *ir_uses(const Module *m)
  * operands too when the graph has no feedback loop; with one, operands of a
  * reg are not followed (the register closes the cycle).
  */
+enum { T_UNSEEN, T_OPEN, T_DONE, T_DEAD };
+#define T_CLOSE (1u << 31)   /* stack marker (nnodes <= 2^31) */
+
+/* The search from one root, appending to order[*k]; 0, or -1 when it meets
+ * a loop through a register (through_regs).  Entering a node pushes a
+ * marker that places it, then its operands (last first, so the first is
+ * entered first: the order of a recursive search). */
+static int dfs_from(const Module *m, const IrAdj *adj, uint8_t *state, Ref *stack, Ref root,
+                    Ref *order, uint32_t *k, int through_regs)
+{
+	size_t sp = 0;
+	stack[sp++] = root;
+	while (sp) {
+		Ref r = stack[--sp];
+		if (r & T_CLOSE) {
+			state[r & ~T_CLOSE] = T_DONE;
+			order[(*k)++] = r & ~T_CLOSE;
+			continue;
+		}
+		if (state[r] != T_UNSEEN)   /* entered by another path meanwhile */
+			continue;
+		state[r] = T_OPEN;
+		stack[sp++] = r | T_CLOSE;
+		for (uint32_t j = adj[r].n; j-- > 0;) {
+			Ref a = ir_adj_arg(m, &adj[r], r, j);
+			if (state[a] == T_UNSEEN) {
+				stack[sp++] = a;
+			} else if (state[a] == T_OPEN) {
+				if (through_regs)   /* a loop through a register */
+					return -1;
+				die("combinational cycle through node %u", a);
+			}
+		}
+	}
+	return 0;
+}
+
+/* The nodes not placed in order[0..k) (none reached from an output: dead
+ * code not yet removed), by the last place of their placed operands, so
+ * that appended after them they read those operands in one forward sweep
+ * (in text order, shuffled text would scatter them again).  Counting sort;
+ * returns the count in roots[]. */
+static uint32_t rest_by_operands(const Module *m, const uint8_t *state, const Ref *order,
+                                 uint32_t k, Ref *roots)
+{
+	uint32_t *pos = xmalloc(((size_t)m->nnodes + 1) * sizeof *pos);
+	for (Ref r = 0; r < m->nnodes; r++)
+		pos[r] = 0;
+	for (uint32_t i = 0; i < k; i++)
+		pos[order[i]] = i + 1;
+	uint32_t *count = xcalloc((size_t)k + 2, sizeof *count);
+	uint32_t *key = xmalloc(((size_t)m->nnodes + 1) * sizeof *key);
+	uint32_t n = 0;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		if (state[r] != T_UNSEEN)
+			continue;
+		const Node *nd = &m->nodes[r];
+		uint32_t kr = 0;   /* 0: no placed operand */
+		for (uint32_t j = 0; j < nd->nargs; j++)
+			kr = pos[ir_arg(m, nd, j)] > kr ? pos[ir_arg(m, nd, j)] : kr;
+		key[r] = kr;
+		count[kr + 1]++;
+		n++;
+	}
+	for (uint32_t i = 1; i <= k + 1; i++)
+		count[i] += count[i - 1];
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (state[r] == T_UNSEEN)
+			roots[count[key[r]]++] = r;
+	free(key);
+	free(pos);
+	free(count);
+	return n;
+}
+
 static uint32_t topo_order(const Module *m, Ref *order, int through_regs, int outputs_first)
 {
-	enum { UNSEEN, OPEN, DONE, DEAD };
 	uint8_t *state = xcalloc(m->nnodes ? m->nnodes : 1, 1);
 	for (Ref r = 0; r < m->nnodes; r++)   /* dead nodes are never visited */
 		if (m->nodes[r].flags & NF_DEAD)
-			state[r] = DEAD;
-	Ref *stack = xmalloc((m->nnodes + 1) * sizeof *stack);
-	uint32_t *next = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *next);
-	uint32_t k = 0;
+			state[r] = T_DEAD;
+	IrAdj *adj = ir_adj(m, through_regs);
+	Ref *stack = xmalloc((m->nargv + (size_t)m->nnodes + 1) * sizeof *stack);
+	Ref *roots = NULL;
+	uint32_t k = 0, nroots = m->nnodes;
 	/* input ports first, so their declaration order never changes */
 	for (Ref r = 0; r < m->nnodes; r++)
 		if (m->nodes[r].op == OP_INPUT && !(m->nodes[r].flags & NF_DEAD)) {
-			state[r] = DONE;
+			state[r] = T_DONE;
 			order[k++] = r;
 		}
 	/* with outputs_first, the output ports (in declaration order) are the
 	 * first roots: each output's cone lands together, right before it */
-	for (uint64_t i = outputs_first ? 0 : m->nnodes; i < 2 * (uint64_t)m->nnodes; i++) {
-		Ref root = (Ref)(i < m->nnodes ? i : i - m->nnodes);
-		if (state[root] != UNSEEN || (i < m->nnodes && m->nodes[root].op != OP_OUTPUT))
-			continue;
-		uint32_t sp = 0;
-		stack[sp++] = root;
-		state[root] = OPEN;
-		while (sp) {
-			Ref r = stack[sp - 1];
-			const Node *n = &m->nodes[r];
-			uint32_t lim = n->op == OP_REG && !through_regs ? 0 : n->nargs;
-			if (next[r] < lim) {
-				Ref a = ir_arg(m, n, next[r]++);
-				if (state[a] == UNSEEN) {
-					state[a] = OPEN;
-					stack[sp++] = a;
-				} else if (state[a] == OPEN) {
-					if (through_regs) {   /* a loop through a register */
-						k = UINT32_MAX;
-						goto out;
-					}
-					die("combinational cycle through node %u", a);
-				}
-				continue;
-			}
-			state[r] = DONE;
-			order[k++] = r;
-			sp--;
-		}
+	if (outputs_first) {
+		for (Ref r = 0; r < m->nnodes; r++)
+			if (m->nodes[r].op == OP_OUTPUT && state[r] == T_UNSEEN &&
+			    dfs_from(m, adj, state, stack, r, order, &k, through_regs) < 0)
+				goto loop;
+		roots = xmalloc(((size_t)m->nnodes + 1) * sizeof *roots);
+		nroots = rest_by_operands(m, state, order, k, roots);
 	}
+	for (uint32_t i = 0; i < nroots; i++) {
+		Ref root = roots ? roots[i] : i;
+		if (state[root] == T_UNSEEN &&
+		    dfs_from(m, adj, state, stack, root, order, &k, through_regs) < 0)
+			goto loop;
+	}
+	goto out;
+loop:
+	k = UINT32_MAX;
 out:
 	free(state);
+	free(adj);
 	free(stack);
-	free(next);
+	free(roots);
 	return k;
 }
 
@@ -388,9 +462,68 @@ int ir_in_order(const Module *m)
 	return 1;
 }
 
+/*
+ * Locality of an operands-first module: for each value, in index order of
+ * its first user, the distance from that user to it, and from the values
+ * read just before.  A first read is near when the value lies within
+ * NEAR_SPAN nodes of its user, or of one of the last NEAR_STREAMS far values
+ * read (a stream: each stays near if the next one read from it is close,
+ * as a hardware prefetcher follows a few streams).  Later reads of a value
+ * are not counted (a hot value stays in cache), nor are input ports.  A
+ * module is scattered when over a quarter of its first reads are far:
+ * shuffled lines read each operand from a random place (every pass then
+ * pays a cache miss per operand at 1M nodes); jepac's own output, and any
+ * order that follows the dataflow, reads from a few streams.
+ */
+#define NEAR_SPAN 256u
+#define NEAR_STREAMS 8
+int ir_scattered(const Module *m)
+{
+	if (m->nnodes <= NEAR_SPAN)   /* every distance is short */
+		return 0;
+	/* one bit per node: read already, or an input port (two sequential
+	 * sweeps; the bits of a 1M-node module fit in 128 KB) */
+	uint64_t *seen = xcalloc(m->nnodes / 64 + 1, sizeof *seen);
+	for (Ref r = 0; r < m->nnodes; r++)
+		seen[r / 64] |= (uint64_t)(m->nodes[r].op == OP_INPUT) << (r % 64);
+	Ref head[NEAR_STREAMS];
+	for (int h = 0; h < NEAR_STREAMS; h++)
+		head[h] = 0;
+	uint64_t reads = 0, far = 0;
+	unsigned victim = 0;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = &m->nodes[r];
+		if (n->flags & NF_DEAD)
+			continue;
+		const Ref *args = &m->argv[n->args];
+		for (uint32_t i = 0; i < n->nargs; i++) {
+			Ref a = args[i];
+			uint64_t bit = 1ull << (a % 64);
+			if (seen[a / 64] & bit)
+				continue;
+			seen[a / 64] |= bit;
+			reads++;
+			if ((a < r ? r - a : a - r) <= NEAR_SPAN)
+				continue;
+			int h = 0;
+			while (h < NEAR_STREAMS &&
+			       (a < head[h] ? head[h] - a : a - head[h]) > NEAR_SPAN)
+				h++;
+			if (h == NEAR_STREAMS) {   /* a new stream replaces the oldest */
+				far++;
+				h = (int)victim;
+				victim = (victim + 1) % NEAR_STREAMS;
+			}
+			head[h] = a;
+		}
+	}
+	free(seen);
+	return far * 4 > reads;
+}
+
 static uint32_t order_from(const Module *m, Ref *order, int outputs_first)
 {
-	uint32_t k = index_order(m, order);
+	uint32_t k = outputs_first ? UINT32_MAX : index_order(m, order);
 	if (k == UINT32_MAX)
 		k = topo_order(m, order, 1, outputs_first);
 	if (k == UINT32_MAX)   /* register feedback: registers may come before their operands */

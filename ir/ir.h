@@ -221,9 +221,10 @@ void ir_compact(Module *m);
  * order[] (room for nnodes).  Passes that need operands first use it rather
  * than index order, so they stay linear when the text lists users first. */
 uint32_t ir_order(const Module *m, Ref *order);
-/* ir_compact for a module read out of order (the driver, right after
- * loading): the same, except that the depth-first search starts at the
- * output ports, so each output's cone comes together right before it (in a
+/* ir_compact for a module read out of order or scattered (the driver,
+ * right after loading): the same, except that the depth-first search always
+ * runs (an operands-first order is not kept) and starts at the output
+ * ports, so each output's cone comes together right before it (in a
  * shuffled many-port module, port k's logic then sits near port k). */
 void ir_reorder(Module *m);
 /* 1 if every live node's operands come before it (one sequential scan).
@@ -231,10 +232,31 @@ void ir_reorder(Module *m);
  * backends sweep memory in order (a shuffled 1M-node module made every
  * pass 2x slower per node through cache misses alone). */
 int ir_in_order(const Module *m);
+/* 1 if an operands-first module reads its operands from scattered places
+ * (shuffled lines: over a quarter of the values are first read far from
+ * their user and from the few values read before; one sequential scan of a
+ * module of over 4096 nodes).  The driver renumbers such a module with
+ * ir_reorder as it does one out of order; jepac's own output never is. */
+int ir_scattered(const Module *m);
 /* Topological order of the live nodes following every operand, registers
  * included (input ports first).  Returns the number placed in order[]
  * (room for nnodes), or -1 if a register closes a feedback loop. */
 int64_t ir_topo(const Module *m, Ref *order);
+/* A node's operands as a depth-first search follows them: the first two
+ * inline, n of them (0 for a dead node, and for a reg unless through_regs),
+ * the rest (n > 2) in the pool.  ir_adj fills one per node in a sequential
+ * sweep (caller frees), so that a search step reads one 12-byte record
+ * instead of a node and then its operand list: in a module read out of
+ * order each is a cache miss that nothing can overlap. */
+typedef struct IrAdj {
+	Ref a[2];
+	uint32_t n;
+} IrAdj;
+IrAdj *ir_adj(const Module *m, int through_regs);
+static inline Ref ir_adj_arg(const Module *m, const IrAdj *d, Ref r, uint32_t i)
+{
+	return i < 2 ? d->a[i] : ir_arg(m, &m->nodes[r], i);
+}
 /* Counts uses of every node (uses[i]); caller frees. */
 uint32_t *ir_uses(const Module *m);
 Ref ir_input(const Module *m, uint32_t k);     /* k-th input port node */

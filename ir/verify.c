@@ -484,7 +484,13 @@ static int verify_port_names(Ver *v)
 	return rc;
 }
 
-/* Iterative DFS over operands, not entering reg's; a back edge is a cycle. */
+/* Iterative DFS over operands, not entering reg's; an edge to a node on the
+ * current path (OPEN) is a cycle.  Entering a node pushes a marker that
+ * closes it and then all its operands at once (checking each against the
+ * path there), so each step reads one IrAdj record: in a module read out of
+ * order (one chain in random memory order) it is a cache miss that nothing
+ * can overlap, and a node, its operand list and a per-node cursor were
+ * three.  The stack holds at most every operand plus every marker. */
 static int verify_acyclic(Ver *v)
 {
 	const Module *m = v->m;
@@ -492,32 +498,39 @@ static int verify_acyclic(Ver *v)
 	if (ir_in_order(m))   /* every operand before its user: no cycle (one scan) */
 		return 0;
 	uint8_t *state = xcalloc(m->nnodes + 1, 1);
-	uint32_t *next = xcalloc(m->nnodes + 1, sizeof *next);
-	Ref *stack = xmalloc(((size_t)m->nnodes + 1) * sizeof *stack);
+	IrAdj *adj = ir_adj(m, 0);
+	Ref *stack = xmalloc((m->nargv + (size_t)m->nnodes + 1) * sizeof *stack);
+	const Ref CLOSE = 1u << 31;   /* marker: the node below is done (nnodes <= 2^31) */
 	int rc = 0;
 	for (Ref root = 0; root < m->nnodes && !rc; root++) {
 		if (state[root] != UNSEEN || (m->nodes[root].flags & NF_DEAD))
 			continue;
-		uint32_t sp = 0;
+		size_t sp = 0;
 		stack[sp++] = root;
-		state[root] = OPEN;
 		while (sp && !rc) {
-			Ref r = stack[sp - 1];
-			const Node *n = ir_get(m, r);
-			if (n->op != OP_REG && next[r] < n->nargs) {
-				Ref a = ir_arg(m, n, next[r]++);
-				if (state[a] == OPEN)
-					rc = bad(v, a, "combinational cycle (not broken by a reg)");
-				else if (state[a] == UNSEEN)
-					state[a] = OPEN, stack[sp++] = a;
+			Ref r = stack[--sp];
+			if (r & CLOSE) {
+				state[r & ~CLOSE] = DONE;
 				continue;
 			}
-			state[r] = DONE;
-			sp--;
+			if (state[r] != UNSEEN)   /* entered by another path meanwhile */
+				continue;
+			state[r] = OPEN;
+			stack[sp++] = r | CLOSE;
+			const IrAdj *d = &adj[r];
+			for (uint32_t i = d->n; i-- > 0;) {
+				Ref a = ir_adj_arg(m, d, r, i);
+				if (state[a] == OPEN) {
+					rc = bad(v, a, "combinational cycle (not broken by a reg)");
+					break;
+				}
+				if (state[a] == UNSEEN)
+					stack[sp++] = a;
+			}
 		}
 	}
 	free(state);
-	free(next);
+	free(adj);
 	free(stack);
 	return rc;
 }

@@ -13,6 +13,7 @@
  * 2 bad command line.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -199,6 +200,11 @@ static void usage(FILE *f)
 	      "  memory               an allocation the machine refuses: 'out of memory', no output\n"
 	      "  --run vector lines   4096 + 64 bytes per input lane; no NUL byte; final newline\n"
 	      "  config.json sizes    1..10^7, checked against the tensors the file holds\n"
+	      "  .jir text            value names up to 1000 characters, widths 1..64,\n"
+	      "                       lanes 1..2^32-1\n"
+	      "  safetensors          JSON header up to 100 MiB; at most 4 dimensions and\n"
+	      "                       2^40 elements a tensor; every offset inside the file\n"
+	      "  LQ40                 every count and record checked against the bytes present\n"
 	      "\n", f);
 	backend_print_help(f);
 	pass_print_help(f);
@@ -742,6 +748,15 @@ static void run_to_output(const Module *m, const Options *o)
 
 int main(int argc, char **argv)
 {
+	/* Every pass allocates arrays of one entry per node and frees them.
+	 * glibc serves each of over 128 KB-32 MB (a 1M-node module's) with a
+	 * fresh mmap and unmaps it on free, so every pass paid the kernel's
+	 * page faults and zeroing again (a third of -O2's time on the hybrid
+	 * encoder, and the reason a 1M-node pass cost more than 10x a 100k one,
+	 * whose arrays stayed in the heap): freed memory stays in the heap for
+	 * the next pass instead (docs/benchmarks.md, bench/scaling). */
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, -1);
 	Options o = {0};
 	parse_args(argc, argv, &o);
 	o.eopts.input_name = o.input;
@@ -751,9 +766,10 @@ int main(int argc, char **argv)
 	Stamp t0 = stamp_now();
 	Module *m = frontend_load(o.input, &o.lopts);
 	verify_or_die(m, o.input, NULL);
-	/* .jir text with users before operands: renumber operands-first, except
+	/* .jir text with users before operands, or operands-first but read from
+	 * scattered places (shuffled lines): renumber from the outputs, except
 	 * for --emit=ir, whose printer keeps the text's order (round trip) */
-	if ((o.run || strcmp(o.emit, "ir") != 0) && !ir_in_order(m))
+	if ((o.run || strcmp(o.emit, "ir") != 0) && (!ir_in_order(m) || ir_scattered(m)))
 		ir_reorder(m);
 	stats_census(m, &o.eopts);
 	size_guard(m, &o);
