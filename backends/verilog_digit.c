@@ -47,7 +47,7 @@
 
 #include "verilog.h"
 
-enum { K_SER, K_CONST, K_CONV };
+enum { K_SER, K_CONST, K_CONV, K_TPOS };
 
 typedef struct DG {
 	VW *w;
@@ -63,6 +63,10 @@ typedef struct DG {
 	uint64_t *des;      /* sorted unique (skew << 32 | node) deserializers */
 	size_t ndes;
 	uint32_t S, K;      /* output skew, strobe chain length */
+	/* streams: token index holds tg_S at skews tgs[0 .. ntg-1] (sorted) */
+	uint32_t *tgs;
+	size_t ntg;
+	uint32_t wk;        /* token the per-window outputs are picked at, or UINT32_MAX */
 } DG;
 
 static int live(const Module *m, Ref r)
@@ -86,11 +90,13 @@ static int node_kind(const DG *g, Ref r)
 	switch (n->op) {
 	case OP_INPUT: case OP_OUTPUT: case OP_ADD: case OP_SUB: case OP_NEG:
 	case OP_SHL: case OP_SHR: case OP_EXT: case OP_TRUNC: case OP_SLICE:
-	case OP_EXTRACT: case OP_CONCAT: case OP_REG:
+	case OP_EXTRACT: case OP_CONCAT: case OP_REG: case OP_TPICK:
 		return K_SER;
 	case OP_CONST: case OP_VCONST:
 		return K_CONST;
-	default:   /* token ops: rejected by vd_check */
+	case OP_TPOS:
+		return K_TPOS;
+	default:   /* tbuf too; the other token ops: rejected by vd_check */
 		return K_CONV;
 	}
 }
@@ -170,6 +176,12 @@ static int needs_rx(const DG *g, Ref r)
 	return lo < ty_min(n->ty, n->width) || hi > ty_max(n->ty, n->width);
 }
 
+/* Constants and tpos: serialized at the least skew their readers need. */
+static int floating(const DG *g, Ref a)
+{
+	return g->kind[a] == K_CONST || g->kind[a] == K_TPOS;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -181,6 +193,68 @@ static void need_tap(DG *g, Ref a, uint32_t k)
 	g->ser[a] = 1;
 	if (k > g->depth[a])
 		g->depth[a] = k;
+}
+
+/* The token each per-window value is picked at (tpick; one per value:
+ * vs_init rejects values of two capture points meeting): the token whose
+ * word the outputs are valid for, or UINT32_MAX when they are streams. */
+static uint32_t window_token(const DG *g)
+{
+	const Module *m = g->m;
+	uint32_t *wk = xmalloc(((size_t)m->nnodes + 1) * sizeof *wk), out = UINT32_MAX;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		wk[r] = n->op == OP_TPICK ? (uint32_t)n->imm : UINT32_MAX;
+		if (!live(m, r) || n->op == OP_TPICK)
+			continue;
+		for (uint32_t j = 0; j < n->nargs; j++)
+			if (wk[ir_arg(m, n, j)] != UINT32_MAX)
+				wk[r] = wk[ir_arg(m, n, j)];
+		if (n->op == OP_OUTPUT)
+			out = wk[r];
+	}
+	free(wk);
+	return out;
+}
+
+/* Token index holds: tg_A holds the token index of the word at skew A
+ * while its digits pass (loaded at ds[A-1] from a hold at most NW skews
+ * earlier, so that one still holds the same word's index); tg_0 is the
+ * input's token counter.  Needed at every tpos and tbuf and, for
+ * per-window outputs, at the outputs. */
+static void add_tg(DG *g, uint32_t s)
+{
+	g->tgs[g->ntg++] = s;
+}
+
+static void token_holds(DG *g)
+{
+	const Module *m = g->m;
+	size_t n = 0, k = 0;
+	uint32_t *need = xmalloc(((size_t)m->nnodes + 2) * sizeof *need);
+	need[n++] = 0;
+	g->wk = window_token(g);
+	if (g->wk != UINT32_MAX)
+		need[n++] = g->S;
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (live(m, r) && (ir_get(m, r)->op == OP_TPOS || ir_get(m, r)->op == OP_TBUF))
+			need[n++] = g->sk[r];
+	uint64_t *u = xmalloc(n * sizeof *u);
+	for (size_t i = 0; i < n; i++)
+		u[i] = need[i];
+	qsort(u, n, sizeof *u, cmp_u64);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || u[i] != u[k - 1])
+			u[k++] = u[i];
+	/* room: the needed skews and a link every NW skews up to the last */
+	g->tgs = xmalloc((k + u[k - 1] / g->NW + 1) * sizeof *g->tgs);
+	for (size_t i = 0; i < k; i++) {
+		while (g->ntg && u[i] - g->tgs[g->ntg - 1] > g->NW)
+			add_tg(g, g->tgs[g->ntg - 1] + g->NW);
+		add_tg(g, (uint32_t)u[i]);
+	}
+	free(u);
+	free(need);
 }
 
 /* Skews, kinds, re-extensions, delay chain depths, deserializers. */
@@ -211,8 +285,13 @@ static void analyze(DG *g)
 			Ref a = ir_arg(m, n, j);
 			if (a >= r)
 				fatal(g->w->file, "--digit: node %%%u reads a later node %%%u", r, a);
-			if (g->kind[a] != K_CONST && g->sk[a] > b)
+			if (!floating(g, a) && g->sk[a] > b)
 				b = g->sk[a];
+		}
+		for (uint32_t j = 0; j < n->nargs && n->op != OP_OUTPUT; j++) {
+			Ref a = ir_arg(m, n, j);
+			if (g->kind[a] == K_TPOS && b < g->sk[a])
+				g->sk[a] = b;
 		}
 		if (n->op == OP_OUTPUT) {
 			g->S = b > g->S ? b : g->S;
@@ -234,7 +313,7 @@ static void analyze(DG *g)
 	}
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
-		if (live(m, r) && n->op == OP_OUTPUT && g->kind[ir_arg(m, n, 0)] == K_CONST &&
+		if (live(m, r) && n->op == OP_OUTPUT && floating(g, ir_arg(m, n, 0)) &&
 		    g->S < g->sk[ir_arg(m, n, 0)])
 			g->sk[ir_arg(m, n, 0)] = g->S;
 	}
@@ -243,6 +322,8 @@ static void analyze(DG *g)
 	for (Ref r = 0; r < m->nnodes; r++) {
 		if (!live(m, r))
 			continue;
+		if (g->kind[r] == K_TPOS && g->sk[r] == UINT32_MAX)
+			g->sk[r] = 0;   /* unread */
 		const Node *n = ir_get(m, r);
 		if (g->sk[r] != UINT32_MAX && g->sk[r] > maxsk)
 			maxsk = g->sk[r];
@@ -275,6 +356,8 @@ static void analyze(DG *g)
 			g->des[k++] = g->des[i];
 	g->ndes = k;
 	g->K = maxsk + g->NW;
+	if (m->tokens)
+		token_holds(g);
 }
 
 /* ---- printing ------------------------------------------------------- */
@@ -368,12 +451,29 @@ static void declarations(DG *g)
 	}
 }
 
+/* The input's token counter tg_0 (a word's index while its digits come in:
+ * it counts at the word's last digit) and the holds tg_A. */
+static void token_control(const DG *g)
+{
+	unsigned B = g->w->st.B;
+	fprintf(g->f, "\t// streams: %u tokens per window, one word per token; tg_A: the token "
+	        "index of the word at skew A\n\treg [%u:0] tg_0;\n\talways @(posedge clk)\n"
+	        "\t\tif (rst || (ds[%u] && tg_0 == %u'd%u))\n\t\t\ttg_0 <= %u'd0;\n"
+	        "\t\telse if (ds[%u])\n\t\t\ttg_0 <= tg_0 + %u'd1;\n", g->m->tokens, B - 1,
+	        g->NW - 1, B, g->m->tokens - 1, B, g->NW - 1, B);
+	for (size_t i = 1; i < g->ntg; i++)
+		fprintf(g->f, "\treg [%u:0] tg_%u;\n\talways @(posedge clk) if (ds[%u]) tg_%u <= tg_%u;\n",
+		        B - 1, g->tgs[i], g->tgs[i] - 1, g->tgs[i], g->tgs[i - 1]);
+}
+
 static void strobes_and_chains(const DG *g)
 {
 	const Module *m = g->m;
 	fprintf(g->f, "\talways @(posedge clk)\n\t\tif (rst) begin\n\t\t\tvq <= %u'h0;\n"
 	        "\t\t\tsq <= %u'h0;\n\t\tend else begin\n\t\t\tvq <= dv[%u:0];\n"
 	        "\t\t\tsq <= ds[%u:0];\n\t\tend\n", g->K, g->K, g->K - 1, g->K - 1);
+	if (m->tokens)
+		token_control(g);
 	for (Ref r = 0; r < m->nnodes; r++)
 		for (uint32_t k = 1; live(m, r) && k <= g->depth[r]; k++) {
 			fprintf(g->f, "\talways @(posedge clk) d%u_%u <= ", r, k);
@@ -581,6 +681,45 @@ static void deserializer(const DG *g, uint64_t key)
 	        NW > 1 ? ", sr" : "", n->width - 1, s + NW - 1, n->width - 1, a, s, n->width, n->width);
 }
 
+/* tpos: the rows of its tensor by the token index at its skew (zeros past
+ * the last row). */
+static void tpos_word(const DG *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	const Tensor *t = ir_tget(g->m, n->aux);
+	fprintf(g->f, "\tassign n%u =", r);
+	for (uint32_t k = 0; k < t->dims[0] && k < g->m->tokens; k++) {
+		fprintf(g->f, " tg_%u == %u'd%u ? {", g->sk[r], g->w->st.B, k);
+		for (uint32_t i = n->len; i-- > 0;) {
+			vw_lit(g->w, n->width, (uint64_t)(int64_t)t->codes[(size_t)k * n->len + i]);
+			fputs(i ? ", " : "", g->f);
+		}
+		fputs("} :", g->f);
+	}
+	fprintf(g->f, " %llu'h0;\n", (unsigned long long)n->len * n->width);
+}
+
+/* tbuf: the operand's words of the tokens before t from L registers
+ * (written when its word of token t is held), token t's word itself,
+ * zeros after. */
+static void tbuf_word(const DG *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	Ref a = ir_arg(g->m, n, 0);
+	unsigned long long xw = (unsigned long long)ir_get(g->m, a)->len * ir_get(g->m, a)->width;
+	uint32_t L = (uint32_t)(n->len / ir_get(g->m, a)->len), s = g->sk[r];
+	unsigned B = g->w->st.B;
+	fprintf(g->f, "\treg [%llu:0] b%u;\n\talways @(posedge clk) if (ds[%u] && {1'b0, tg_%u} < "
+	        "%u'd%u) b%u[tg_%u*%llu +: %llu] <= n%u_w%u;\n", L * xw - 1, r, s, s, B + 1, L, r, s,
+	        xw, xw, a, g->base[r]);
+	for (uint32_t j = 0; j < L; j++) {
+		fprintf(g->f, "\tassign n%u[%llu +: %llu] = ", r, j * xw, xw);
+		if (j + 1 < g->m->tokens)   /* the last token has no later one */
+			fprintf(g->f, "tg_%u > %u'd%u ? b%u[%llu +: %llu] : ", s, B, j, r, j * xw, xw);
+		fprintf(g->f, "tg_%u == %u'd%u ? n%u_w%u : %llu'h0;\n", s, B, j, a, g->base[r], xw);
+	}
+}
+
 static void conv_node(DG *g, Ref r)
 {
 	const Node *n = ir_get(g->m, r);
@@ -652,13 +791,13 @@ static void lut_functions(DG *g)
 void vd_check(VW *w)
 {
 	const Module *m = w->m;
-	if (m->tokens)
-		fatal(w->file, "--digit: stream modules (tokens %u) are not digit-serial yet; "
-		      "use --tokens=parallel", m->tokens);
-	for (Ref r = 0; r < m->nnodes; r++)
-		if (live(m, r) && (op_info[ir_get(m, r)->op].flags & OPF_TOKEN))
-			fatal(w->file, "--digit: token op %s: stream modules are not digit-serial yet",
-			      op_info[ir_get(m, r)->op].name);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		int op = ir_get(m, r)->op;
+		if (live(m, r) && (op_info[op].flags & OPF_TOKEN) && op != OP_TPOS && op != OP_TBUF &&
+		    op != OP_TPICK)
+			fatal(w->file, "--digit: token op %s (window phases, window state) is not "
+			      "digit-serial yet; use --tokens=parallel", op_info[op].name);
+	}
 	if (max_width(m) > 61)
 		fatal(w->file, "--digit: a value of %u bits (digit-serial words hold at most "
 		      "61-bit values)", max_width(m));
@@ -667,6 +806,7 @@ void vd_check(VW *w)
 void vd_emit(VW *w)
 {
 	DG g = {0};
+	g.wk = UINT32_MAX;
 	const Module *m = w->m;
 	uint32_t i = 0, o = 0;
 	g.w = w;
@@ -704,7 +844,11 @@ void vd_emit(VW *w)
 		} else if (g.kind[r] == K_SER)
 			serial_node(&g, r);
 		else {
-			if (g.kind[r] == K_CONV)
+			if (n->op == OP_TBUF)
+				tbuf_word(&g, r);
+			else if (g.kind[r] == K_TPOS)
+				tpos_word(&g, r);
+			else if (g.kind[r] == K_CONV)
 				conv_node(&g, r);
 			else
 				vw_assign(w, r);
@@ -712,7 +856,12 @@ void vd_emit(VW *w)
 				serializer(&g, r);
 		}
 	}
-	fprintf(g.f, "\tassign out_valid = dv[%u];\n\tassign out_start = ds[%u];\nendmodule\n", g.S, g.S);
+	if (g.wk != UINT32_MAX)   /* per-window outputs: the picked token's word */
+		fprintf(g.f, "\twire pick = tg_%u == %u'd%u;\n\tassign out_valid = dv[%u] & pick;\n"
+		        "\tassign out_start = ds[%u] & pick;\nendmodule\n", g.S, w->st.B, g.wk, g.S, g.S);
+	else
+		fprintf(g.f, "\tassign out_valid = dv[%u];\n\tassign out_start = ds[%u];\nendmodule\n",
+		        g.S, g.S);
 	free(g.kind);
 	free(g.rx);
 	free(g.ser);
@@ -720,6 +869,7 @@ void vd_emit(VW *w)
 	free(g.base);
 	free(g.depth);
 	free(g.des);
+	free(g.tgs);
 	free(w->dwin);
 	w->dwin = NULL;
 }
