@@ -62,6 +62,8 @@ typedef struct DG {
 	uint32_t *depth;    /* delay chain dR_1 .. dR_depth */
 	uint64_t *des;      /* sorted unique (skew << 32 | node) deserializers */
 	size_t ndes;
+	uint64_t *hol;      /* sorted unique (node << 32 | skew) word holds of K_CONV nodes */
+	size_t nhol;
 	uint32_t S, K;      /* output skew, strobe chain length */
 	/* streams: token index holds tg_S at skews tgs[0 .. ntg-1] (sorted) */
 	uint32_t *tgs;
@@ -222,39 +224,47 @@ static uint32_t window_token(const DG *g)
  * earlier, so that one still holds the same word's index); tg_0 is the
  * input's token counter.  Needed at every tpos and tbuf and, for
  * per-window outputs, at the outputs. */
-static void add_tg(DG *g, uint32_t s)
+/* A hold chain: holds at window starts u[0 .. n-1] (sorted, unique, above
+ * the origin's), each loaded at ds[A-1] from the one before, with links
+ * inserted so that no step exceeds NW; out[0] = the origin.  Returns the
+ * length; out has room for n + 1 + (u[n-1] - origin) / NW. */
+static size_t chain(const DG *g, uint32_t origin, const uint64_t *u, size_t n, uint32_t *out)
 {
-	g->tgs[g->ntg++] = s;
+	size_t c = 0;
+	out[c++] = origin;
+	for (size_t i = 0; i < n; i++) {
+		while (u[i] - out[c - 1] > g->NW)
+			out[c] = out[c - 1] + g->NW, c++;
+		out[c++] = (uint32_t)u[i];
+	}
+	return c;
+}
+
+static size_t sort_unique(uint64_t *u, size_t n)
+{
+	size_t k = 0;
+	qsort(u, n, sizeof *u, cmp_u64);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || u[i] != u[k - 1])
+			u[k++] = u[i];
+	return k;
 }
 
 static void token_holds(DG *g)
 {
 	const Module *m = g->m;
-	size_t n = 0, k = 0;
-	uint32_t *need = xmalloc(((size_t)m->nnodes + 2) * sizeof *need);
-	need[n++] = 0;
+	size_t n = 0, k;
+	uint64_t *u = xmalloc(((size_t)m->nnodes + 1) * sizeof *u);
 	g->wk = window_token(g);
-	if (g->wk != UINT32_MAX)
-		need[n++] = g->S;
+	if (g->wk != UINT32_MAX && g->S)
+		u[n++] = g->S;
 	for (Ref r = 0; r < m->nnodes; r++)
-		if (live(m, r) && (ir_get(m, r)->op == OP_TPOS || ir_get(m, r)->op == OP_TBUF))
-			need[n++] = g->sk[r];
-	uint64_t *u = xmalloc(n * sizeof *u);
-	for (size_t i = 0; i < n; i++)
-		u[i] = need[i];
-	qsort(u, n, sizeof *u, cmp_u64);
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || u[i] != u[k - 1])
-			u[k++] = u[i];
-	/* room: the needed skews and a link every NW skews up to the last */
-	g->tgs = xmalloc((k + u[k - 1] / g->NW + 1) * sizeof *g->tgs);
-	for (size_t i = 0; i < k; i++) {
-		while (g->ntg && u[i] - g->tgs[g->ntg - 1] > g->NW)
-			add_tg(g, g->tgs[g->ntg - 1] + g->NW);
-		add_tg(g, (uint32_t)u[i]);
-	}
+		if (live(m, r) && (ir_get(m, r)->op == OP_TPOS || ir_get(m, r)->op == OP_TBUF) && g->sk[r])
+			u[n++] = g->sk[r];
+	k = sort_unique(u, n);
+	g->tgs = xmalloc((k + 2 + (k ? u[k - 1] / g->NW : 0)) * sizeof *g->tgs);
+	g->ntg = chain(g, 0, u, k, g->tgs);
 	free(u);
-	free(need);
 }
 
 /* Skews, kinds, re-extensions, delay chain depths, deserializers. */
@@ -269,6 +279,7 @@ static void analyze(DG *g)
 	g->base = xcalloc(nn, sizeof *g->base);
 	g->depth = xcalloc(nn, sizeof *g->depth);
 	g->des = xmalloc(((size_t)m->nargv + 1) * sizeof *g->des);
+	g->hol = xmalloc(((size_t)m->nargv + 1) * sizeof *g->hol);
 	maxw = max_width(m);
 	g->NW = (maxw + 1 + g->D - 1) / g->D;
 	g->WW = g->NW * g->D;
@@ -285,8 +296,9 @@ static void analyze(DG *g)
 			Ref a = ir_arg(m, n, j);
 			if (a >= r)
 				fatal(g->w->file, "--digit: node %%%u reads a later node %%%u", r, a);
-			if (!floating(g, a) && g->sk[a] > b)
-				b = g->sk[a];
+			uint32_t at = g->kind[a] == K_CONV && g->kind[r] == K_CONV ? g->base[a] : g->sk[a];
+			if (!floating(g, a) && at > b)
+				b = at;
 		}
 		for (uint32_t j = 0; j < n->nargs && n->op != OP_OUTPUT; j++) {
 			Ref a = ir_arg(m, n, j);
@@ -332,8 +344,12 @@ static void analyze(DG *g)
 			if (n->op == OP_OUTPUT) {
 				need_tap(g, a, g->S - g->sk[a]);
 			} else if (g->kind[r] == K_CONV) {
-				if (g->kind[a] == K_CONST)
+				if (g->kind[a] == K_CONST || (g->kind[a] == K_CONV && g->base[a] == g->base[r]))
+					continue;   /* read as it is: a constant, a word of the same window */
+				if (g->kind[a] == K_CONV) {   /* a word of an earlier window: held */
+					g->hol[g->nhol++] = (uint64_t)a << 32 | g->base[r];
 					continue;
+				}
 				need_tap(g, a, g->base[r] - g->sk[a]);
 				g->des[g->ndes++] = (uint64_t)g->base[r] << 32 | a;
 			} else if (n->op == OP_SHL) {
@@ -349,12 +365,8 @@ static void analyze(DG *g)
 			}
 		}
 	}
-	qsort(g->des, g->ndes, sizeof *g->des, cmp_u64);
-	size_t k = 0;
-	for (size_t i = 0; i < g->ndes; i++)
-		if (k == 0 || g->des[i] != g->des[k - 1])
-			g->des[k++] = g->des[i];
-	g->ndes = k;
+	g->ndes = sort_unique(g->des, g->ndes);
+	g->nhol = sort_unique(g->hol, g->nhol);
 	g->K = maxsk + g->NW;
 	if (m->tokens)
 		token_holds(g);
@@ -681,6 +693,40 @@ static void deserializer(const DG *g, uint64_t key)
 	        NW > 1 ? ", sr" : "", n->width - 1, s + NW - 1, n->width - 1, a, s, n->width, n->width);
 }
 
+/* Is operand a of converter r read as it is (nA: a constant, or a word of
+ * r's window) rather than as nA_wS (deserialized or held)? */
+static int same_window(const DG *g, Ref r, Ref a)
+{
+	return g->kind[a] == K_CONST || (g->kind[a] == K_CONV && g->base[a] == g->base[r]);
+}
+
+/* The word holds nP_wB of converter results P read in later windows: a
+ * hold chain from nP (docs/hardware.md, "Word holds"). */
+static void word_holds(const DG *g)
+{
+	uint32_t *out = NULL;
+	uint64_t *u = xmalloc((g->nhol + 1) * sizeof *u);
+	for (size_t i = 0; i < g->nhol;) {
+		Ref p = (Ref)(g->hol[i] >> 32);
+		const Node *n = ir_get(g->m, p);
+		size_t k = 0;
+		for (; i < g->nhol && (Ref)(g->hol[i] >> 32) == p; i++)
+			u[k++] = (uint32_t)g->hol[i] + g->NW;
+		out = xrealloc(out, (k + 2 + (u[k - 1] - g->base[p]) / g->NW) * sizeof *out);
+		size_t c = chain(g, g->base[p] + g->NW, u, k, out);
+		for (size_t j = 1; j < c; j++) {
+			fprintf(g->f, "\treg [%llu:0] n%u_w%u;\n\talways @(posedge clk) if (ds[%u]) n%u_w%u <= n%u",
+			        (unsigned long long)n->len * n->width - 1, p, out[j] - g->NW, out[j] - 1, p,
+			        out[j] - g->NW, p);
+			if (j > 1)
+				fprintf(g->f, "_w%u", out[j - 1] - g->NW);
+			fputs(";\n", g->f);
+		}
+	}
+	free(u);
+	free(out);
+}
+
 /* tpos: the rows of its tensor by the token index at its skew (zeros past
  * the last row). */
 static void tpos_word(const DG *g, Ref r)
@@ -709,14 +755,19 @@ static void tbuf_word(const DG *g, Ref r)
 	unsigned long long xw = (unsigned long long)ir_get(g->m, a)->len * ir_get(g->m, a)->width;
 	uint32_t L = (uint32_t)(n->len / ir_get(g->m, a)->len), s = g->sk[r];
 	unsigned B = g->w->st.B;
+	char x[32];
+	if (same_window(g, r, a))
+		snprintf(x, sizeof x, "n%u", a);
+	else
+		snprintf(x, sizeof x, "n%u_w%u", a, g->base[r]);
 	fprintf(g->f, "\treg [%llu:0] b%u;\n\talways @(posedge clk) if (ds[%u] && {1'b0, tg_%u} < "
-	        "%u'd%u) b%u[tg_%u*%llu +: %llu] <= n%u_w%u;\n", L * xw - 1, r, s, s, B + 1, L, r, s,
-	        xw, xw, a, g->base[r]);
+	        "%u'd%u) b%u[tg_%u*%llu +: %llu] <= %s;\n", L * xw - 1, r, s, s, B + 1, L, r, s,
+	        xw, xw, x);
 	for (uint32_t j = 0; j < L; j++) {
 		fprintf(g->f, "\tassign n%u[%llu +: %llu] = ", r, j * xw, xw);
 		if (j + 1 < g->m->tokens)   /* the last token has no later one */
 			fprintf(g->f, "tg_%u > %u'd%u ? b%u[%llu +: %llu] : ", s, B, j, r, j * xw, xw);
-		fprintf(g->f, "tg_%u == %u'd%u ? n%u_w%u : %llu'h0;\n", s, B, j, a, g->base[r], xw);
+		fprintf(g->f, "tg_%u == %u'd%u ? %s : %llu'h0;\n", s, B, j, x, xw);
 	}
 }
 
@@ -726,7 +777,7 @@ static void conv_node(DG *g, Ref r)
 	VW *w = g->w;
 	for (uint32_t j = 0; j < n->nargs; j++) {
 		Ref a = ir_arg(g->m, n, j);
-		if (g->kind[a] != K_CONST)
+		if (!same_window(g, r, a))
 			w->dwin[a] = g->base[r];
 	}
 	w->dcur = r;
@@ -830,6 +881,7 @@ void vd_emit(VW *w)
 	strobes_and_chains(&g);
 	for (size_t k = 0; k < g.ndes; k++)
 		deserializer(&g, g.des[k]);
+	word_holds(&g);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		if (!live(m, r))
 			continue;
@@ -869,6 +921,7 @@ void vd_emit(VW *w)
 	free(g.base);
 	free(g.depth);
 	free(g.des);
+	free(g.hol);
 	free(g.tgs);
 	free(w->dwin);
 	w->dwin = NULL;
