@@ -54,6 +54,7 @@ typedef struct DG {
 	const Module *m;
 	FILE *f;
 	unsigned D, NW, WW;
+	unsigned cap;       /* widest value carried digit-serially */
 	uint8_t *kind;
 	uint8_t *rx;        /* re-extended from its width */
 	uint8_t *ser;       /* has a digit stream dR */
@@ -86,14 +87,46 @@ static unsigned max_width(const Module *m)
 	return maxw;
 }
 
+static unsigned umax(unsigned a, unsigned b)
+{
+	return a > b ? a : b;
+}
+
+/* The widest value carried digit-serially: --digit-word or the widest
+ * value, and at least every port's and token op's width. */
+static unsigned serial_cap(const VW *w)
+{
+	const Module *m = w->m;
+	unsigned cap = w->dcap ? w->dcap : max_width(m);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (live(m, r) && (n->op == OP_INPUT || n->op == OP_OUTPUT ||
+		                   (op_info[n->op].flags & OPF_TOKEN)))
+			cap = umax(cap, (n->op == OP_OUTPUT ? ir_get(m, ir_arg(m, n, 0)) : n)->width);
+	}
+	return cap;
+}
+
+/* A serial op of a value wider than the cap, or reading one: word-parallel. */
+static int too_wide(const DG *g, const Node *n)
+{
+	if (n->width > g->cap)
+		return 1;
+	for (uint32_t j = 0; j < n->nargs; j++)
+		if (ir_get(g->m, ir_arg(g->m, n, j))->width > g->cap)
+			return 1;
+	return 0;
+}
+
 static int node_kind(const DG *g, Ref r)
 {
 	const Node *n = ir_get(g->m, r);
 	switch (n->op) {
-	case OP_INPUT: case OP_OUTPUT: case OP_ADD: case OP_SUB: case OP_NEG:
-	case OP_SHL: case OP_SHR: case OP_EXT: case OP_TRUNC: case OP_SLICE:
-	case OP_EXTRACT: case OP_CONCAT: case OP_REG: case OP_TPICK:
+	case OP_INPUT: case OP_OUTPUT: case OP_TPICK:
 		return K_SER;
+	case OP_ADD: case OP_SUB: case OP_NEG: case OP_SHL: case OP_SHR: case OP_EXT:
+	case OP_TRUNC: case OP_SLICE: case OP_EXTRACT: case OP_CONCAT: case OP_REG:
+		return too_wide(g, n) ? K_CONV : K_SER;
 	case OP_CONST: case OP_VCONST:
 		return K_CONST;
 	case OP_TPOS:
@@ -101,11 +134,6 @@ static int node_kind(const DG *g, Ref r)
 	default:   /* tbuf too; the other token ops: rejected by vd_check */
 		return K_CONV;
 	}
-}
-
-static unsigned umax(unsigned a, unsigned b)
-{
-	return a > b ? a : b;
 }
 
 /* shr/slice amount, clamped: beyond WW - 1 every bit is the sign. */
@@ -280,7 +308,7 @@ static void analyze(DG *g)
 	g->depth = xcalloc(nn, sizeof *g->depth);
 	g->des = xmalloc(((size_t)m->nargv + 1) * sizeof *g->des);
 	g->hol = xmalloc(((size_t)m->nargv + 1) * sizeof *g->hol);
-	maxw = max_width(m);
+	maxw = g->cap = serial_cap(g->w);
 	g->NW = (maxw + 1 + g->D - 1) / g->D;
 	g->WW = g->NW * g->D;
 	for (Ref r = 0; r < m->nnodes; r++)
@@ -787,6 +815,25 @@ static void conv_node(DG *g, Ref r)
 	w->dcur = NOREF;
 }
 
+/* A pipeline register among word-parallel ops: a wire (the word is held
+ * for NW clocks: the converters' ops are multicycle paths). */
+static void conv_reg(DG *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	Ref a = ir_arg(g->m, n, 0);
+	VSrc x = vw_src(g->m, a, 0);
+	x.var = 1;
+	if (!same_window(g, r, a))
+		g->w->dwin[a] = g->base[r];
+	g->w->dcur = r;
+	open_gen(g, n->len, "r", r, -1);
+	fprintf(g->f, "\t\tassign n%u[gi*%u +: %u] = ", r, n->width, n->width);
+	vw_x(g->w, &x, n->width);
+	fputs(";\n\tend endgenerate\n", g->f);
+	g->w->dwin[a] = UINT32_MAX;
+	g->w->dcur = NOREF;
+}
+
 static void top_port(const DG *g, int *first, const char *dir, uint64_t bits, const char *name)
 {
 	fprintf(g->f, "%s\t%s wire ", *first ? "(\n" : ",\n", dir);
@@ -849,9 +896,9 @@ void vd_check(VW *w)
 			fatal(w->file, "--digit: token op %s (window phases, window state) is not "
 			      "digit-serial yet; use --tokens=parallel", op_info[op].name);
 	}
-	if (max_width(m) > 61)
+	if (serial_cap(w) > 61)
 		fatal(w->file, "--digit: a value of %u bits (digit-serial words hold at most "
-		      "61-bit values)", max_width(m));
+		      "61-bit values; --digit-word=N computes wider ones word-parallel)", serial_cap(w));
 }
 
 void vd_emit(VW *w)
@@ -900,6 +947,8 @@ void vd_emit(VW *w)
 				tbuf_word(&g, r);
 			else if (g.kind[r] == K_TPOS)
 				tpos_word(&g, r);
+			else if (g.kind[r] == K_CONV && n->op == OP_REG)
+				conv_reg(&g, r);
 			else if (g.kind[r] == K_CONV)
 				conv_node(&g, r);
 			else
