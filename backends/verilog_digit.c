@@ -62,9 +62,11 @@ typedef struct DG {
 	uint32_t *base;     /* K_CONV: skew its operands are deserialized at */
 	uint32_t *depth;    /* delay chain dR_1 .. dR_depth */
 	uint64_t *des;      /* sorted unique (skew << 32 | node) deserializers */
-	size_t ndes;
-	uint64_t *hol;      /* sorted unique (node << 32 | skew) word holds of K_CONV nodes */
-	size_t nhol;
+	size_t ndes, cdes;
+	uint64_t *hol;      /* sorted unique (node << 32 | skew) word holds nR_wS */
+	size_t nhol, chol;
+	uint64_t *lng;      /* sorted unique (node << 32 | delay) long delays dR_lK */
+	size_t nlng, clng;
 	uint32_t S, K;      /* output skew, strobe chain length */
 	/* streams: token index holds tg_S at skews tgs[0 .. ntg-1] (sorted) */
 	uint32_t *tgs;
@@ -218,11 +220,53 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void push(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 1024;
+		*v = xrealloc(*v, *cap * sizeof **v);
+	}
+	(*v)[(*n)++] = x;
+}
+
 static void need_tap(DG *g, Ref a, uint32_t k)
 {
 	g->ser[a] = 1;
 	if (k > g->depth[a])
 		g->depth[a] = k;
+}
+
+/* Is a's digit stream delayed by k clocks carried as words (a long delay:
+ * held every NW clocks and serialized again, dA_lK) rather than by its
+ * delay chain?  From 2 NW clocks on; not for tpos (its word is a function
+ * of the token index at its skew). */
+static int is_long(const DG *g, Ref a, uint32_t k)
+{
+	return k >= 2 * g->NW && g->kind[a] != K_TPOS;
+}
+
+/* The word of a as converters at skew b read it, nA_wB: a serial value's
+ * from its own deserializer (at its skew, the chain's origin) through word
+ * holds, a converter's through holds of its result. */
+static void need_hold(DG *g, Ref a, uint32_t b)
+{
+	push(&g->hol, &g->nhol, &g->chol, (uint64_t)a << 32 | b);
+	if (g->kind[a] == K_SER) {
+		need_tap(g, a, 0);
+		push(&g->des, &g->ndes, &g->cdes, (uint64_t)g->sk[a] << 32 | a);
+	}
+}
+
+/* A serial reader needs a's digits delayed by k clocks. */
+static void use_tap(DG *g, Ref a, uint32_t k)
+{
+	if (!is_long(g, a, k)) {
+		need_tap(g, a, k);
+		return;
+	}
+	push(&g->lng, &g->nlng, &g->clng, (uint64_t)a << 32 | k);
+	if (g->kind[a] != K_CONST)
+		need_hold(g, a, g->sk[a] + k - g->NW);
 }
 
 /* The token each per-window value is picked at (tpick; one per value:
@@ -271,6 +315,8 @@ static size_t chain(const DG *g, uint32_t origin, const uint64_t *u, size_t n, u
 static size_t sort_unique(uint64_t *u, size_t n)
 {
 	size_t k = 0;
+	if (n == 0)
+		return 0;
 	qsort(u, n, sizeof *u, cmp_u64);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || u[i] != u[k - 1])
@@ -306,8 +352,6 @@ static void analyze(DG *g)
 	g->sk = xcalloc(nn, sizeof *g->sk);
 	g->base = xcalloc(nn, sizeof *g->base);
 	g->depth = xcalloc(nn, sizeof *g->depth);
-	g->des = xmalloc(((size_t)m->nargv + 1) * sizeof *g->des);
-	g->hol = xmalloc(((size_t)m->nargv + 1) * sizeof *g->hol);
 	maxw = g->cap = serial_cap(g->w);
 	g->NW = (maxw + 1 + g->D - 1) / g->D;
 	g->WW = g->NW * g->D;
@@ -370,31 +414,36 @@ static void analyze(DG *g)
 		for (uint32_t j = 0; j < n->nargs; j++) {
 			Ref a = ir_arg(m, n, j);
 			if (n->op == OP_OUTPUT) {
-				need_tap(g, a, g->S - g->sk[a]);
+				use_tap(g, a, g->S - g->sk[a]);
 			} else if (g->kind[r] == K_CONV) {
 				if (g->kind[a] == K_CONST || (g->kind[a] == K_CONV && g->base[a] == g->base[r]))
 					continue;   /* read as it is: a constant, a word of the same window */
-				if (g->kind[a] == K_CONV) {   /* a word of an earlier window: held */
-					g->hol[g->nhol++] = (uint64_t)a << 32 | g->base[r];
+				if (g->kind[a] == K_CONV ||   /* a word of an earlier window: held */
+				    (g->kind[a] == K_SER && g->base[r] - g->sk[a] >= g->NW)) {
+					need_hold(g, a, g->base[r]);
 					continue;
 				}
 				need_tap(g, a, g->base[r] - g->sk[a]);
-				g->des[g->ndes++] = (uint64_t)g->base[r] << 32 | a;
+				push(&g->des, &g->ndes, &g->cdes, (uint64_t)g->base[r] << 32 | a);
 			} else if (n->op == OP_SHL) {
-				unsigned k = n->imm > g->WW ? g->WW : (unsigned)n->imm, e = 0;
+				unsigned k = n->imm > g->WW ? g->WW : (unsigned)n->imm;
 				for (unsigned b = 0; b < g->D; b++)   /* delays of the bits kept */
 					if ((k + g->D - 1 - b) / g->D < g->NW)
-						e = umax(e, (k + g->D - 1 - b) / g->D);
-				need_tap(g, a, g->sk[r] - g->sk[a] + e);
+						use_tap(g, a, g->sk[r] - g->sk[a] + (k + g->D - 1 - b) / g->D);
 			} else if (n->op == OP_SHR || n->op == OP_SLICE) {
-				need_tap(g, a, g->sk[r] - g->sk[a] - shr_amount(g, n) / g->D);
+				unsigned k = shr_amount(g, n);
+				need_tap(g, a, 0);   /* the sign hold */
+				for (unsigned b = 0; b < g->D; b++)
+					if ((b + k) / g->D < g->NW)
+						use_tap(g, a, g->sk[r] - g->sk[a] - (b + k) / g->D);
 			} else {
-				need_tap(g, a, g->sk[r] - g->sk[a] - (n->op == OP_REG));
+				use_tap(g, a, g->sk[r] - g->sk[a] - (n->op == OP_REG));
 			}
 		}
 	}
 	g->ndes = sort_unique(g->des, g->ndes);
 	g->nhol = sort_unique(g->hol, g->nhol);
+	g->nlng = sort_unique(g->lng, g->nlng);
 	g->K = maxsk + g->NW;
 	if (m->tokens)
 		token_holds(g);
@@ -434,7 +483,9 @@ static void put_lane(FILE *f, Lane l)
 
 static void put_tap(const DG *g, Ref a, uint32_t k)
 {
-	if (k)
+	if (is_long(g, a, k))
+		fprintf(g->f, "d%u_l%u", a, k);
+	else if (k)
 		fprintf(g->f, "d%u_%u", a, k);
 	else
 		fprintf(g->f, "d%u", a);
@@ -679,19 +730,44 @@ static void serial_node(const DG *g, Ref r)
 }
 
 /* dR from the word bus nR at skew sk[r]: digit j while ds[sk + j]. */
-static void serializer(const DG *g, Ref r)
+/* Digit stream `dst` at skew s from the words of r named `word` (NULL:
+ * nR). */
+static void serialize(const DG *g, Ref r, const char *word, const char *dst, uint32_t s, int part)
 {
 	const Node *n = ir_get(g->m, r);
 	VSrc x = vw_src(g->m, r, 0);
 	x.var = 1;
-	open_gen(g, n->len, "s", r, -1);
+	x.name = word;
+	open_gen(g, n->len, "s", r, part);
 	fprintf(g->f, "\t\twire [%u:0] e = ", g->WW - 1);
 	vw_x(g->w, &x, g->WW);
-	fprintf(g->f, ";\n\t\tassign d%u[gi*%u +: %u] =", r, g->D, g->D);
+	fprintf(g->f, ";\n\t\tassign %s[gi*%u +: %u] =", dst, g->D, g->D);
 	for (unsigned j = 0; j < g->NW; j++)
 		fprintf(g->f, "%s({%u{ds[%u]}} & e[%u:%u])", j ? "\n\t\t\t| " : " ", g->D,
-		        g->sk[r] + j, (j + 1) * g->D - 1, j * g->D);
+		        s + j, (j + 1) * g->D - 1, j * g->D);
 	fputs(";\n\tend endgenerate\n", g->f);
+}
+
+static void serializer(const DG *g, Ref r)
+{
+	char d[24];
+	snprintf(d, sizeof d, "d%u", r);
+	serialize(g, r, NULL, d, g->sk[r], -1);
+}
+
+/* The long delays dA_lK: a's words held to the window at skew sk + K
+ * (constants: their word) and serialized there. */
+static void long_delays(const DG *g)
+{
+	for (size_t i = 0; i < g->nlng; i++) {
+		Ref a = (Ref)(g->lng[i] >> 32);
+		uint32_t k = (uint32_t)g->lng[i];
+		char d[40], word[40];
+		snprintf(d, sizeof d, "d%u_l%u", a, k);
+		snprintf(word, sizeof word, "n%u_w%u", a, g->sk[a] + k - g->NW);
+		fprintf(g->f, "\twire [%llu:0] %s;\n", (unsigned long long)ir_get(g->m, a)->len * g->D - 1, d);
+		serialize(g, a, g->kind[a] == K_CONST ? NULL : word, d, g->sk[a] + k, (int)k);
+	}
 }
 
 /* n<a>_w<s>: the words of a's stream read at skew s, held for NW clocks
@@ -740,13 +816,15 @@ static void word_holds(const DG *g)
 		size_t k = 0;
 		for (; i < g->nhol && (Ref)(g->hol[i] >> 32) == p; i++)
 			u[k++] = (uint32_t)g->hol[i] + g->NW;
-		out = xrealloc(out, (k + 2 + (u[k - 1] - g->base[p]) / g->NW) * sizeof *out);
-		size_t c = chain(g, g->base[p] + g->NW, u, k, out);
+		/* origin: a converter's word nP, or a serial value's deserializer at its skew */
+		uint32_t o = g->kind[p] == K_CONV ? g->base[p] : g->sk[p];
+		out = xrealloc(out, (k + 2 + (u[k - 1] - o) / g->NW) * sizeof *out);
+		size_t c = chain(g, o + g->NW, u, k, out);
 		for (size_t j = 1; j < c; j++) {
 			fprintf(g->f, "\treg [%llu:0] n%u_w%u;\n\talways @(posedge clk) if (ds[%u]) n%u_w%u <= n%u",
 			        (unsigned long long)n->len * n->width - 1, p, out[j] - g->NW, out[j] - 1, p,
 			        out[j] - g->NW, p);
-			if (j > 1)
+			if (j > 1 || g->kind[p] == K_SER)
 				fprintf(g->f, "_w%u", out[j - 1] - g->NW);
 			fputs(";\n", g->f);
 		}
@@ -929,6 +1007,7 @@ void vd_emit(VW *w)
 	for (size_t k = 0; k < g.ndes; k++)
 		deserializer(&g, g.des[k]);
 	word_holds(&g);
+	long_delays(&g);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		if (!live(m, r))
 			continue;
@@ -971,6 +1050,7 @@ void vd_emit(VW *w)
 	free(g.depth);
 	free(g.des);
 	free(g.hol);
+	free(g.lng);
 	free(g.tgs);
 	free(w->dwin);
 	w->dwin = NULL;
