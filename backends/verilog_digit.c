@@ -4,9 +4,12 @@
  *
  * Framing.  Every value travels as words of NW = ceil((Wmax + 1) / D)
  * digits of D bits, least significant digit first, one digit per lane per
- * clock; Wmax is the widest value of the design, so one word length WW =
- * NW * D serves every value, and a word always holds its value sign- (or,
- * unsigned, zero-) extended to WW bits.  The input digits of a word come on
+ * clock; Wmax is the widest value carried serially (--digit-word, by
+ * default the widest value of the design), so one word length WW = NW * D
+ * serves every serial value, and a word always holds its value sign- (or,
+ * unsigned, zero-) extended to WW bits.  A wider value, and a serial op
+ * reading one, is computed word-parallel like the converters' ops below (a
+ * pipeline register among them is a wire).  The input digits of a word come on
  * NW consecutive clocks with in_valid, the first one with in_start; words
  * may be separated by any number of idle clocks.
  *
@@ -26,7 +29,8 @@
  *   ext, trunc, extract, concat   wiring
  * An operand of a skew below its reader's is read from a tap of its delay
  * chain dR_1, dR_2, ... (skew balancing; one chain per value, shared by
- * all readers).  A result whose value can exceed its type (interval of the
+ * all readers), or, 2 NW clocks late or more, from a long delay dR_lK: its
+ * words held every NW clocks and serialized again.  A result whose value can exceed its type (interval of the
  * operand types) is re-extended from its width: bits at and above W are
  * replaced by bit W-1 (held from its digit) or zeros.
  *
@@ -37,10 +41,16 @@
  * the op with the bit-parallel writer (verilog_ops.c, operands renamed to
  * the held words nA_wS) and serializes the result at skew s + NW (a digit
  * multiplexer on the strobe).  Constants are serialized at the skew of
- * their first reader.
+ * their first reader.  A converter reads another converter's word as it is
+ * in the same window, or from a word hold nR_wS (a register loaded the
+ * clock before its window, chained every NW clocks) in a later one.
  *
- * The design is one flat module (no region modules).  Stream modules
- * (tokens) are not supported yet.
+ * Streams: every token is one word.  tpos and tbuf are converters reading
+ * the token index held at their skew (tg_S: counted at the input, a hold
+ * every NW clocks); tpick is wiring, and per-window outputs are valid for
+ * the picked token's word only.  Window phases and window state (tall,
+ * tdelay, tseq, wdelay) are rejected.  The design is one flat module (no
+ * region modules).
  */
 #include <stdlib.h>
 #include <string.h>
