@@ -16,6 +16,8 @@ typedef struct EmitOpts {
 	                 * module instances, verilog_ops.c) */
 	unsigned digit;  /* --digit: bits per clock of digit-serial Verilog,
 	                 * 0 = full (bit-parallel; verilog_digit.c) */
+	unsigned digit_word;   /* --digit-word: widest value carried digit-serially
+	                        * (0: the widest value of the design) */
 	const char *input_name;  /* for reports */
 	/* stats.c: the weight census (ir/timing.h: census_take) taken before
 	 * the passes, per region string id, and the compile start time */

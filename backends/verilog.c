@@ -479,8 +479,10 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	const char *name = ir_strget(m, m->name);
 	w.top = sanitize("", *name ? name : "jepac_top");
 	check_module(&w);
-	if (o && o->digit)
+	if (o && o->digit) {
+		w.dcap = o->digit_word;
 		vd_check(&w);
+	}
 	vs_init(&w.st, m, w.file);
 	header(&w);
 	if (!o || !o->digit)
@@ -490,6 +492,7 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	port_names(&w);
 	if (o && o->digit) {
 		w.dD = o->digit;
+		w.dcap = o->digit_word;
 		vd_emit(&w);
 		if (o->testbench)
 			vw_testbench(&w);

@@ -56,6 +56,7 @@ typedef struct VW {
 	VS st;                 /* streams */
 	/* --digit (verilog_digit.c) */
 	unsigned dD, dNW, dWW; /* bits per digit, digits per word, word bits */
+	unsigned dcap;         /* --digit-word (0: the widest value) */
 	uint32_t dlat;         /* clocks from an input word's first digit to the output's */
 	uint32_t *dwin;        /* per node: the operand is read as nR_wS, S = dwin[r]
 	                        * (UINT32_MAX: as nR); NULL when not digit-serial */

@@ -4,9 +4,12 @@
  *
  * Framing.  Every value travels as words of NW = ceil((Wmax + 1) / D)
  * digits of D bits, least significant digit first, one digit per lane per
- * clock; Wmax is the widest value of the design, so one word length WW =
- * NW * D serves every value, and a word always holds its value sign- (or,
- * unsigned, zero-) extended to WW bits.  The input digits of a word come on
+ * clock; Wmax is the widest value carried serially (--digit-word, by
+ * default the widest value of the design), so one word length WW = NW * D
+ * serves every serial value, and a word always holds its value sign- (or,
+ * unsigned, zero-) extended to WW bits.  A wider value, and a serial op
+ * reading one, is computed word-parallel like the converters' ops below (a
+ * pipeline register among them is a wire).  The input digits of a word come on
  * NW consecutive clocks with in_valid, the first one with in_start; words
  * may be separated by any number of idle clocks.
  *
@@ -26,7 +29,8 @@
  *   ext, trunc, extract, concat   wiring
  * An operand of a skew below its reader's is read from a tap of its delay
  * chain dR_1, dR_2, ... (skew balancing; one chain per value, shared by
- * all readers).  A result whose value can exceed its type (interval of the
+ * all readers), or, 2 NW clocks late or more, from a long delay dR_lK: its
+ * words held every NW clocks and serialized again.  A result whose value can exceed its type (interval of the
  * operand types) is re-extended from its width: bits at and above W are
  * replaced by bit W-1 (held from its digit) or zeros.
  *
@@ -37,23 +41,30 @@
  * the op with the bit-parallel writer (verilog_ops.c, operands renamed to
  * the held words nA_wS) and serializes the result at skew s + NW (a digit
  * multiplexer on the strobe).  Constants are serialized at the skew of
- * their first reader.
+ * their first reader.  A converter reads another converter's word as it is
+ * in the same window, or from a word hold nR_wS (a register loaded the
+ * clock before its window, chained every NW clocks) in a later one.
  *
- * The design is one flat module (no region modules).  Stream modules
- * (tokens) are not supported yet.
+ * Streams: every token is one word.  tpos and tbuf are converters reading
+ * the token index held at their skew (tg_S: counted at the input, a hold
+ * every NW clocks); tpick is wiring, and per-window outputs are valid for
+ * the picked token's word only.  Window phases and window state (tall,
+ * tdelay, tseq, wdelay) are rejected.  The design is one flat module (no
+ * region modules).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "verilog.h"
 
-enum { K_SER, K_CONST, K_CONV };
+enum { K_SER, K_CONST, K_CONV, K_TPOS };
 
 typedef struct DG {
 	VW *w;
 	const Module *m;
 	FILE *f;
 	unsigned D, NW, WW;
+	unsigned cap;       /* widest value carried digit-serially */
 	uint8_t *kind;
 	uint8_t *rx;        /* re-extended from its width */
 	uint8_t *ser;       /* has a digit stream dR */
@@ -61,8 +72,16 @@ typedef struct DG {
 	uint32_t *base;     /* K_CONV: skew its operands are deserialized at */
 	uint32_t *depth;    /* delay chain dR_1 .. dR_depth */
 	uint64_t *des;      /* sorted unique (skew << 32 | node) deserializers */
-	size_t ndes;
+	size_t ndes, cdes;
+	uint64_t *hol;      /* sorted unique (node << 32 | skew) word holds nR_wS */
+	size_t nhol, chol;
+	uint64_t *lng;      /* sorted unique (node << 32 | delay) long delays dR_lK */
+	size_t nlng, clng;
 	uint32_t S, K;      /* output skew, strobe chain length */
+	/* streams: token index holds tg_S at skews tgs[0 .. ntg-1] (sorted) */
+	uint32_t *tgs;
+	size_t ntg;
+	uint32_t wk;        /* token the per-window outputs are picked at, or UINT32_MAX */
 } DG;
 
 static int live(const Module *m, Ref r)
@@ -80,24 +99,53 @@ static unsigned max_width(const Module *m)
 	return maxw;
 }
 
+static unsigned umax(unsigned a, unsigned b)
+{
+	return a > b ? a : b;
+}
+
+/* The widest value carried digit-serially: --digit-word or the widest
+ * value, and at least every port's and token op's width. */
+static unsigned serial_cap(const VW *w)
+{
+	const Module *m = w->m;
+	unsigned cap = w->dcap ? w->dcap : max_width(m);
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		if (live(m, r) && (n->op == OP_INPUT || n->op == OP_OUTPUT ||
+		                   (op_info[n->op].flags & OPF_TOKEN)))
+			cap = umax(cap, (n->op == OP_OUTPUT ? ir_get(m, ir_arg(m, n, 0)) : n)->width);
+	}
+	return cap;
+}
+
+/* A serial op of a value wider than the cap, or reading one: word-parallel. */
+static int too_wide(const DG *g, const Node *n)
+{
+	if (n->width > g->cap)
+		return 1;
+	for (uint32_t j = 0; j < n->nargs; j++)
+		if (ir_get(g->m, ir_arg(g->m, n, j))->width > g->cap)
+			return 1;
+	return 0;
+}
+
 static int node_kind(const DG *g, Ref r)
 {
 	const Node *n = ir_get(g->m, r);
 	switch (n->op) {
-	case OP_INPUT: case OP_OUTPUT: case OP_ADD: case OP_SUB: case OP_NEG:
-	case OP_SHL: case OP_SHR: case OP_EXT: case OP_TRUNC: case OP_SLICE:
-	case OP_EXTRACT: case OP_CONCAT: case OP_REG:
+	case OP_INPUT: case OP_OUTPUT: case OP_TPICK:
 		return K_SER;
+	case OP_ADD: case OP_SUB: case OP_NEG: case OP_SHL: case OP_SHR: case OP_EXT:
+	case OP_TRUNC: case OP_SLICE: case OP_EXTRACT: case OP_CONCAT: case OP_REG:
+		return too_wide(g, n) ? K_CONV : K_SER;
 	case OP_CONST: case OP_VCONST:
 		return K_CONST;
-	default:   /* token ops: rejected by vd_check */
+	case OP_TPOS:
+		return K_TPOS;
+	default:   /* tbuf too; the other token ops: rejected by vd_check */
 		return K_CONV;
 	}
-}
-
-static unsigned umax(unsigned a, unsigned b)
-{
-	return a > b ? a : b;
 }
 
 /* shr/slice amount, clamped: beyond WW - 1 every bit is the sign. */
@@ -170,10 +218,25 @@ static int needs_rx(const DG *g, Ref r)
 	return lo < ty_min(n->ty, n->width) || hi > ty_max(n->ty, n->width);
 }
 
+/* Constants and tpos: serialized at the least skew their readers need. */
+static int floating(const DG *g, Ref a)
+{
+	return g->kind[a] == K_CONST || g->kind[a] == K_TPOS;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
+}
+
+static void push(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 1024;
+		*v = xrealloc(*v, *cap * sizeof **v);
+	}
+	(*v)[(*n)++] = x;
 }
 
 static void need_tap(DG *g, Ref a, uint32_t k)
@@ -181,6 +244,111 @@ static void need_tap(DG *g, Ref a, uint32_t k)
 	g->ser[a] = 1;
 	if (k > g->depth[a])
 		g->depth[a] = k;
+}
+
+/* Is a's digit stream delayed by k clocks carried as words (a long delay:
+ * held every NW clocks and serialized again, dA_lK) rather than by its
+ * delay chain?  From 2 NW clocks on; not for tpos (its word is a function
+ * of the token index at its skew). */
+static int is_long(const DG *g, Ref a, uint32_t k)
+{
+	return k >= 2 * g->NW && g->kind[a] != K_TPOS;
+}
+
+/* The word of a as converters at skew b read it, nA_wB: a serial value's
+ * from its own deserializer (at its skew, the chain's origin) through word
+ * holds, a converter's through holds of its result. */
+static void need_hold(DG *g, Ref a, uint32_t b)
+{
+	push(&g->hol, &g->nhol, &g->chol, (uint64_t)a << 32 | b);
+	if (g->kind[a] == K_SER) {
+		need_tap(g, a, 0);
+		push(&g->des, &g->ndes, &g->cdes, (uint64_t)g->sk[a] << 32 | a);
+	}
+}
+
+/* A serial reader needs a's digits delayed by k clocks. */
+static void use_tap(DG *g, Ref a, uint32_t k)
+{
+	if (!is_long(g, a, k)) {
+		need_tap(g, a, k);
+		return;
+	}
+	push(&g->lng, &g->nlng, &g->clng, (uint64_t)a << 32 | k);
+	if (g->kind[a] != K_CONST)
+		need_hold(g, a, g->sk[a] + k - g->NW);
+}
+
+/* The token each per-window value is picked at (tpick; one per value:
+ * vs_init rejects values of two capture points meeting): the token whose
+ * word the outputs are valid for, or UINT32_MAX when they are streams. */
+static uint32_t window_token(const DG *g)
+{
+	const Module *m = g->m;
+	uint32_t *wk = xmalloc(((size_t)m->nnodes + 1) * sizeof *wk), out = UINT32_MAX;
+	for (Ref r = 0; r < m->nnodes; r++) {
+		const Node *n = ir_get(m, r);
+		wk[r] = n->op == OP_TPICK ? (uint32_t)n->imm : UINT32_MAX;
+		if (!live(m, r) || n->op == OP_TPICK)
+			continue;
+		for (uint32_t j = 0; j < n->nargs; j++)
+			if (wk[ir_arg(m, n, j)] != UINT32_MAX)
+				wk[r] = wk[ir_arg(m, n, j)];
+		if (n->op == OP_OUTPUT)
+			out = wk[r];
+	}
+	free(wk);
+	return out;
+}
+
+/* Token index holds: tg_A holds the token index of the word at skew A
+ * while its digits pass (loaded at ds[A-1] from a hold at most NW skews
+ * earlier, so that one still holds the same word's index); tg_0 is the
+ * input's token counter.  Needed at every tpos and tbuf and, for
+ * per-window outputs, at the outputs. */
+/* A hold chain: holds at window starts u[0 .. n-1] (sorted, unique, above
+ * the origin's), each loaded at ds[A-1] from the one before, with links
+ * inserted so that no step exceeds NW; out[0] = the origin.  Returns the
+ * length; out has room for n + 1 + (u[n-1] - origin) / NW. */
+static size_t chain(const DG *g, uint32_t origin, const uint64_t *u, size_t n, uint32_t *out)
+{
+	size_t c = 0;
+	out[c++] = origin;
+	for (size_t i = 0; i < n; i++) {
+		while (u[i] - out[c - 1] > g->NW)
+			out[c] = out[c - 1] + g->NW, c++;
+		out[c++] = (uint32_t)u[i];
+	}
+	return c;
+}
+
+static size_t sort_unique(uint64_t *u, size_t n)
+{
+	size_t k = 0;
+	if (n == 0)
+		return 0;
+	qsort(u, n, sizeof *u, cmp_u64);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || u[i] != u[k - 1])
+			u[k++] = u[i];
+	return k;
+}
+
+static void token_holds(DG *g)
+{
+	const Module *m = g->m;
+	size_t n = 0, k;
+	uint64_t *u = xmalloc(((size_t)m->nnodes + 1) * sizeof *u);
+	g->wk = window_token(g);
+	if (g->wk != UINT32_MAX && g->S)
+		u[n++] = g->S;
+	for (Ref r = 0; r < m->nnodes; r++)
+		if (live(m, r) && (ir_get(m, r)->op == OP_TPOS || ir_get(m, r)->op == OP_TBUF) && g->sk[r])
+			u[n++] = g->sk[r];
+	k = sort_unique(u, n);
+	g->tgs = xmalloc((k + 2 + (k ? u[k - 1] / g->NW : 0)) * sizeof *g->tgs);
+	g->ntg = chain(g, 0, u, k, g->tgs);
+	free(u);
 }
 
 /* Skews, kinds, re-extensions, delay chain depths, deserializers. */
@@ -194,8 +362,7 @@ static void analyze(DG *g)
 	g->sk = xcalloc(nn, sizeof *g->sk);
 	g->base = xcalloc(nn, sizeof *g->base);
 	g->depth = xcalloc(nn, sizeof *g->depth);
-	g->des = xmalloc(((size_t)m->nargv + 1) * sizeof *g->des);
-	maxw = max_width(m);
+	maxw = g->cap = serial_cap(g->w);
 	g->NW = (maxw + 1 + g->D - 1) / g->D;
 	g->WW = g->NW * g->D;
 	for (Ref r = 0; r < m->nnodes; r++)
@@ -211,8 +378,14 @@ static void analyze(DG *g)
 			Ref a = ir_arg(m, n, j);
 			if (a >= r)
 				fatal(g->w->file, "--digit: node %%%u reads a later node %%%u", r, a);
-			if (g->kind[a] != K_CONST && g->sk[a] > b)
-				b = g->sk[a];
+			uint32_t at = g->kind[a] == K_CONV && g->kind[r] == K_CONV ? g->base[a] : g->sk[a];
+			if (!floating(g, a) && at > b)
+				b = at;
+		}
+		for (uint32_t j = 0; j < n->nargs && n->op != OP_OUTPUT; j++) {
+			Ref a = ir_arg(m, n, j);
+			if (g->kind[a] == K_TPOS && b < g->sk[a])
+				g->sk[a] = b;
 		}
 		if (n->op == OP_OUTPUT) {
 			g->S = b > g->S ? b : g->S;
@@ -234,7 +407,7 @@ static void analyze(DG *g)
 	}
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
-		if (live(m, r) && n->op == OP_OUTPUT && g->kind[ir_arg(m, n, 0)] == K_CONST &&
+		if (live(m, r) && n->op == OP_OUTPUT && floating(g, ir_arg(m, n, 0)) &&
 		    g->S < g->sk[ir_arg(m, n, 0)])
 			g->sk[ir_arg(m, n, 0)] = g->S;
 	}
@@ -243,38 +416,47 @@ static void analyze(DG *g)
 	for (Ref r = 0; r < m->nnodes; r++) {
 		if (!live(m, r))
 			continue;
+		if (g->kind[r] == K_TPOS && g->sk[r] == UINT32_MAX)
+			g->sk[r] = 0;   /* unread */
 		const Node *n = ir_get(m, r);
 		if (g->sk[r] != UINT32_MAX && g->sk[r] > maxsk)
 			maxsk = g->sk[r];
 		for (uint32_t j = 0; j < n->nargs; j++) {
 			Ref a = ir_arg(m, n, j);
 			if (n->op == OP_OUTPUT) {
-				need_tap(g, a, g->S - g->sk[a]);
+				use_tap(g, a, g->S - g->sk[a]);
 			} else if (g->kind[r] == K_CONV) {
-				if (g->kind[a] == K_CONST)
+				if (g->kind[a] == K_CONST || (g->kind[a] == K_CONV && g->base[a] == g->base[r]))
+					continue;   /* read as it is: a constant, a word of the same window */
+				if (g->kind[a] == K_CONV ||   /* a word of an earlier window: held */
+				    (g->kind[a] == K_SER && g->base[r] - g->sk[a] >= g->NW)) {
+					need_hold(g, a, g->base[r]);
 					continue;
+				}
 				need_tap(g, a, g->base[r] - g->sk[a]);
-				g->des[g->ndes++] = (uint64_t)g->base[r] << 32 | a;
+				push(&g->des, &g->ndes, &g->cdes, (uint64_t)g->base[r] << 32 | a);
 			} else if (n->op == OP_SHL) {
-				unsigned k = n->imm > g->WW ? g->WW : (unsigned)n->imm, e = 0;
+				unsigned k = n->imm > g->WW ? g->WW : (unsigned)n->imm;
 				for (unsigned b = 0; b < g->D; b++)   /* delays of the bits kept */
 					if ((k + g->D - 1 - b) / g->D < g->NW)
-						e = umax(e, (k + g->D - 1 - b) / g->D);
-				need_tap(g, a, g->sk[r] - g->sk[a] + e);
+						use_tap(g, a, g->sk[r] - g->sk[a] + (k + g->D - 1 - b) / g->D);
 			} else if (n->op == OP_SHR || n->op == OP_SLICE) {
-				need_tap(g, a, g->sk[r] - g->sk[a] - shr_amount(g, n) / g->D);
+				unsigned k = shr_amount(g, n);
+				need_tap(g, a, 0);   /* the sign hold */
+				for (unsigned b = 0; b < g->D; b++)
+					if ((b + k) / g->D < g->NW)
+						use_tap(g, a, g->sk[r] - g->sk[a] - (b + k) / g->D);
 			} else {
-				need_tap(g, a, g->sk[r] - g->sk[a] - (n->op == OP_REG));
+				use_tap(g, a, g->sk[r] - g->sk[a] - (n->op == OP_REG));
 			}
 		}
 	}
-	qsort(g->des, g->ndes, sizeof *g->des, cmp_u64);
-	size_t k = 0;
-	for (size_t i = 0; i < g->ndes; i++)
-		if (k == 0 || g->des[i] != g->des[k - 1])
-			g->des[k++] = g->des[i];
-	g->ndes = k;
+	g->ndes = sort_unique(g->des, g->ndes);
+	g->nhol = sort_unique(g->hol, g->nhol);
+	g->nlng = sort_unique(g->lng, g->nlng);
 	g->K = maxsk + g->NW;
+	if (m->tokens)
+		token_holds(g);
 }
 
 /* ---- printing ------------------------------------------------------- */
@@ -311,7 +493,9 @@ static void put_lane(FILE *f, Lane l)
 
 static void put_tap(const DG *g, Ref a, uint32_t k)
 {
-	if (k)
+	if (is_long(g, a, k))
+		fprintf(g->f, "d%u_l%u", a, k);
+	else if (k)
 		fprintf(g->f, "d%u_%u", a, k);
 	else
 		fprintf(g->f, "d%u", a);
@@ -368,12 +552,29 @@ static void declarations(DG *g)
 	}
 }
 
+/* The input's token counter tg_0 (a word's index while its digits come in:
+ * it counts at the word's last digit) and the holds tg_A. */
+static void token_control(const DG *g)
+{
+	unsigned B = g->w->st.B;
+	fprintf(g->f, "\t// streams: %u tokens per window, one word per token; tg_A: the token "
+	        "index of the word at skew A\n\treg [%u:0] tg_0;\n\talways @(posedge clk)\n"
+	        "\t\tif (rst || (ds[%u] && tg_0 == %u'd%u))\n\t\t\ttg_0 <= %u'd0;\n"
+	        "\t\telse if (ds[%u])\n\t\t\ttg_0 <= tg_0 + %u'd1;\n", g->m->tokens, B - 1,
+	        g->NW - 1, B, g->m->tokens - 1, B, g->NW - 1, B);
+	for (size_t i = 1; i < g->ntg; i++)
+		fprintf(g->f, "\treg [%u:0] tg_%u;\n\talways @(posedge clk) if (ds[%u]) tg_%u <= tg_%u;\n",
+		        B - 1, g->tgs[i], g->tgs[i] - 1, g->tgs[i], g->tgs[i - 1]);
+}
+
 static void strobes_and_chains(const DG *g)
 {
 	const Module *m = g->m;
 	fprintf(g->f, "\talways @(posedge clk)\n\t\tif (rst) begin\n\t\t\tvq <= %u'h0;\n"
 	        "\t\t\tsq <= %u'h0;\n\t\tend else begin\n\t\t\tvq <= dv[%u:0];\n"
 	        "\t\t\tsq <= ds[%u:0];\n\t\tend\n", g->K, g->K, g->K - 1, g->K - 1);
+	if (m->tokens)
+		token_control(g);
 	for (Ref r = 0; r < m->nnodes; r++)
 		for (uint32_t k = 1; live(m, r) && k <= g->depth[r]; k++) {
 			fprintf(g->f, "\talways @(posedge clk) d%u_%u <= ", r, k);
@@ -539,19 +740,44 @@ static void serial_node(const DG *g, Ref r)
 }
 
 /* dR from the word bus nR at skew sk[r]: digit j while ds[sk + j]. */
-static void serializer(const DG *g, Ref r)
+/* Digit stream `dst` at skew s from the words of r named `word` (NULL:
+ * nR). */
+static void serialize(const DG *g, Ref r, const char *word, const char *dst, uint32_t s, int part)
 {
 	const Node *n = ir_get(g->m, r);
 	VSrc x = vw_src(g->m, r, 0);
 	x.var = 1;
-	open_gen(g, n->len, "s", r, -1);
+	x.name = word;
+	open_gen(g, n->len, "s", r, part);
 	fprintf(g->f, "\t\twire [%u:0] e = ", g->WW - 1);
 	vw_x(g->w, &x, g->WW);
-	fprintf(g->f, ";\n\t\tassign d%u[gi*%u +: %u] =", r, g->D, g->D);
+	fprintf(g->f, ";\n\t\tassign %s[gi*%u +: %u] =", dst, g->D, g->D);
 	for (unsigned j = 0; j < g->NW; j++)
 		fprintf(g->f, "%s({%u{ds[%u]}} & e[%u:%u])", j ? "\n\t\t\t| " : " ", g->D,
-		        g->sk[r] + j, (j + 1) * g->D - 1, j * g->D);
+		        s + j, (j + 1) * g->D - 1, j * g->D);
 	fputs(";\n\tend endgenerate\n", g->f);
+}
+
+static void serializer(const DG *g, Ref r)
+{
+	char d[24];
+	snprintf(d, sizeof d, "d%u", r);
+	serialize(g, r, NULL, d, g->sk[r], -1);
+}
+
+/* The long delays dA_lK: a's words held to the window at skew sk + K
+ * (constants: their word) and serialized there. */
+static void long_delays(const DG *g)
+{
+	for (size_t i = 0; i < g->nlng; i++) {
+		Ref a = (Ref)(g->lng[i] >> 32);
+		uint32_t k = (uint32_t)g->lng[i];
+		char d[40], word[40];
+		snprintf(d, sizeof d, "d%u_l%u", a, k);
+		snprintf(word, sizeof word, "n%u_w%u", a, g->sk[a] + k - g->NW);
+		fprintf(g->f, "\twire [%llu:0] %s;\n", (unsigned long long)ir_get(g->m, a)->len * g->D - 1, d);
+		serialize(g, a, g->kind[a] == K_CONST ? NULL : word, d, g->sk[a] + k, (int)k);
+	}
 }
 
 /* n<a>_w<s>: the words of a's stream read at skew s, held for NW clocks
@@ -581,13 +807,93 @@ static void deserializer(const DG *g, uint64_t key)
 	        NW > 1 ? ", sr" : "", n->width - 1, s + NW - 1, n->width - 1, a, s, n->width, n->width);
 }
 
+/* Is operand a of converter r read as it is (nA: a constant, or a word of
+ * r's window) rather than as nA_wS (deserialized or held)? */
+static int same_window(const DG *g, Ref r, Ref a)
+{
+	return g->kind[a] == K_CONST || (g->kind[a] == K_CONV && g->base[a] == g->base[r]);
+}
+
+/* The word holds nP_wB of converter results P read in later windows: a
+ * hold chain from nP (docs/hardware.md, "Word holds"). */
+static void word_holds(const DG *g)
+{
+	uint32_t *out = NULL;
+	uint64_t *u = xmalloc((g->nhol + 1) * sizeof *u);
+	for (size_t i = 0; i < g->nhol;) {
+		Ref p = (Ref)(g->hol[i] >> 32);
+		const Node *n = ir_get(g->m, p);
+		size_t k = 0;
+		for (; i < g->nhol && (Ref)(g->hol[i] >> 32) == p; i++)
+			u[k++] = (uint32_t)g->hol[i] + g->NW;
+		/* origin: a converter's word nP, or a serial value's deserializer at its skew */
+		uint32_t o = g->kind[p] == K_CONV ? g->base[p] : g->sk[p];
+		out = xrealloc(out, (k + 2 + (u[k - 1] - o) / g->NW) * sizeof *out);
+		size_t c = chain(g, o + g->NW, u, k, out);
+		for (size_t j = 1; j < c; j++) {
+			fprintf(g->f, "\treg [%llu:0] n%u_w%u;\n\talways @(posedge clk) if (ds[%u]) n%u_w%u <= n%u",
+			        (unsigned long long)n->len * n->width - 1, p, out[j] - g->NW, out[j] - 1, p,
+			        out[j] - g->NW, p);
+			if (j > 1 || g->kind[p] == K_SER)
+				fprintf(g->f, "_w%u", out[j - 1] - g->NW);
+			fputs(";\n", g->f);
+		}
+	}
+	free(u);
+	free(out);
+}
+
+/* tpos: the rows of its tensor by the token index at its skew (zeros past
+ * the last row). */
+static void tpos_word(const DG *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	const Tensor *t = ir_tget(g->m, n->aux);
+	fprintf(g->f, "\tassign n%u =", r);
+	for (uint32_t k = 0; k < t->dims[0] && k < g->m->tokens; k++) {
+		fprintf(g->f, " tg_%u == %u'd%u ? {", g->sk[r], g->w->st.B, k);
+		for (uint32_t i = n->len; i-- > 0;) {
+			vw_lit(g->w, n->width, (uint64_t)(int64_t)t->codes[(size_t)k * n->len + i]);
+			fputs(i ? ", " : "", g->f);
+		}
+		fputs("} :", g->f);
+	}
+	fprintf(g->f, " %llu'h0;\n", (unsigned long long)n->len * n->width);
+}
+
+/* tbuf: the operand's words of the tokens before t from L registers
+ * (written when its word of token t is held), token t's word itself,
+ * zeros after. */
+static void tbuf_word(const DG *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	Ref a = ir_arg(g->m, n, 0);
+	unsigned long long xw = (unsigned long long)ir_get(g->m, a)->len * ir_get(g->m, a)->width;
+	uint32_t L = (uint32_t)(n->len / ir_get(g->m, a)->len), s = g->sk[r];
+	unsigned B = g->w->st.B;
+	char x[32];
+	if (same_window(g, r, a))
+		snprintf(x, sizeof x, "n%u", a);
+	else
+		snprintf(x, sizeof x, "n%u_w%u", a, g->base[r]);
+	fprintf(g->f, "\treg [%llu:0] b%u;\n\talways @(posedge clk) if (ds[%u] && {1'b0, tg_%u} < "
+	        "%u'd%u) b%u[tg_%u*%llu +: %llu] <= %s;\n", L * xw - 1, r, s, s, B + 1, L, r, s,
+	        xw, xw, x);
+	for (uint32_t j = 0; j < L; j++) {
+		fprintf(g->f, "\tassign n%u[%llu +: %llu] = ", r, j * xw, xw);
+		if (j + 1 < g->m->tokens)   /* the last token has no later one */
+			fprintf(g->f, "tg_%u > %u'd%u ? b%u[%llu +: %llu] : ", s, B, j, r, j * xw, xw);
+		fprintf(g->f, "tg_%u == %u'd%u ? %s : %llu'h0;\n", s, B, j, x, xw);
+	}
+}
+
 static void conv_node(DG *g, Ref r)
 {
 	const Node *n = ir_get(g->m, r);
 	VW *w = g->w;
 	for (uint32_t j = 0; j < n->nargs; j++) {
 		Ref a = ir_arg(g->m, n, j);
-		if (g->kind[a] != K_CONST)
+		if (!same_window(g, r, a))
 			w->dwin[a] = g->base[r];
 	}
 	w->dcur = r;
@@ -595,6 +901,25 @@ static void conv_node(DG *g, Ref r)
 	for (uint32_t j = 0; j < n->nargs; j++)
 		w->dwin[ir_arg(g->m, n, j)] = UINT32_MAX;
 	w->dcur = NOREF;
+}
+
+/* A pipeline register among word-parallel ops: a wire (the word is held
+ * for NW clocks: the converters' ops are multicycle paths). */
+static void conv_reg(DG *g, Ref r)
+{
+	const Node *n = ir_get(g->m, r);
+	Ref a = ir_arg(g->m, n, 0);
+	VSrc x = vw_src(g->m, a, 0);
+	x.var = 1;
+	if (!same_window(g, r, a))
+		g->w->dwin[a] = g->base[r];
+	g->w->dcur = r;
+	open_gen(g, n->len, "r", r, -1);
+	fprintf(g->f, "\t\tassign n%u[gi*%u +: %u] = ", r, n->width, n->width);
+	vw_x(g->w, &x, n->width);
+	fputs(";\n\tend endgenerate\n", g->f);
+	g->w->dwin[a] = UINT32_MAX;
+	g->w->dcur = NOREF;
 }
 
 static void top_port(const DG *g, int *first, const char *dir, uint64_t bits, const char *name)
@@ -652,21 +977,22 @@ static void lut_functions(DG *g)
 void vd_check(VW *w)
 {
 	const Module *m = w->m;
-	if (m->tokens)
-		fatal(w->file, "--digit: stream modules (tokens %u) are not digit-serial yet; "
-		      "use --tokens=parallel", m->tokens);
-	for (Ref r = 0; r < m->nnodes; r++)
-		if (live(m, r) && (op_info[ir_get(m, r)->op].flags & OPF_TOKEN))
-			fatal(w->file, "--digit: token op %s: stream modules are not digit-serial yet",
-			      op_info[ir_get(m, r)->op].name);
-	if (max_width(m) > 61)
+	for (Ref r = 0; r < m->nnodes; r++) {
+		int op = ir_get(m, r)->op;
+		if (live(m, r) && (op_info[op].flags & OPF_TOKEN) && op != OP_TPOS && op != OP_TBUF &&
+		    op != OP_TPICK)
+			fatal(w->file, "--digit: token op %s (window phases, window state) is not "
+			      "digit-serial yet; use --tokens=parallel", op_info[op].name);
+	}
+	if (serial_cap(w) > 61)
 		fatal(w->file, "--digit: a value of %u bits (digit-serial words hold at most "
-		      "61-bit values)", max_width(m));
+		      "61-bit values; --digit-word=N computes wider ones word-parallel)", serial_cap(w));
 }
 
 void vd_emit(VW *w)
 {
 	DG g = {0};
+	g.wk = UINT32_MAX;
 	const Module *m = w->m;
 	uint32_t i = 0, o = 0;
 	g.w = w;
@@ -690,6 +1016,8 @@ void vd_emit(VW *w)
 	strobes_and_chains(&g);
 	for (size_t k = 0; k < g.ndes; k++)
 		deserializer(&g, g.des[k]);
+	word_holds(&g);
+	long_delays(&g);
 	for (Ref r = 0; r < m->nnodes; r++) {
 		if (!live(m, r))
 			continue;
@@ -704,7 +1032,13 @@ void vd_emit(VW *w)
 		} else if (g.kind[r] == K_SER)
 			serial_node(&g, r);
 		else {
-			if (g.kind[r] == K_CONV)
+			if (n->op == OP_TBUF)
+				tbuf_word(&g, r);
+			else if (g.kind[r] == K_TPOS)
+				tpos_word(&g, r);
+			else if (g.kind[r] == K_CONV && n->op == OP_REG)
+				conv_reg(&g, r);
+			else if (g.kind[r] == K_CONV)
 				conv_node(&g, r);
 			else
 				vw_assign(w, r);
@@ -712,7 +1046,12 @@ void vd_emit(VW *w)
 				serializer(&g, r);
 		}
 	}
-	fprintf(g.f, "\tassign out_valid = dv[%u];\n\tassign out_start = ds[%u];\nendmodule\n", g.S, g.S);
+	if (g.wk != UINT32_MAX)   /* per-window outputs: the picked token's word */
+		fprintf(g.f, "\twire pick = tg_%u == %u'd%u;\n\tassign out_valid = dv[%u] & pick;\n"
+		        "\tassign out_start = ds[%u] & pick;\nendmodule\n", g.S, w->st.B, g.wk, g.S, g.S);
+	else
+		fprintf(g.f, "\tassign out_valid = dv[%u];\n\tassign out_start = ds[%u];\nendmodule\n",
+		        g.S, g.S);
 	free(g.kind);
 	free(g.rx);
 	free(g.ser);
@@ -720,6 +1059,9 @@ void vd_emit(VW *w)
 	free(g.base);
 	free(g.depth);
 	free(g.des);
+	free(g.hol);
+	free(g.lng);
+	free(g.tgs);
 	free(w->dwin);
 	w->dwin = NULL;
 }

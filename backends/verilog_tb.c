@@ -111,9 +111,9 @@ static void tb_token(VW *w)
 	        "\t\t\t\tend\n", m->tokens);
 }
 
-/* Digit-serial (--digit): the vector read last, as NW digits of every lane
- * (sign- or zero-extended to the word) on NW consecutive clocks, the first
- * with in_start. */
+/* Digit-serial (--digit): the vector read last (streams: its token tok), as
+ * NW digits of every lane (sign- or zero-extended to the word) on NW
+ * consecutive clocks, the first with in_start. */
 static void tb_digits(VW *w)
 {
 	const Module *m = w->m;
@@ -125,20 +125,25 @@ static void tb_digits(VW *w)
 			continue;
 		const char *p = w->iname[i++];
 		unsigned W = n->width;
-		fprintf(w->f, "\t\t\t\t\t\tfor (i = 0; i < %u; i = i + 1) begin\n"
-		        "\t\t\t\t\t\t\te = {{%u{", n->len, 64 - W);
+		fprintf(w->f, "\t\t\t\t\t\tfor (i = tok*%u; i < tok*%u + %u; i = i + 1) begin\n"
+		        "\t\t\t\t\t\t\te = {{%u{", n->len, n->len, n->len, 64 - W);
 		if (n->ty == TY_S)
 			fprintf(w->f, "t_%s[i*%u+%u]", p, W, W - 1);
 		else
 			fputs("1'b0", w->f);
 		fprintf(w->f, "}}, t_%s[i*%u +: %u]};\n"
-		        "\t\t\t\t\t\t\t%s[i*%u +: %u] <= e[dig*%u +: %u];\n\t\t\t\t\t\tend\n",
-		        p, W, W, p, w->dD, w->dD, w->dD, w->dD);
+		        "\t\t\t\t\t\t\t%s[(i-tok*%u)*%u +: %u] <= e[dig*%u +: %u];\n\t\t\t\t\t\tend\n",
+		        p, W, W, p, n->len, w->dD, w->dD, w->dD, w->dD);
 	}
 	fprintf(w->f, "\t\t\t\t\t\tin_valid <= 1'b1;\n\t\t\t\t\t\tin_start <= dig == 0;\n"
 	        "\t\t\t\t\t\tif (dig < %u) begin\n\t\t\t\t\t\t\t@(posedge clk);\n"
-	        "\t\t\t\t\t\t\t#1;\n\t\t\t\t\t\tend\n\t\t\t\t\tend\n"
-	        "\t\t\t\t\tnin = nin + 1;\n", w->dNW - 1);
+	        "\t\t\t\t\t\t\t#1;\n\t\t\t\t\t\tend\n\t\t\t\t\tend\n", w->dNW - 1);
+	if (m->tokens)
+		fprintf(w->f, "\t\t\t\t\ttok = tok + 1;\n\t\t\t\t\tif (tok == %u) begin\n"
+		        "\t\t\t\t\t\ttok = 0;\n\t\t\t\t\t\tnin = nin + 1;\n\t\t\t\t\tend\n",
+		        m->tokens);
+	else
+		fputs("\t\t\t\t\tnin = nin + 1;\n", w->f);
 }
 
 /* Clocks after the last token until every result is out. */
@@ -177,7 +182,10 @@ static void tb_driver(VW *w)
 		fputs("\t\t\t\tif (tok == 0) begin\n", w->f);
 		tb_read(w);
 		fputs("\t\t\t\tend\n", w->f);
-		tb_token(w);
+		if (w->dD)
+			tb_digits(w);
+		else
+			tb_token(w);
 	} else if (w->dD) {
 		tb_read(w);
 		tb_digits(w);

@@ -178,7 +178,11 @@ static void usage(FILE *f)
 	      "  --testbench           --emit=verilog: add a streaming testbench\n"
 	      "  --adder=STYLE         --emit=verilog adders: infer (`+`, default) | ripple\n"
 	      "  --digit=D             --emit=verilog: digit-serial, D bits per clock (1, 2, 4,\n"
-	      "                        ..., 32) least significant first, or full (default)\n"
+	      "                        ..., 32) least significant first, or full (default);\n"
+	      "                        a stream's token is one word (not yet: encoder, world)\n"
+	      "  --digit-word=N        --digit: values of at most N bits travel digit-serially\n"
+	      "                        (words of ceil((N+1)/D) digits); wider ones and their\n"
+	      "                        readers are computed word-parallel (default: the widest)\n"
 	      "  --pipeline=none       keep the design combinational\n"
 	      "  --stage-depth=N       adder levels per pipeline stage\n"
 	      "  --max-adder-depth=N   cse: adder depth of each constant matrix <= N (or its\n"
@@ -327,6 +331,8 @@ static void parse_args(int argc, char **argv, Options *o)
 				o->eopts.adder = 1;
 			else
 				bad_flag("--adder: unknown style '%s' (infer, ripple)", ESC(v));
+		} else if ((v = flag_value(argc, argv, &i, "--digit-word"))) {
+			o->eopts.digit_word = (unsigned)int_value("--digit-word", v, 1, 61);
 		} else if ((v = flag_value(argc, argv, &i, "--digit"))) {
 			o->eopts.digit = strcmp(v, "full") == 0 ? 0 : (unsigned)int_value("--digit", v, 1, 32);
 			if (o->eopts.digit & (o->eopts.digit - 1))
