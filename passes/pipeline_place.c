@@ -412,7 +412,7 @@ typedef struct Push {
 	uint32_t nheap;
 	uint32_t *queued;  /* per node: stamp when queued */
 	uint32_t qstamp;
-	Ref *logr;         /* moved nodes ... */
+	Ref *logr;         /* moved nodes (a seed may move twice: 2 nn) ... */
 	uint32_t *logs;    /* ... and their stages before the push */
 	uint32_t nlog;
 } Push;
@@ -447,9 +447,8 @@ static uint32_t heap_pop(Push *h)
 /* Moves r to stage v (> s[r]) and queues its consumers; 0 if r may not move. */
 static int move_to(Place *pl, Push *h, uint32_t *s, Ref r, uint32_t v)
 {
-	if (!movable(pl, r)) {
+	if (!movable(pl, r))
 		return 0;
-	}
 	h->logr[h->nlog] = r;
 	h->logs[h->nlog++] = s[r];
 	s[r] = v;
@@ -717,8 +716,8 @@ static uint32_t cone(const Place *pl, Ref root, Ref *out, uint32_t *cnt, uint32_
 static Push push_new(const Place *pl, uint32_t nn)
 {
 	Push h = {xmalloc(nn * sizeof *h.pos), xmalloc(nn * sizeof *h.heap), 0,
-	          xcalloc(nn, sizeof *h.queued), 0, xmalloc(nn * sizeof *h.logr),
-	          xmalloc(nn * sizeof *h.logs), 0};
+	          xcalloc(nn, sizeof *h.queued), 0, xmalloc(2 * (size_t)nn * sizeof *h.logr),
+	          xmalloc(2 * (size_t)nn * sizeof *h.logs), 0};
 	for (int64_t i = 0; i < pl->n; i++)
 		h.pos[pl->order[i]] = (uint32_t)i;
 	return h;
