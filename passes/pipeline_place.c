@@ -414,6 +414,7 @@ typedef struct Push {
 	uint32_t qstamp;
 	Ref *logr;         /* moved nodes (a seed may move twice: 2 nn) ... */
 	uint32_t *logs;    /* ... and their stages before the push */
+	uint32_t *news;    /* scratch: their stages after it */
 	uint32_t nlog;
 } Push;
 
@@ -515,8 +516,12 @@ static uint32_t *latest(const Place *pl, const uint32_t *s, uint32_t nn, uint32_
 		Ref r = pl->order[i];
 		if (pl->konst[r])
 			continue;
+		if (!movable(pl, r)) {
+			late[r] = s[r];
+			continue;
+		}
 		uint32_t v = UINT32_MAX;
-		for (uint32_t k = pl->cbase[r]; movable(pl, r) && k < pl->cbase[r + 1]; k++) {
+		for (uint32_t k = pl->cbase[r]; k < pl->cbase[r + 1]; k++) {
 			Ref c = pl->cons[k];
 			if (pipe_source(ir_get(pl->m, c)->op))
 				continue;
@@ -564,9 +569,9 @@ static uint64_t touched_cost(Place *pl, const Push *h, const uint32_t *s)
 
 /* Tries unit node[0..k): the largest push its nodes' latest stages allow,
  * then halves of it, keeping the first that saves bits; a push moving more
- * than `most` nodes is not tried.  Returns the bits saved. */
-static uint64_t try_unit(Place *pl, Push *h, uint32_t *s, const Ref *node, uint32_t k,
-                         uint64_t most)
+ * than `most` nodes is not tried. */
+static void try_unit(Place *pl, Push *h, uint32_t *s, const Ref *node, uint32_t k,
+                     uint64_t most)
 {
 	uint32_t lo = UINT32_MAX;
 	for (uint32_t i = 0; i < k; i++)
@@ -576,20 +581,15 @@ static uint64_t try_unit(Place *pl, Push *h, uint32_t *s, const Ref *node, uint3
 		if (!push(pl, h, s, node, k, d, most))
 			continue;
 		uint64_t after = touched_cost(pl, h, s);
-		uint32_t *moved = xmalloc((h->nlog + 1) * sizeof *moved);
 		for (uint32_t i = 0; i < h->nlog; i++)
-			moved[i] = s[h->logr[i]];
+			h->news[i] = s[h->logr[i]];
 		undo(h, s);
-		uint64_t before = touched_cost(pl, h, s);
-		if (after < before) {
+		if (after < touched_cost(pl, h, s)) {
 			for (uint32_t i = 0; i < h->nlog; i++)
-				s[h->logr[i]] = moved[i];
-			free(moved);
-			return before - after;
+				s[h->logr[i]] = h->news[i];
+			return;
 		}
-		free(moved);
 	}
-	return 0;
 }
 
 typedef struct UnitKey { uint64_t key; uint32_t k; } UnitKey;
@@ -717,7 +717,7 @@ static Push push_new(const Place *pl, uint32_t nn)
 {
 	Push h = {xmalloc(nn * sizeof *h.pos), xmalloc(nn * sizeof *h.heap), 0,
 	          xcalloc(nn, sizeof *h.queued), 0, xmalloc(2 * (size_t)nn * sizeof *h.logr),
-	          xmalloc(2 * (size_t)nn * sizeof *h.logs), 0};
+	          xmalloc(2 * (size_t)nn * sizeof *h.logs), xmalloc(2 * (size_t)nn * sizeof *h.news), 0};
 	for (int64_t i = 0; i < pl->n; i++)
 		h.pos[pl->order[i]] = (uint32_t)i;
 	return h;
@@ -730,6 +730,7 @@ static void push_free(Push *h)
 	free(h->queued);
 	free(h->logr);
 	free(h->logs);
+	free(h->news);
 }
 
 /* Tries to push the fanout-free cone of each node whose delay chain costs
@@ -758,9 +759,9 @@ static uint64_t try_cones(Place *pl, uint32_t *s, uint32_t nn)
 	return total_cost(pl, s);
 }
 
-/* Tries to push each unit later (as far as the latency allows, and halves
- * of that), keeping each push that lowers the cost. */
-static uint64_t try_units(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
+/* Tries to push each unit later (as far as the latest stages allow, and
+ * halves of that), keeping each push that lowers the cost. */
+static void try_units(Place *pl, uint32_t *s, uint32_t nn)
 {
 	uint32_t *ubase;
 	Ref *unode;
@@ -768,13 +769,11 @@ static uint64_t try_units(Place *pl, uint32_t *s, uint32_t nn, uint64_t cost)
 	Push h = push_new(pl, nn);
 	for (uint32_t u = 0; u < nu && pl->pushwork; u++) {
 		uint32_t k = ubase[u + 1] - ubase[u];
-		uint64_t saved = try_unit(pl, &h, s, unode + ubase[u], k, 2 * (uint64_t)k + PUSH_SPILL);
-		cost = cost > saved ? cost - saved : 0;
+		try_unit(pl, &h, s, unode + ubase[u], k, 2 * (uint64_t)k + PUSH_SPILL);
 	}
 	push_free(&h);
 	free(ubase);
 	free(unode);
-	return total_cost(pl, s);
 }
 
 uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t *konst,
@@ -800,8 +799,8 @@ uint64_t pipe_place(const Module *m, const Ref *order, int64_t n, const uint8_t 
 		if (!konst[order[i]] && stage[order[i]] > last)
 			last = stage[order[i]];
 	pl.late = latest(&pl, stage, nn, last);
-	uint64_t c = try_units(&pl, stage, nn, *asap_bits);   /* (a second round gained nothing) */
-	c = try_cones(&pl, stage, nn);
+	try_units(&pl, stage, nn);   /* (a second round gained nothing) */
+	uint64_t c = try_cones(&pl, stage, nn);
 	try_groups(&pl, stage, nn, c);
 	pl.dirty = xmalloc(nn);
 	uint64_t c_early = improve(&pl, stage, nn);
