@@ -18,6 +18,9 @@ typedef struct EmitOpts {
 	                 * 0 = full (bit-parallel; verilog_digit.c) */
 	unsigned digit_word;   /* --digit-word: widest value carried digit-serially
 	                        * (0: the widest value of the design) */
+	unsigned cpt;    /* --clocks-per-token: a token every cpt clocks, the
+	                  * variable multipliers time-shared (backends/tshare.h);
+	                  * 0 or 1 = every clock */
 	const char *input_name;  /* for reports */
 	/* stats.c: the weight census (ir/timing.h: census_take) taken before
 	 * the passes, per region string id, and the compile start time */

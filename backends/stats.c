@@ -42,6 +42,7 @@
 
 #include "backends.h"
 #include "timing.h"
+#include "tshare.h"
 
 typedef struct Cost {
 	uint64_t weights, nonzero;
@@ -51,6 +52,7 @@ typedef struct Cost {
 	uint64_t rom_bits;            /* tpos rows */
 	uint64_t nodes, adders, negs, fa_bits, var_mults, const_mults;
 	uint64_t registers, register_bits, luts, lut_bits;
+	uint64_t hold_bits, mux_bits;     /* --clocks-per-token: the shared multipliers' */
 	uint32_t depth, latency;
 } Cost;
 
@@ -158,6 +160,26 @@ static void add_node(const Module *m, Ref r, const uint8_t *tz, const uint64_t *
 	}
 }
 
+/* --clocks-per-token: a unit's lanes are M multipliers (tshare.h), plus
+ * its hold registers and multiplexers. */
+static void share(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
+{
+	TShare t;
+	tshare_plan(m, o->cpt > 1 ? o->cpt : 1, &t);
+	for (uint32_t i = 0; i < t.nunits; i++) {
+		const TUnit *u = &t.u[i];
+		Cost *c[2] = {&reg[u->region], tot};
+		uint64_t hb = (uint64_t)u->held * u->R;
+		for (int k = 0; k < 2; k++) {
+			c[k]->var_mults += u->M;
+			c[k]->var_mults -= u->n;
+			c[k]->hold_bits += hb;
+		}
+	}
+	tot->mux_bits = t.mux_bits;
+	tshare_free(&t);
+}
+
 /* Fills per-region costs (indexed by region string id) and the totals. */
 static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 {
@@ -202,6 +224,7 @@ static void measure(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 	free(tz);
 	free(depth);
 	free(nzw);
+	share(m, o, reg, tot);
 }
 
 static void json_cost(cJSON *obj, const Cost *c)
@@ -223,6 +246,8 @@ static void json_cost(cJSON *obj, const Cost *c)
 	cJSON_AddNumberToObject(obj, "lut_bits", (double)c->lut_bits);
 	cJSON_AddNumberToObject(obj, "token_buffer_bits", (double)c->buffer_bits);
 	cJSON_AddNumberToObject(obj, "token_rom_bits", (double)c->rom_bits);
+	if (c->hold_bits)
+		cJSON_AddNumberToObject(obj, "shared_mul_hold_bits", (double)c->hold_bits);
 	if (c->nonzero_uses)   /* the headline: the physical circuit */
 		cJSON_AddNumberToObject(obj, "adders_per_wired_nonzero_weight",
 		                        (double)c->adders / c->nonzero_uses);
@@ -252,8 +277,12 @@ void emit_stats(const Module *m, FILE *f, const EmitOpts *o)
 	json_cost(t, &tot);
 	cJSON_AddNumberToObject(t, "latency", tot.latency);
 	/* a result is one window's outputs: T clocks of a stream, 1 clock in parallel */
+	unsigned G = o->cpt > 1 ? o->cpt : 1;
 	cJSON_AddNumberToObject(t, "tokens", m->tokens);
-	cJSON_AddNumberToObject(t, "clocks_per_result", m->tokens ? m->tokens : 1);
+	cJSON_AddNumberToObject(t, "clocks_per_token", G);
+	cJSON_AddNumberToObject(t, "clocks_per_result", (double)(m->tokens ? m->tokens : 1) * G);
+	if (G > 1)
+		cJSON_AddNumberToObject(t, "shared_mul_mux_bits", (double)tot.mux_bits);
 	cJSON_AddNumberToObject(t, "weight_uses_per_result", (double)tot.window_uses);
 	cJSON *regions = cJSON_AddArrayToObject(root, "regions");
 	for (uint32_t s = 0; s < m->nstrs; s++) {
@@ -287,11 +316,16 @@ void stats_summary(const Module *m, const EmitOpts *o, FILE *f)
 	        (unsigned long long)tot.adders,
 	        tot.nonzero_uses ? (double)tot.adders / tot.nonzero_uses : 0.0,
 	        (unsigned long long)tot.negs, (unsigned long long)tot.fa_bits, tot.depth);
-	fprintf(f, "  %s: %u clock%s per result, %llu nonzero weight uses per result\n",
-	        m->tokens ? "stream" : "parallel", m->tokens ? m->tokens : 1, m->tokens > 1 ? "s" : "",
+	uint64_t G = o->cpt > 1 ? o->cpt : 1, cpr = (m->tokens ? m->tokens : 1) * G;
+	fprintf(f, "  %s: %llu clock%s per result, %llu nonzero weight uses per result\n",
+	        m->tokens ? "stream" : "parallel", (unsigned long long)cpr, cpr > 1 ? "s" : "",
 	        (unsigned long long)tot.window_uses);
 	fprintf(f, "  multipliers: variable %llu, constant %llu\n",
 	        (unsigned long long)tot.var_mults, (unsigned long long)tot.const_mults);
+	if (G > 1)
+		fprintf(f, "  %llu clocks per token: shared multipliers hold %llu register bits, "
+		        "%llu multiplexer bits\n", (unsigned long long)G, (unsigned long long)tot.hold_bits,
+		        (unsigned long long)tot.mux_bits);
 	fprintf(f, "  registers %llu lanes (%llu bits), latency %u cycles; token buffers %llu bits\n",
 	        (unsigned long long)tot.registers, (unsigned long long)tot.register_bits, tot.latency,
 	        (unsigned long long)tot.buffer_bits);

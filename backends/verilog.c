@@ -140,6 +140,10 @@ static void header_stats(VW *w)
 	fprintf(w->f, "// latency %u cycles; %u registers (%llu bits); at most %u adder levels "
 	        "between registers\n", pi.latency, pi.regs, (unsigned long long)pi.reg_bits,
 	        pi.max_levels);
+	if (w->G > 1)
+		fprintf(w->f, "// %u clocks per token (in_ready), one more token of latency: the "
+		        "inputs are registered; %llu mul lanes on %llu time-shared multipliers\n",
+		        w->G, (unsigned long long)w->ts.lanes, (unsigned long long)w->ts.mults);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -296,9 +300,10 @@ static void module_body(VW *w, uint32_t k, int exported_are_ports)
 		int op = ir_get(w->m, r)->op;
 		if (op == OP_OUTPUT || (exported_are_ports && w->exported[r]))
 			continue;
-		decl(w, op == OP_REG || vs_is_reg(w->m, r) ? "reg" : "wire", r);
+		decl(w, op == OP_REG || vs_is_reg(w->m, r) || (op == OP_INPUT && w->G > 1) ? "reg" : "wire", r);
 	}
 	vw_lut_functions(w, k);
+	vt_units(w, k);
 	for (uint32_t i = w->rstart[k]; i < w->rstart[k + 1]; i++) {
 		Ref r = w->byreg[i];
 		if (vs_top_node(w->m, r))
@@ -312,8 +317,13 @@ static void region_module(VW *w, uint32_t k, size_t *cur)
 {
 	int first = 1;
 	fprintf(w->f, "\nmodule %s ", w->mname[k]);
-	if (region_has(w, k, OP_REG))
+	int regs = region_has(w, k, OP_REG), units = vt_region_has_units(w, k);
+	if (regs || units)
 		port_item(w, &first, "input", "wire", 1, "clk", NOREF);
+	if (regs && w->G > 1)
+		port_item(w, &first, "input", "wire", 1, "ce", NOREF);
+	if (units)
+		port_item(w, &first, "input", "wire", w->FB, "fc", NOREF);
 	for (; *cur < w->nimp && (w->imp[*cur] >> 32) == k; ++*cur) {
 		Ref a = (Ref)w->imp[*cur];
 		port_item(w, &first, "input", "wire", bus_bits(ir_get(w->m, a)), NULL, a);
@@ -333,10 +343,15 @@ static void instance(VW *w, uint32_t k, size_t *cur)
 {
 	int first = 1;
 	fprintf(w->f, "\t%s u_%s (", w->mname[k], w->mname[k] + strlen(w->top) + 1);
-	if (region_has(w, k, OP_REG)) {
+	int regs = region_has(w, k, OP_REG), units = vt_region_has_units(w, k);
+	if (regs || units) {
 		fputs(".clk(clk)", w->f);
 		first = 0;
 	}
+	if (regs && w->G > 1)
+		fputs(", .ce(ce)", w->f);
+	if (units)
+		fputs(", .fc(fc)", w->f);
 	for (; *cur < w->nimp && (w->imp[*cur] >> 32) == k; ++*cur, first = 0)
 		fprintf(w->f, "%s.n%u(n%u)", first ? "" : ", ", (Ref)w->imp[*cur], (Ref)w->imp[*cur]);
 	for (uint32_t i = w->rstart[k]; i < w->rstart[k + 1]; i++)
@@ -355,6 +370,8 @@ static void top_ports(VW *w)
 	port_item(w, &first, "input", "wire", 1, "clk", NOREF);
 	port_item(w, &first, "input", "wire", 1, "rst", NOREF);
 	port_item(w, &first, "input", "wire", 1, "in_valid", NOREF);
+	if (w->G > 1)
+		port_item(w, &first, "output", "wire", 1, "in_ready", NOREF);
 	for (Ref r = 0; r < w->m->nnodes; r++)
 		if (live(w->m, r) && ir_get(w->m, r)->op == OP_INPUT)
 			port_item(w, &first, "input", "wire", bus_bits(ir_get(w->m, r)), w->iname[i++], r);
@@ -371,17 +388,32 @@ static void top_ports(VW *w)
 static void valid_chain(VW *w)
 {
 	uint32_t L = w->latency;
+	const char *in = w->G > 1 ? "vin" : "in_valid";
 	if (L == 0) {
-		fputs("\tassign out_valid = in_valid;\n", w->f);
+		fprintf(w->f, "\tassign out_valid = %s%s;\n", VW_CEAND(w), in);
 		return;
 	}
 	fprintf(w->f, "\treg [%u:0] valid_q;\n\talways @(posedge clk)\n\t\tif (rst)\n"
-	        "\t\t\tvalid_q <= %u'h0;\n\t\telse\n", L - 1, L);
+	        "\t\t\tvalid_q <= %u'h0;\n\t\telse%s\n", L - 1, L, VW_IFCE(w));
 	if (L == 1)
-		fputs("\t\t\tvalid_q <= in_valid;\n", w->f);
+		fprintf(w->f, "\t\t\tvalid_q <= %s;\n", in);
 	else
-		fprintf(w->f, "\t\t\tvalid_q <= {valid_q[%u:0], in_valid};\n", L - 2);
-	fprintf(w->f, "\tassign out_valid = valid_q[%u];\n", L - 1);
+		fprintf(w->f, "\t\t\tvalid_q <= {valid_q[%u:0], %s};\n", L - 2, in);
+	fprintf(w->f, "\tassign out_valid = %svalid_q[%u];\n", VW_CEAND(w), L - 1);
+}
+
+/* G clocks per token: the clock counter fc, the enable ce of its last
+ * clock (every register but the shared multipliers' holds is written only
+ * then), in_ready = ce, and the inputs taken at ce (vin and the n of every
+ * input port), so that they are stable for the G clocks. */
+static void clock_enable(VW *w)
+{
+	fprintf(w->f, "\t// %u clocks per token (docs/hardware.md, \"Clocks per token\")\n"
+	        "\treg [%u:0] fc;\n\talways @(posedge clk)\n\t\tif (rst || fc == %u'd%u)\n"
+	        "\t\t\tfc <= %u'd0;\n\t\telse\n\t\t\tfc <= fc + %u'd1;\n"
+	        "\twire ce = fc == %u'd%u;\n\tassign in_ready = ce;\n"
+	        "\treg vin;\n\talways @(posedge clk) if (rst) vin <= 1'b0; else if (ce) vin <= in_valid;\n",
+	        w->G, w->FB - 1, w->FB, w->G - 1, w->FB, w->FB, w->FB, w->G - 1);
 }
 
 static void top_module(VW *w)
@@ -393,12 +425,16 @@ static void top_module(VW *w)
 		for (uint32_t j = w->rstart[k]; j < w->rstart[k + 1]; j++)
 			if (w->exported[w->byreg[j]])
 				decl(w, "wire", w->byreg[j]);
+	if (w->G > 1)
+		clock_enable(w);
 	if (w->m->tokens)
 		vs_control(w, &w->st);
 	module_body(w, 0, 0);
 	for (Ref r = 0; r < w->m->nnodes; r++) {
 		const Node *n = ir_get(w->m, r);
-		if (live(w->m, r) && n->op == OP_INPUT)
+		if (live(w->m, r) && n->op == OP_INPUT && w->G > 1)
+			fprintf(w->f, "\talways @(posedge clk) if (ce) n%u <= %s;\n", r, w->iname[i++]);
+		else if (live(w->m, r) && n->op == OP_INPUT)
 			fprintf(w->f, "\tassign n%u = %s;\n", r, w->iname[i++]);
 		else if (live(w->m, r) && n->op == OP_OUTPUT)
 			fprintf(w->f, "\tassign %s = n%u;\n", w->oname[o++], ir_arg(w->m, n, 0));
@@ -467,6 +503,9 @@ static void vw_free(VW *w)
 	free(w->imp);
 	free(w->top);
 	free(w->rca);
+	free(w->ustart);
+	free(w->bymod);
+	tshare_free(&w->ts);
 }
 
 void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
@@ -479,6 +518,11 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	const char *name = ir_strget(m, m->name);
 	w.top = sanitize("", *name ? name : "jepac_top");
 	check_module(&w);
+	w.G = o && o->cpt > 1 ? o->cpt : 1;
+	w.FB = w.G > 1 ? ceil_log2(w.G) : 0;
+	if (w.G > 1 && o->digit)
+		fatal(w.file, "--clocks-per-token and --digit cannot be combined yet");
+	tshare_plan(m, w.G, &w.ts);
 	if (o && o->digit) {
 		w.dcap = o->digit_word;
 		vd_check(&w);
@@ -502,6 +546,8 @@ void emit_verilog(const Module *m, FILE *f, const EmitOpts *o)
 	}
 	w.ripple = o && o->adder;
 	rca_setup(&w);
+	if (w.G > 1)
+		vt_init(&w);
 	for (uint32_t k = 1; k < w.nreg; k++)
 		region_module(&w, k, &cur);
 	top_module(&w);

@@ -4,6 +4,7 @@
  *   verilog_ops.c  one continuous assignment per node (exact wrap semantics),
  *                  or (--adder=ripple) one ripple-carry module instance per add
  *   verilog_stream.c  streams: token counter, sequencers, token ops
+ *   verilog_share.c  time-shared multipliers (--clocks-per-token)
  *   verilog_tb.c   the streaming testbench (--testbench)
  *
  * Every node r is one bus `nR` of len*width bits, lane i in bits
@@ -15,6 +16,7 @@
 
 #include "backends.h"
 #include "timing.h"
+#include "tshare.h"
 
 /* Streams (verilog_stream.c): timelines, stages and control points. */
 typedef struct VS {
@@ -61,7 +63,18 @@ typedef struct VW {
 	uint32_t *dwin;        /* per node: the operand is read as nR_wS, S = dwin[r]
 	                        * (UINT32_MAX: as nR); NULL when not digit-serial */
 	Ref dcur;              /* the node being written (never renamed) */
+	/* --clocks-per-token (verilog_share.c) */
+	unsigned G;            /* clocks per token; 1: every register every clock */
+	unsigned FB;           /* bits of the clock counter fc */
+	TShare ts;             /* the shared multipliers */
+	uint32_t *ustart;      /* per dense region: its units in bymod[ustart[k] ..] */
+	uint32_t *bymod;
 } VW;
+
+/* Clock-enable fragments (G > 1): " if (ce)" after an always's edge, and
+ * "ce && " before a write condition; empty strings when G = 1. */
+#define VW_IFCE(w) ((w)->G > 1 ? " if (ce)" : "")
+#define VW_CEAND(w) ((w)->G > 1 ? "ce && " : "")
 
 /* A lane of a node (or a named temporary) as an operand.  With var set
  * the lane index depends on the generate variable gi:
@@ -97,6 +110,12 @@ void vs_assign(VW *w, const VS *s, Ref r);
 /* verilog_digit.c */
 void vd_check(VW *w);                  /* rejects what --digit cannot write */
 void vd_emit(VW *w);                   /* the whole digit-serial top */
+
+/* verilog_share.c */
+void vt_init(VW *w);                   /* units by module */
+int vt_region_has_units(const VW *w, uint32_t k);
+void vt_units(VW *w, uint32_t k);      /* the units of region k */
+void vt_assign(VW *w, Ref r);          /* a shared mul node */
 
 /* verilog_tb.c */
 void vw_testbench(VW *w);

@@ -722,7 +722,7 @@ static void assign_reg(VW *w, Ref r)
 	const Node *n = ir_get(w->m, r);
 	Ref x = ir_arg(w->m, n, 0);
 	int items = 0;
-	fprintf(w->f, "\talways @(posedge clk) n%u <= ", r);
+	fprintf(w->f, "\talways @(posedge clk)%s n%u <= ", VW_IFCE(w), r);
 	if (ir_get(w->m, x)->width == n->width && ir_get(w->m, x)->len == n->len) {
 		fprintf(w->f, "n%u;\n", x);
 		return;
@@ -745,6 +745,12 @@ void vw_assign(VW *w, Ref r)
 	case OP_MATVEC: case OP_BMATVEC: assign_matvec(w, r); break;
 	case OP_VCMUL: assign_vcmul(w, r); break;
 	case OP_REG: assign_reg(w, r); break;
+	case OP_MUL:
+		if (w->ts.unit && w->ts.unit[r]) {
+			vt_assign(w, r);
+			break;
+		}
+		/* fall through */
 	default: vw_uses_rca(w, r) ? assign_rca(w, r) : assign_elem(w, r); break;
 	}
 }

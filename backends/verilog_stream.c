@@ -314,10 +314,14 @@ static void shift_regs(VW *w, const VS *s, uint32_t l)
 		vname(s, v, sizeof v, l, k);
 		vname(s, v1, sizeof v1, l, k - 1);
 		fprintf(f, "\treg %s;\n", v);
-		fprintf(f, "\talways @(posedge clk) %s <= rst ? 1'b0 : %s;\n", v, v1);
+		if (w->G > 1)
+			fprintf(f, "\talways @(posedge clk) if (rst) %s <= 1'b0; else if (ce) %s <= %s;\n",
+			        v, v, v1);
+		else
+			fprintf(f, "\talways @(posedge clk) %s <= rst ? 1'b0 : %s;\n", v, v1);
 		if (l < s->nph) {
 			fprintf(f, "\treg [%u:0] t%u_%u;\n", s->B - 1, l, k);
-			fprintf(f, "\talways @(posedge clk) t%u_%u <= t%u_%u;\n", l, k, l, k - 1);
+			fprintf(f, "\talways @(posedge clk)%s t%u_%u <= t%u_%u;\n", VW_IFCE(w), l, k, l, k - 1);
 		}
 	}
 }
@@ -332,7 +336,7 @@ static void sequencer(VW *w, const VS *s, uint32_t q)
 	fprintf(f, "\treg wsel%u, rsel%u, v%u_0;\n\treg [%u:0] t%u_0;\n", q, q, q, s->B - 1, q);
 	fprintf(f, "\talways @(posedge clk)\n\t\tif (rst) begin\n"
 	        "\t\t\twsel%u <= 1'b0; rsel%u <= 1'b0; v%u_0 <= 1'b0; t%u_0 <= %u'd0;\n"
-	        "\t\tend else begin\n", q, q, q, q, s->B);
+	        "\t\tend else%s begin\n", q, q, q, q, s->B, VW_IFCE(w));
 	fprintf(f, "\t\t\tif (last%u) wsel%u <= ~wsel%u;\n", q, q, q);
 	fprintf(f, "\t\t\tif (v%u_0 && t%u_0 == %u'd%u) rsel%u <= ~rsel%u;\n", q, q, s->B, s->T - 1, q, q);
 	fprintf(f, "\t\t\tif (last%u) begin v%u_0 <= 1'b1; t%u_0 <= %u'd0; end\n", q, q, q, s->B);
@@ -350,19 +354,20 @@ static void tseq_sequencer(VW *w, const VS *s, uint32_t q)
 	fprintf(f, "\t// phase %u: played from tseq %%%u when %s\n", q, s->tseq[q], v);
 	fprintf(f, "\twire start%u = %s;\n\treg v%u_0;\n\treg [%u:0] t%u_0;\n", q, v, q, s->B - 1, q);
 	fprintf(f, "\talways @(posedge clk)\n\t\tif (rst) begin\n\t\t\tv%u_0 <= 1'b0; t%u_0 <= %u'd0;\n"
-	        "\t\tend else if (start%u) begin\n\t\t\tv%u_0 <= 1'b1; t%u_0 <= %u'd0;\n"
+	        "\t\tend else%s if (start%u) begin\n\t\t\tv%u_0 <= 1'b1; t%u_0 <= %u'd0;\n"
 	        "\t\tend else if (v%u_0) begin\n\t\t\tv%u_0 <= t%u_0 != %u'd%u; t%u_0 <= t%u_0 + %u'd1;\n"
-	        "\t\tend\n", q, q, s->B, q, q, q, s->B, q, q, q, s->B, s->T - 1, q, q, s->B);
+	        "\t\tend\n", q, q, s->B, VW_IFCE(w), q, q, q, s->B, q, q, q, s->B, s->T - 1, q, q, s->B);
 }
 
 void vs_control(VW *w, const VS *s)
 {
 	FILE *f = w->f;
 	fprintf(f, "\t// streams: %u tokens per window (docs/hardware.md, \"Streams\")\n", s->T);
-	fprintf(f, "\twire v0_0 = in_valid;\n\treg [%u:0] t0_0;\n", s->B - 1);
-	fprintf(f, "\talways @(posedge clk)\n\t\tif (rst || (in_valid && t0_0 == %u'd%u))\n"
-	        "\t\t\tt0_0 <= %u'd0;\n\t\telse if (in_valid)\n\t\t\tt0_0 <= t0_0 + %u'd1;\n",
-	        s->B, s->T - 1, s->B, s->B);
+	const char *in = w->G > 1 ? "ce && v0_0" : "in_valid";
+	fprintf(f, "\twire v0_0 = %s;\n\treg [%u:0] t0_0;\n", w->G > 1 ? "vin" : "in_valid", s->B - 1);
+	fprintf(f, "\talways @(posedge clk)\n\t\tif (rst || (%s && t0_0 == %u'd%u))\n"
+	        "\t\t\tt0_0 <= %u'd0;\n\t\telse if (%s)\n\t\t\tt0_0 <= t0_0 + %u'd1;\n",
+	        in, s->B, s->T - 1, s->B, in, s->B);
 	for (uint32_t q = 1; q < s->nph; q++) {
 		if (s->has_seq[q]) {
 			sequencer(w, s, q);
@@ -375,9 +380,14 @@ void vs_control(VW *w, const VS *s)
 	for (uint32_t j = 0; j < s->nw; j++) {
 		char v[32];
 		vname(s, v, sizeof v, s->nph + j, 0);
-		fprintf(f, "\treg %s;\n\talways @(posedge clk) %s <= rst ? 1'b0 : "
-		        "v%u_%u && t%u_%u == %u'd%u;\n", v, v, s->pick_line[j], s->pick_stage[j],
-		        s->pick_line[j], s->pick_stage[j], s->B, s->pick_tok[j]);
+		if (w->G > 1)
+			fprintf(f, "\treg %s;\n\talways @(posedge clk) if (rst) %s <= 1'b0; else if (ce) %s <= "
+			        "v%u_%u && t%u_%u == %u'd%u;\n", v, v, v, s->pick_line[j], s->pick_stage[j],
+			        s->pick_line[j], s->pick_stage[j], s->B, s->pick_tok[j]);
+		else
+			fprintf(f, "\treg %s;\n\talways @(posedge clk) %s <= rst ? 1'b0 : "
+			        "v%u_%u && t%u_%u == %u'd%u;\n", v, v, s->pick_line[j], s->pick_stage[j],
+			        s->pick_line[j], s->pick_stage[j], s->B, s->pick_tok[j]);
 	}
 	if (!s->nw)
 		fputs("\twire vW_0 = 1'b0;\n", f);
@@ -388,7 +398,7 @@ void vs_control(VW *w, const VS *s)
 		snprintf(v, sizeof v, "v0_0");
 	else
 		vname(s, v, sizeof v, s->out_line, s->out_stage);
-	fprintf(f, "\tassign out_valid = %s;\n", v);
+	fprintf(f, "\tassign out_valid = %s%s;\n", VW_CEAND(w), v);
 }
 
 /* ---- token ops ------------------------------------------------------------ */
@@ -429,13 +439,20 @@ static void emit_tbuf(VW *w, const VS *s, Ref r)
 	uint64_t xw = bits_of(ir_get(w->m, a));
 	uint32_t l = s->line[r], k = s->stage[r], L = (uint32_t)(bits_of(n) / xw);
 	fprintf(w->f, "\treg [%llu:0] b%u;\n", (unsigned long long)bits_of(n) - 1, r);
-	fprintf(w->f, "\talways @(posedge clk) if (v%u_%u && t%u_%u < %u'd%u) b%u[t%u_%u*%llu +: %llu] <= n%u;\n",
-	        l, k, l, k, s->B + 1, L, r, l, k, (unsigned long long)xw, (unsigned long long)xw, a);
-	for (uint32_t j = 0; j < L; j++)
-		fprintf(w->f, "\tassign n%u[%llu +: %llu] = t%u_%u > %u'd%u ? b%u[%llu +: %llu] : "
-		        "t%u_%u == %u'd%u ? n%u : %llu'h0;\n", r, (unsigned long long)j * xw,
-		        (unsigned long long)xw, l, k, s->B, j, r, (unsigned long long)j * xw,
-		        (unsigned long long)xw, l, k, s->B, j, a, (unsigned long long)xw);
+	fprintf(w->f, "\talways @(posedge clk) if (%sv%u_%u", VW_CEAND(w), l, k);
+	if (L < s->T)   /* L < T <= 2^B: L fits the index's B bits */
+		fprintf(w->f, " && t%u_%u < %u'd%u", l, k, s->B, L);
+	fprintf(w->f, ") b%u[t%u_%u*%llu +: %llu] <= n%u;\n", r, l, k, (unsigned long long)xw,
+	        (unsigned long long)xw, a);
+	for (uint32_t j = 0; j < L; j++) {
+		fprintf(w->f, "\tassign n%u[%llu +: %llu] = ", r, (unsigned long long)j * xw,
+		        (unsigned long long)xw);
+		if (j + 1 < s->T)   /* token T-1 is the last: no token after it */
+			fprintf(w->f, "t%u_%u > %u'd%u ? b%u[%llu +: %llu] : ", l, k, s->B, j, r,
+			        (unsigned long long)j * xw, (unsigned long long)xw);
+		fprintf(w->f, "t%u_%u == %u'd%u ? n%u : %llu'h0;\n", l, k, s->B, j, a,
+		        (unsigned long long)xw);
+	}
 }
 
 /* tall, tdelay: two banks written at the phase's write stage. */
@@ -448,14 +465,14 @@ static void emit_window_buffer(VW *w, const VS *s, Ref r)
 	char src[32];
 	snprintf(src, sizeof src, "n%u", a);
 	for (uint32_t d = k; d < S; d++) {   /* delay the operand to the write stage */
-		fprintf(w->f, "\treg [%llu:0] d%u_%u;\n\talways @(posedge clk) d%u_%u <= %s;\n",
-		        (unsigned long long)xw - 1, r, d + 1, r, d + 1, src);
+		fprintf(w->f, "\treg [%llu:0] d%u_%u;\n\talways @(posedge clk)%s d%u_%u <= %s;\n",
+		        (unsigned long long)xw - 1, r, d + 1, VW_IFCE(w), r, d + 1, src);
 		snprintf(src, sizeof src, "d%u_%u", r, d + 1);
 	}
 	fprintf(w->f, "\treg [%llu:0] a%u_0, a%u_1;\n", (unsigned long long)all - 1, r, r);
-	fprintf(w->f, "\talways @(posedge clk)\n\t\tif (v%u_%u) begin\n"
+	fprintf(w->f, "\talways @(posedge clk)\n\t\tif (%sv%u_%u) begin\n"
 	        "\t\t\tif (wsel%u) a%u_1[t%u_%u*%llu +: %llu] <= %s;\n"
-	        "\t\t\telse a%u_0[t%u_%u*%llu +: %llu] <= %s;\n\t\tend\n", p, S, q, r, p, S,
+	        "\t\t\telse a%u_0[t%u_%u*%llu +: %llu] <= %s;\n\t\tend\n", VW_CEAND(w), p, S, q, r, p, S,
 	        (unsigned long long)xw, (unsigned long long)xw, src, r, p, S, (unsigned long long)xw,
 	        (unsigned long long)xw, src);
 	if (n->op == OP_TALL)
@@ -473,8 +490,8 @@ static void emit_tseq(VW *w, const VS *s, Ref r)
 	uint32_t q = s->line[r];
 	unsigned long long bw = bits_of(n);
 	for (uint32_t i = 0; i < n->nargs; i++)
-		fprintf(w->f, "\treg [%llu:0] l%u_%u;\n\talways @(posedge clk) if (start%u) l%u_%u <= n%u;\n",
-		        bw - 1, r, i, q, r, i, ir_arg(w->m, n, i));
+		fprintf(w->f, "\treg [%llu:0] l%u_%u;\n\talways @(posedge clk) if (%sstart%u) l%u_%u <= n%u;\n",
+		        bw - 1, r, i, VW_CEAND(w), q, r, i, ir_arg(w->m, n, i));
 	fprintf(w->f, "\tassign n%u =", r);
 	for (uint32_t i = 0; i < n->nargs; i++)
 		fprintf(w->f, " t%u_0 == %u'd%u ? l%u_%u :", q, s->B, i, r, i);
@@ -488,8 +505,8 @@ static void emit_wdelay(VW *w, const VS *s, Ref r)
 	Ref a = ir_arg(w->m, ir_get(w->m, r), 0);
 	char v[32];
 	vname(s, v, sizeof v, s->line[a], s->stage[a]);
-	fprintf(w->f, "\talways @(posedge clk) if (rst) n%u <= %llu'h0; else if (%s) n%u <= n%u;\n",
-	        r, (unsigned long long)bits_of(ir_get(w->m, r)), v, r, a);
+	fprintf(w->f, "\talways @(posedge clk) if (rst) n%u <= %llu'h0; else if (%s%s) n%u <= n%u;\n",
+	        r, (unsigned long long)bits_of(ir_get(w->m, r)), VW_CEAND(w), v, r, a);
 }
 
 void vs_assign(VW *w, const VS *s, Ref r)
@@ -503,8 +520,8 @@ void vs_assign(VW *w, const VS *s, Ref r)
 	case OP_WDELAY: emit_wdelay(w, s, r); break;
 	case OP_TPICK: {
 		Ref a = ir_arg(w->m, n, 0);
-		fprintf(w->f, "\talways @(posedge clk) if (v%u_%u && t%u_%u == %u'd%u) n%u <= n%u;\n",
-		        s->line[a], s->stage[a], s->line[a], s->stage[a], s->B, (uint32_t)n->imm, r, a);
+		fprintf(w->f, "\talways @(posedge clk) if (%sv%u_%u && t%u_%u == %u'd%u) n%u <= n%u;\n",
+		        VW_CEAND(w), s->line[a], s->stage[a], s->line[a], s->stage[a], s->B, (uint32_t)n->imm, r, a);
 		break;
 	}
 	default:

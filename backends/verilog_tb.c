@@ -32,7 +32,8 @@ static void tb_decls(VW *w)
 	const Module *m = w->m;
 	uint32_t i = 0, o = 0, ni, no;
 	fprintf(w->f, "\nmodule %s_tb;\n\treg clk = 1'b0;\n\treg rst = 1'b1;\n"
-	        "\treg in_valid = 1'b0;\n\twire out_valid;\n", w->top);
+	        "\treg in_valid = 1'b0;\n\twire out_valid;\n%s", w->top,
+	        w->G > 1 ? "\twire in_ready;\n" : "");
 	for (Ref r = 0; r < m->nnodes; r++) {
 		const Node *n = ir_get(m, r);
 		if (!live(m, r) || (n->op != OP_INPUT && n->op != OP_OUTPUT))
@@ -59,7 +60,8 @@ static void tb_decls(VW *w)
 	fprintf(w->f, "\tinteger fin, fout, r, i, gaps, idle, done, nin, nout, tok, otok;\n"
 	        "\treg [63:0] vi, vo;\n\treg [8*1024-1:0] fname;\n"
 	        "\treg [15:0] lfsr = 16'hace1;\n\n\t%s dut (.clk(clk), .rst(rst), "
-	        ".in_valid(in_valid)%s", w->top, w->dD ? ", .in_start(in_start)" : "");
+	        ".in_valid(in_valid)%s%s", w->top, w->dD ? ", .in_start(in_start)" : "",
+	        w->G > 1 ? ", .in_ready(in_ready)" : "");
 	for (i = 0, ni = ir_ninputs(m); i < ni; i++)
 		fprintf(w->f, ", .%s(%s)", w->iname[i], w->iname[i]);
 	fprintf(w->f, ", .out_valid(out_valid)%s", w->dD ? ", .out_start(out_start)" : "");
@@ -151,11 +153,13 @@ static uint32_t drain(const VW *w)
 {
 	if (w->dD)
 		return w->dlat + w->dNW + 2;
-	if (!w->m->tokens)
-		return w->latency + 2;
-	uint64_t c = 10;
-	for (uint32_t l = 0; l < w->st.nph + (w->st.nw ? w->st.nw : 1); l++)
-		c += w->st.maxst[l] + w->st.T + 2;
+	uint64_t c = w->latency + 2;
+	if (w->m->tokens) {
+		c = 10;
+		for (uint32_t l = 0; l < w->st.nph + (w->st.nw ? w->st.nw : 1); l++)
+			c += w->st.maxst[l] + w->st.T + 2;
+	}
+	c = (c + (w->G > 1)) * w->G;   /* G clocks a token; the inputs are registered */
 	return c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
 }
 
@@ -171,8 +175,11 @@ static void tb_driver(VW *w)
 	      "\t\tif (!$value$plusargs(\"gaps=%d\", gaps))\n\t\t\tgaps = 0;\n"
 	      "\t\tidle = 0;\n\t\tdone = 0;\n\t\tnin = 0;\n\t\tnout = 0;\n\t\ttok = 0;\n\t\totok = 0;\n"
 	      "\t\t@(posedge clk);\n\t\t@(posedge clk);\n\t\t#1 rst <= 1'b0;\n"
-	      "\t\twhile (done == 0) begin\n"
-	      "\t\t\tif (idle > 0) begin\n\t\t\t\tin_valid <= 1'b0;\n\t\t\t\tidle = idle - 1;\n"
+	      "\t\twhile (done == 0) begin\n", w->f);
+	if (w->G > 1)   /* a token (or an idle slot) is taken at a clock with in_ready */
+		fputs("\t\t\twhile (in_ready !== 1'b1) begin\n\t\t\t\t@(posedge clk);\n"
+		      "\t\t\t\t#1;\n\t\t\tend\n", w->f);
+	fputs("\t\t\tif (idle > 0) begin\n\t\t\t\tin_valid <= 1'b0;\n\t\t\t\tidle = idle - 1;\n"
 	      "\t\t\tend else begin\n\t\t\t\tr = 1;\n", w->f);
 	fputs(w->m->tokens ? "\t\t\t\tif (tok == 0)\n\t" : "", w->f);
 	fputs("\t\t\t\tr = $fscanf(fin, \"%d\", vi);\n"

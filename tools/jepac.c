@@ -180,6 +180,10 @@ static void usage(FILE *f)
 	      "  --digit=D             --emit=verilog: digit-serial, D bits per clock (1, 2, 4,\n"
 	      "                        ..., 32) least significant first, or full (default);\n"
 	      "                        a stream's token is one word (not yet: encoder, world)\n"
+	      "  --clocks-per-token=G  --emit=verilog/stats: take a token every G clocks and\n"
+	      "                        time-share the variable multipliers G ways (default 1;\n"
+	      "                        the encoder's attention with G = tokens: one key per\n"
+	      "                        clock); not with --digit\n"
 	      "  --digit-word=N        --digit: values of at most N bits travel digit-serially\n"
 	      "                        (words of ceil((N+1)/D) digits); wider ones and their\n"
 	      "                        readers are computed word-parallel (default: the widest)\n"
@@ -331,6 +335,8 @@ static void parse_args(int argc, char **argv, Options *o)
 				o->eopts.adder = 1;
 			else
 				bad_flag("--adder: unknown style '%s' (infer, ripple)", ESC(v));
+		} else if ((v = flag_value(argc, argv, &i, "--clocks-per-token"))) {
+			o->eopts.cpt = (unsigned)int_value("--clocks-per-token", v, 1, 65536);
 		} else if ((v = flag_value(argc, argv, &i, "--digit-word"))) {
 			o->eopts.digit_word = (unsigned)int_value("--digit-word", v, 1, 61);
 		} else if ((v = flag_value(argc, argv, &i, "--digit"))) {
@@ -374,6 +380,8 @@ static void parse_args(int argc, char **argv, Options *o)
 	}
 	if (!o->input)
 		bad_flag("no input file");
+	if (o->eopts.cpt > 1 && o->eopts.digit)
+		bad_flag("--clocks-per-token and --digit cannot be combined yet");
 	if (o->passes) {
 		char *list = xstrdup(o->passes);
 		for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
