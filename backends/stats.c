@@ -21,7 +21,9 @@
  *                 ports), by the delay model of ir/timing.c (pipe_levels:
  *                 add/sub/neg 1, cmul ceil(log2(CSD digits)), an unexpanded
  *                 matvec, bmatvec or sum a balanced tree, ...)
- *   var_mults     lanes of `mul` (attention's q.k and weights.v)
+ *   var_mults     lanes of `mul` (attention's q.k and weights.v; with
+ *                 --clocks-per-token, a shared unit's multipliers)
+ *   var_mult_bits their partial-product bits, R(R+1)/2 for an R-bit result
  *   const_mults   lanes of cmul and vcmul plus the nonzero weights of every
  *                 matvec/bmatvec still in the graph (0 after strength
  *                 reduction)
@@ -53,6 +55,7 @@ typedef struct Cost {
 	uint64_t nodes, adders, negs, fa_bits, var_mults, const_mults;
 	uint64_t registers, register_bits, luts, lut_bits;
 	uint64_t hold_bits, mux_bits;     /* --clocks-per-token: the shared multipliers' */
+	uint64_t mul_bits;                /* sum of R(R+1)/2 per variable multiplier */
 	uint32_t depth, latency;
 } Cost;
 
@@ -106,6 +109,15 @@ static uint8_t *known_zero_bits(const Module *m, const Ref *order, uint32_t nord
 	return tz;
 }
 
+/* A multiplier of an R-bit result as the Verilog writes it (both operands
+ * extended to R bits, the product mod 2^R): the partial-product bits
+ * i + j < R, R(R+1)/2 -- the unit of the multiplier term of the cost model
+ * (bench/yosys/fit.py). */
+static uint64_t mul_product_bits(unsigned R)
+{
+	return (uint64_t)R * (R + 1) / 2;
+}
+
 static void add_node(const Module *m, Ref r, const uint8_t *tz, const uint64_t *nzw, Cost *c)
 {
 	const Node *n = ir_get(m, r);
@@ -125,6 +137,7 @@ static void add_node(const Module *m, Ref r, const uint8_t *tz, const uint64_t *
 		break;
 	case OP_MUL:
 		c->var_mults += n->ty == TY_F ? 0 : len;
+		c->mul_bits += n->ty == TY_F ? 0 : len * mul_product_bits(n->width);
 		break;
 	case OP_CMUL: case OP_VCMUL:
 		c->const_mults += len;
@@ -173,6 +186,7 @@ static void share(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 		for (int k = 0; k < 2; k++) {
 			c[k]->var_mults += u->M;
 			c[k]->var_mults -= u->n;
+			c[k]->mul_bits -= (uint64_t)(u->n - u->M) * mul_product_bits(u->R);
 			c[k]->hold_bits += hb;
 		}
 	}
@@ -240,6 +254,7 @@ static void json_cost(cJSON *obj, const Cost *c)
 	cJSON_AddNumberToObject(obj, "depth", c->depth);
 	cJSON_AddNumberToObject(obj, "var_mults", (double)c->var_mults);
 	cJSON_AddNumberToObject(obj, "const_mults", (double)c->const_mults);
+	cJSON_AddNumberToObject(obj, "var_mult_bits", (double)c->mul_bits);
 	cJSON_AddNumberToObject(obj, "registers", (double)c->registers);
 	cJSON_AddNumberToObject(obj, "register_bits", (double)c->register_bits);
 	cJSON_AddNumberToObject(obj, "luts", (double)c->luts);

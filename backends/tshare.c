@@ -68,7 +68,29 @@ static uint64_t cur_src(const Module *m, const Cur *c, uint32_t j)
 	return (uint64_t)a << 32 | tshare_src_lane(m, a, n->len, c->lane);
 }
 
-/* Multiplexer bits: one R-bit 2:1 multiplexer per operand, multiplier and
+/* The width and signedness operand j's lanes are multiplexed in: the
+ * widest operand (one bit more if signed and unsigned ones meet, each then
+ * extended by its own signedness), at most R bits (the product mod 2^R
+ * needs no more); extended to R after the multiplexer. */
+static void operand_form(const Module *m, const TShare *t, TUnit *u, uint32_t j)
+{
+	unsigned w = 0;
+	int s = 0, us = 0;
+	for (uint32_t k = 0; k < u->nodes; k++) {
+		const Node *a = ir_get(m, ir_arg(m, ir_get(m, t->node[u->start + k]), j));
+		w = a->width > w ? a->width : w;
+		if (a->ty == TY_S)
+			s = 1;
+		else
+			us = 1;
+	}
+	if (s && us)
+		w++;
+	u->w[j] = w < u->R ? w : u->R;
+	u->sgn[j] = s;
+}
+
+/* Multiplexer bits: one w-bit 2:1 multiplexer per operand, multiplier and
  * clock whose source differs from the clock before. */
 static uint64_t mux_bits(const Module *m, const TShare *t, const TUnit *u)
 {
@@ -79,7 +101,7 @@ static uint64_t mux_bits(const Module *m, const TShare *t, const TUnit *u)
 			cur_next(m, &b);
 		for (uint64_t i = u->M; i < (uint64_t)u->geff * u->M; i++) {
 			if (cur_src(m, &a, j) != cur_src(m, &b, j))
-				bits += u->R;
+				bits += u->w[j];
 			cur_next(m, &a);
 			cur_next(m, &b);
 		}
@@ -149,7 +171,7 @@ void tshare_plan(const Module *m, unsigned G, TShare *t)
 			continue;
 		}
 		TUnit *u = &t->u[t->nunits];
-		*u = (TUnit){key[i].region, key[i].R, (uint32_t)lanes, 0, 0, 0, j - i, nodes};
+		*u = (TUnit){key[i].region, key[i].R, (uint32_t)lanes, 0, 0, 0, {0, 0}, {0, 0}, j - i, nodes};
 		uint32_t f = 0;
 		for (; i < j; i++) {
 			t->node[nodes++] = key[i].r;
@@ -163,6 +185,8 @@ void tshare_plan(const Module *m, unsigned G, TShare *t)
 			continue;
 		}
 		u->held = u->geff == G ? (u->geff - 1) * u->M : u->n;
+		operand_form(m, t, u, 0);
+		operand_form(m, t, u, 1);
 		for (uint32_t k = 0; k < u->nodes; k++)
 			t->unit[t->node[u->start + k]] = t->nunits + 1;
 		t->lanes += u->n;

@@ -25,6 +25,8 @@ typedef struct TUnit {
 	unsigned R;        /* result width of its lanes */
 	uint32_t n, M, geff;   /* lanes, multipliers, clocks used */
 	uint32_t held;     /* lanes held in registers: those before clock G-1 */
+	unsigned w[2];     /* operand j's lanes as multiplexed: w[j] bits (<= R), */
+	int sgn[2];        /* extended to R by sgn[j] after the multiplexer */
 	uint32_t nodes;    /* its nodes: node[start .. start + nodes) */
 	uint32_t start;
 } TUnit;

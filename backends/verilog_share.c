@@ -57,7 +57,7 @@ static void operands(VW *w, const TUnit *u, uint32_t g, uint32_t j)
 		if (p != u->M - 1)
 			fputs((u->M - 1 - p) % 8 ? ", " : ",\n\t\t\t\t", w->f);
 		if (i >= u->n) {
-			vw_lit(w, u->R, 0);
+			vw_lit(w, u->w[j], 0);
 			continue;
 		}
 		/* nodes are in lane order: find the one holding lane i (lanes go
@@ -77,19 +77,34 @@ static void operands(VW *w, const TUnit *u, uint32_t g, uint32_t j)
 		const Node *n = ir_get(m, nodes[k]);
 		Ref a = ir_arg(m, n, j);
 		VSrc s = vw_src(m, a, tshare_src_lane(m, a, n->len, (uint32_t)(i - t->first[nodes[k]])));
-		vw_x(w, &s, u->R);
+		vw_x(w, &s, u->w[j]);
 	}
 	fputc('}', w->f);
+}
+
+/* Lane p of a multiplexed operand (W bits), extended to R by sgn. */
+static void operand_lane(VW *w, const char *pre, uint32_t ui, uint32_t p, unsigned W, int sgn,
+                         unsigned R)
+{
+	unsigned long long lo = (unsigned long long)p * W;
+	if (W < R && sgn)
+		fprintf(w->f, "{{%u{%s_%u[%llu]}}, ", R - W, pre, ui, lo + W - 1);
+	else if (W < R)
+		fprintf(w->f, "{%u'h0, ", R - W);
+	fprintf(w->f, "%s_%u[%llu +: %u]", pre, ui, lo, W);
+	if (W < R)
+		fputc('}', w->f);
 }
 
 static void unit(VW *w, uint32_t ui)
 {
 	const TUnit *u = &w->ts.u[ui];
 	unsigned long long MR = (unsigned long long)u->M * u->R;
+	unsigned long long MA = (unsigned long long)u->M * u->w[0], MB = (unsigned long long)u->M * u->w[1];
 	fprintf(w->f, "\t// time-shared multipliers: %u lanes of %u bits on %u multiplier%s "
 	        "in %u clocks\n", u->n, u->R, u->M, u->M == 1 ? "" : "s", u->geff);
-	fprintf(w->f, "\treg [%llu:0] sa_%u, sb_%u;\n\twire [%llu:0] sp_%u;\n", MR - 1, ui, ui,
-	        MR - 1, ui);
+	fprintf(w->f, "\treg [%llu:0] sa_%u;\n\treg [%llu:0] sb_%u;\n\twire [%llu:0] sp_%u;\n",
+	        MA - 1, ui, MB - 1, ui, MR - 1, ui);
 	fputs("\talways @(*)\n\t\tcase (fc)\n", w->f);
 	for (uint32_t g = 0; g < u->geff; g++) {
 		fprintf(w->f, "\t\t%u'd%u: begin\n\t\t\tsa_%u = ", w->FB, g, ui);
@@ -99,11 +114,14 @@ static void unit(VW *w, uint32_t ui)
 		fputs(";\n\t\tend\n", w->f);
 	}
 	fprintf(w->f, "\t\tdefault: begin\n\t\t\tsa_%u = %llu'h0;\n\t\t\tsb_%u = %llu'h0;\n"
-	        "\t\tend\n\t\tendcase\n", ui, MR, ui, MR);
-	for (uint32_t p = 0; p < u->M; p++)
-		fprintf(w->f, "\tassign sp_%u[%llu +: %u] = sa_%u[%llu +: %u] * sb_%u[%llu +: %u];\n",
-		        ui, (unsigned long long)p * u->R, u->R, ui, (unsigned long long)p * u->R, u->R,
-		        ui, (unsigned long long)p * u->R, u->R);
+	        "\t\tend\n\t\tendcase\n", ui, MA, ui, MB);
+	for (uint32_t p = 0; p < u->M; p++) {
+		fprintf(w->f, "\tassign sp_%u[%llu +: %u] = ", ui, (unsigned long long)p * u->R, u->R);
+		operand_lane(w, "sa", ui, p, u->w[0], u->sgn[0], u->R);
+		fputs(" * ", w->f);
+		operand_lane(w, "sb", ui, p, u->w[1], u->sgn[1], u->R);
+		fputs(";\n", w->f);
+	}
 	if (!u->held)
 		return;
 	fprintf(w->f, "\treg [%llu:0] sh_%u;\n\talways @(posedge clk)\n\t\tcase (fc)\n",

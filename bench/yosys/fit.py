@@ -5,12 +5,20 @@ Calibrates jepac's transistor model from bench/yosys/run.py measurements and
 projects whole designs from `jepac --emit=stats` output.
 
 Model:  transistors = A * fa_bits + B * register_bits + C * table_bits
+                      + D * var_mult_bits + B * shared_mul_hold_bits
+                      + 12 * shared_mul_mux_bits
   A  fitted on the combinational jepac -O2 tiles (least squares through 0)
      except the largest, which is held out: its prediction error is printed;
      one A per adder style measured (way o2: `+` as Yosys maps it, a
      carry-lookahead; way o2r: --adder=ripple), projections use --adder's;
   B  (pipelined 16x16 tile - combinational 16x16 tile) / its register bits;
-  C  the table design's transistors / its table bits.
+  C  the table design's transistors / its table bits;
+  D  least squares through 0 on the variable-multiplier designs (`mul` rows
+     of --calib): transistors per partial-product bit (var_mult_bits);
+     --clocks-per-token's hold registers count as registers (B), its
+     multiplexers at 12 transistors a bit (a MUX2 in stat -tech cmos), and
+     the clock enable of every register as clock gating (free); the shared
+     `mul-shared` row prints the model's error on that design.
 Digit-serial (ways d1, d2, d4 ...: --digit=D): one A_D per serial adder
 (transistors per add/sub/neg lane, its share of the delay chains, strobes
 and re-extensions included), fitted the same way with the largest tile held
@@ -71,20 +79,33 @@ def fit(tiles, calib, way):
     lut = next(r for r in calib if r["way"] == "lut")
     c = lut["transistors"] / lut["lut_bits"]
     print("B = %.2f transistors per register bit; C = %.2f per table bit" % (b, c))
-    return a, b, c
+    muls = [r for r in calib if r["way"] == "mul"]
+    d = sum(r["transistors"] * r["var_mult_bits"] for r in muls) / sum(r["var_mult_bits"] ** 2 for r in muls) if muls else 0
+    print("D = %.2f transistors per multiplier partial-product bit" % d)
+    for r in calib:
+        if r["way"] == "mul-shared":
+            pred = d * r["var_mult_bits"] + b * r["hold_bits"] + 12 * r["mux_bits"]
+            print("  shared s%d multiplier: predicted %d (without input registers and clock counter), "
+                  "Yosys %d" % (r["n"], pred, r["transistors"]))
+    return a, b, c, d
 
 
-def project(path, a, b, c, ps, digit):
+def project(path, a, b, c, d, ps, digit):
     t = json.load(open(path))["totals"]
     for d, ad in sorted(digit.items()):
         print("%s: --digit=%d: %d adders: %.3g transistors (%.0f per nonzero weight), without converters"
               % (path, d, t["adders"], ad * t["adders"], ad * t["adders"] / (t["nonzero_weights"] or 1)))
-    tr = a * t["fa_bits"] + b * t["register_bits"] + c * t["lut_bits"]
+    regs = t["register_bits"] + t.get("token_buffer_bits", 0) + t.get("shared_mul_hold_bits", 0)
+    mul = d * t.get("var_mult_bits", 0) + 12 * t.get("shared_mul_mux_bits", 0)
+    tables = t["lut_bits"] + t.get("token_rom_bits", 0)
+    tr = a * t["fa_bits"] + b * regs + c * tables + mul
     nz = t["nonzero_weights"] or 1
-    print("%s: fa_bits %d, register bits %d, table bits %d, latency %d: %.3g transistors "
-          "(%.0f per nonzero weight; logic %.0f%%, registers %.0f%%, tables %.0f%%)"
-          % (path, t["fa_bits"], t["register_bits"], t["lut_bits"], t.get("latency", 0), tr, tr / nz,
-             100 * a * t["fa_bits"] / tr, 100 * b * t["register_bits"] / tr, 100 * c * t["lut_bits"] / tr))
+    print("%s: fa_bits %d, register bits %d (token buffers and holds included), table bits %d, "
+          "%d variable multipliers, latency %d: %.3g transistors (%.0f per nonzero weight; "
+          "adders %.0f%%, multipliers %.0f%%, registers %.0f%%, tables %.0f%%); %d clocks per result"
+          % (path, t["fa_bits"], regs, tables, t.get("var_mults", 0), t.get("latency", 0), tr, tr / nz,
+             100 * a * t["fa_bits"] / tr, 100 * mul / tr, 100 * b * regs / tr, 100 * c * tables / tr,
+             t.get("clocks_per_result", 1)))
     if "fa_path" in t:
         print("  clock ~%.0f MHz at %d ps per full-adder delay (%d levels per stage)"
               % (1e6 / (t["fa_path"] * ps), ps, t["fa_path"]))
@@ -103,9 +124,9 @@ def main():
     digit = fit_digit(tiles)
     if len(files) < 2:
         return
-    a, b, c = fit(tiles, json.load(open(files[1])), way)
+    a, b, c, d = fit(tiles, json.load(open(files[1])), way)
     for f in files[2:]:
-        project(f, a, b, c, ps, digit)
+        project(f, a, b, c, d, ps, digit)
 
 
 if __name__ == "__main__":

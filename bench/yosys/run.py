@@ -21,8 +21,10 @@ to stderr and the JSON (wall time on a shared machine says little).
 
 --calib adds the designs that calibrate registers and tables: the 16x16 tile
 pipelined (jepac -O2, stage depth 2: the transistors beyond the
-combinational tile, per register bit) and a table (`lut`, 8-bit index,
-16-bit codes: transistors per table bit).
+combinational tile, per register bit), a table (`lut`, 8-bit index,
+16-bit codes: transistors per table bit), and variable multipliers (`mul` of
+s8, s12 and s16 inputs: transistors per partial-product bit, the
+var_mult_bits of --emit=stats; and the s16 one with --clocks-per-token=4).
 
 Prints Markdown rows as it goes; with --out, also writes every measurement
 as JSON (bench/yosys/fit.py fits the model from it).  Run from the
@@ -61,7 +63,10 @@ def bits_verilog(codes, n, acc):
 
 def synth(path, top):
     t0 = time.time()
-    log = subprocess.run(["nice", "yosys", "-d", "-p", "read_verilog %s; synth -flatten -top %s; stat -tech cmos" % (path, top)],
+    # dffunmap: flip-flops with an enable (--clocks-per-token) become a DFF and
+    # a multiplexer, which stat -tech cmos counts (it does not count $_DFFE_*)
+    log = subprocess.run(["nice", "yosys", "-d", "-p", "read_verilog %s; synth -flatten -top %s; dffunmap; "
+                          "stat -tech cmos" % (path, top)],
                          capture_output=True, text=True, check=True).stdout
     cells = int(re.findall(r"Number of cells:\s+(\d+)", log)[-1])
     tr = int(re.findall(r"Estimated number of transistors:\s+(\d+)", log)[-1])
@@ -159,6 +164,26 @@ def calib(rows):
         rows.append({"n": 8, "way": "lut", "cells": cells, "transistors": tr, "lut_bits": st["lut_bits"],
                      "seconds": round(secs, 1)})
         print("| lut 8 -> 16 bits | table | %d | %d | %d table bits | | %.0f s |" % (cells, tr, st["lut_bits"], secs), flush=True)
+        # variable multipliers (mul of two s(w)-bit inputs, an s(2w) result), and the
+        # 16-bit one time-shared 4 ways (--clocks-per-token=4): the multiplier term
+        # D per partial-product bit (var_mult_bits) and the shared form's extras
+        for w, lanes, cpt in ((8, 8, 1), (12, 8, 1), (16, 4, 1), (16, 4, 4)):
+            mj = os.path.join(d, "m%d_%d.jir" % (w, cpt))
+            with open(mj, "w") as f:
+                f.write('module "mul"\n%%x = input s%dx%d "x", 0\n%%y = input s%dx%d "y", 0\n'
+                        '%%m = mul s%dx%d %%x, %%y\noutput "z", %%m, 0\n' % (w, lanes, w, lanes, 2 * w, lanes))
+            args = ["--passes=", "--pipeline=none", "--clocks-per-token=%d" % cpt, mj]
+            st = stats(args)
+            v = os.path.join(d, "m.v")
+            subprocess.run([JEPAC, "--emit=verilog", "-o", v] + args, check=True)
+            cells, tr, secs, _ = synth(v, "mul")
+            rows.append({"n": w, "way": "mul" if cpt == 1 else "mul-shared", "cells": cells, "transistors": tr,
+                         "lanes": lanes, "clocks_per_token": cpt, "var_mults": st["var_mults"],
+                         "var_mult_bits": st["var_mult_bits"],
+                         "hold_bits": st.get("shared_mul_hold_bits", 0), "mux_bits": st.get("shared_mul_mux_bits", 0),
+                         "seconds": round(secs, 1)})
+            print("| mul s%d x s%d, %d lanes, %d clocks per token | %d multipliers | %d | %d | %d product bits | | %.0f s |"
+                  % (w, w, lanes, cpt, st["var_mults"], cells, tr, st["var_mult_bits"], secs), flush=True)
 
 
 def main():
