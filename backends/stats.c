@@ -188,9 +188,9 @@ static void share(const Module *m, const EmitOpts *o, Cost *reg, Cost *tot)
 			c[k]->var_mults -= u->n;
 			c[k]->mul_bits -= (uint64_t)(u->n - u->M) * mul_product_bits(u->R);
 			c[k]->hold_bits += hb;
+			c[k]->mux_bits += u->mux_bits;
 		}
 	}
-	tot->mux_bits = t.mux_bits;
 	tshare_free(&t);
 }
 
@@ -261,8 +261,10 @@ static void json_cost(cJSON *obj, const Cost *c)
 	cJSON_AddNumberToObject(obj, "lut_bits", (double)c->lut_bits);
 	cJSON_AddNumberToObject(obj, "token_buffer_bits", (double)c->buffer_bits);
 	cJSON_AddNumberToObject(obj, "token_rom_bits", (double)c->rom_bits);
-	if (c->hold_bits)
+	if (c->hold_bits) {
 		cJSON_AddNumberToObject(obj, "shared_mul_hold_bits", (double)c->hold_bits);
+		cJSON_AddNumberToObject(obj, "shared_mul_mux_bits", (double)c->mux_bits);
+	}
 	if (c->nonzero_uses)   /* the headline: the physical circuit */
 		cJSON_AddNumberToObject(obj, "adders_per_wired_nonzero_weight",
 		                        (double)c->adders / c->nonzero_uses);
@@ -296,8 +298,6 @@ void emit_stats(const Module *m, FILE *f, const EmitOpts *o)
 	cJSON_AddNumberToObject(t, "tokens", m->tokens);
 	cJSON_AddNumberToObject(t, "clocks_per_token", G);
 	cJSON_AddNumberToObject(t, "clocks_per_result", (double)(m->tokens ? m->tokens : 1) * G);
-	if (G > 1)
-		cJSON_AddNumberToObject(t, "shared_mul_mux_bits", (double)tot.mux_bits);
 	cJSON_AddNumberToObject(t, "weight_uses_per_result", (double)tot.window_uses);
 	cJSON *regions = cJSON_AddArrayToObject(root, "regions");
 	for (uint32_t s = 0; s < m->nstrs; s++) {

@@ -171,7 +171,7 @@ void tshare_plan(const Module *m, unsigned G, TShare *t)
 			continue;
 		}
 		TUnit *u = &t->u[t->nunits];
-		*u = (TUnit){key[i].region, key[i].R, (uint32_t)lanes, 0, 0, 0, {0, 0}, {0, 0}, j - i, nodes};
+		*u = (TUnit){key[i].region, key[i].R, (uint32_t)lanes, 0, 0, 0, 0, {0, 0}, {0, 0}, j - i, nodes};
 		uint32_t f = 0;
 		for (; i < j; i++) {
 			t->node[nodes++] = key[i].r;
@@ -192,7 +192,8 @@ void tshare_plan(const Module *m, unsigned G, TShare *t)
 		t->lanes += u->n;
 		t->mults += u->M;
 		t->hold_bits += (uint64_t)u->held * u->R;
-		t->mux_bits += mux_bits(m, t, u);
+		u->mux_bits = mux_bits(m, t, u);
+		t->mux_bits += u->mux_bits;
 		t->nunits++;
 	}
 	free(order);

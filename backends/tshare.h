@@ -25,6 +25,7 @@ typedef struct TUnit {
 	unsigned R;        /* result width of its lanes */
 	uint32_t n, M, geff;   /* lanes, multipliers, clocks used */
 	uint32_t held;     /* lanes held in registers: those before clock G-1 */
+	uint64_t mux_bits; /* its multiplexer bits (TShare.mux_bits) */
 	unsigned w[2];     /* operand j's lanes as multiplexed: w[j] bits (<= R), */
 	int sgn[2];        /* extended to R by sgn[j] after the multiplexer */
 	uint32_t nodes;    /* its nodes: node[start .. start + nodes) */
