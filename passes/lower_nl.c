@@ -20,6 +20,9 @@
  *    mantissa, and the same stage conditions shift the numerator back.
  *    The numerator is bounded (|d| <= sqrt(S), e <= sum e), so the shifted
  *    numerator never overflows.
+ * Every table is short where it can be (docs/fixed-point.md, "Short
+ * tables"): only the rows an index reaches, without the rows at the end that
+ * repeat the last one (a lut reads its last row past the end).
  * LayerNorm works on d = g*x - sum(x) (exact, no division by g), softmax on
  * x - max with a causal mask, attention builds q.k and p.v as `mul` over
  * lanes ordered (t, h, s, d) made of extract / concat (and a matvec by ones
