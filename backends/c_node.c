@@ -239,12 +239,17 @@ static void lut_expr(const CGen *g, const Node *n, int ct32, Buf *e)
 	Ref a = ir_arg(g->m, n, 0);
 	const Node *x = ir_get(g->m, a);
 	const Tensor *t = ir_tget(g->m, n->aux);
-	if (x->width > 30 || t->n != ((size_t)1 << x->width))
-		fatal(NULL, "--emit=c: lut of tensor '%s' needs 2^%u elements", ESC(ir_strget(g->m, t->name)), x->width);
+	size_t full = (size_t)1 << (x->width > 30 ? 30 : x->width);
+	if (x->width > 30 || t->n == 0 || t->n > full)
+		fatal(NULL, "--emit=c: lut of tensor '%s' needs 1 to 2^%u elements", ESC(ir_strget(g->m, t->name)), x->width);
 	Buf r;
 	rd(g, a, n->len, 0, &r);
-	bf(e, "(%s)JT%u((size_t)(%s & 0x%llxu))", ct_name(ct32), n->aux, r.s,
-	         (unsigned long long)(t->n - 1));
+	if (t->n == full)
+		bf(e, "(%s)JT%u((size_t)(%s & 0x%llxu))", ct_name(ct32), n->aux, r.s,
+		   (unsigned long long)(full - 1));
+	else   /* a short table: indexes past its end read the last row */
+		bf(e, "(%s)JT%u(jc_row(%s & 0x%llxu, %zu))", ct_name(ct32), n->aux, r.s,
+		   (unsigned long long)(full - 1), t->n - 1);
 }
 
 /* The expression of one lane of an elementwise node. */

@@ -37,6 +37,7 @@ static const char *const runtime_text =
 "static inline int32_t jc_nu(uint32_t v, unsigned w) { return (int32_t)(v & (((uint32_t)1 << w) - 1u)); }\n"
 "static inline int64_t jc_ws(uint64_t v, unsigned w) { return jc_s64(jc_sx(v, w)); }\n"
 "static inline int64_t jc_wu(uint64_t v, unsigned w) { return jc_s64(v & (UINT64_MAX >> (64 - w))); }\n"
+"static inline size_t jc_row(uint64_t i, size_t last) { return i < last ? (size_t)i : last; }\n"
 "/* floor(x / 2^k), k < 64, without shifting a negative number */\n"
 "static inline int64_t jc_sar(int64_t x, unsigned k)\n"
 "{\n\treturn x < 0 ? -(int64_t)(~(uint64_t)x >> k) - 1 : (int64_t)((uint64_t)x >> k);\n}\n"

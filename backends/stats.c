@@ -31,7 +31,8 @@
  *                 any input-to-output path (clock cycles; in a stream through
  *                 every phase, where the Verilog header counts the output
  *                 timeline's alone): both from timing_analyze (ir/timing.c)
- *   luts          `lut` lanes and their table bits (entries x width)
+ *   luts          `lut` lanes and their table bits (entries x width: the rows
+ *                 of the Verilog `case`, a short table's left-out rows not)
  *
  * The JSON's "run" object (compile time, peak memory) is the only part that
  * varies between runs; everything else is a function of input and flags.

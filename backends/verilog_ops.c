@@ -66,6 +66,8 @@ static void put_name(VW *w, Ref ref)
 }
 
 /* Bits [lo, lo+n) of the lane. */
+static void lut_name(VW *w, uint32_t tid, unsigned R, unsigned X);
+
 static void put_bits(VW *w, const VSrc *s, unsigned lo, unsigned n)
 {
 	if (s->name)
@@ -271,7 +273,8 @@ static void elem_expr(VW *w, Ref r, const VSrc *a)
 		vw_x(w, &a[1], R);
 		break;
 	case OP_LUT:
-		fprintf(w->f, "lut_%u_%u(", n->aux, R);
+		lut_name(w, n->aux, R, a[0].width);
+		fputc('(', w->f);
 		put_bits(w, &a[0], 0, a[0].width);
 		fputc(')', w->f);
 		break;
@@ -761,21 +764,40 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void lut_function(VW *w, uint32_t tid, unsigned R)
+/* lut_T_R reads a full table (2^width(index) rows), lut_T_R_X a short one by
+ * an X-bit index (docs/ir.md: indexes past its end read the last row). */
+static void lut_name(VW *w, uint32_t tid, unsigned R, unsigned X)
+{
+	if (ir_tget(w->m, tid)->n == (size_t)1 << X)
+		fprintf(w->f, "lut_%u_%u", tid, R);
+	else
+		fprintf(w->f, "lut_%u_%u_%u", tid, R, X);
+}
+
+/* A function holding a case of the table's rows; the default (indexes past
+ * a short table's end) is the last row. */
+static void lut_function(VW *w, uint32_t tid, unsigned R, unsigned X)
 {
 	const Tensor *t = ir_tget(w->m, tid);
-	unsigned W = 0;
-	while (((size_t)1 << W) < t->n)
-		W++;
-	fprintf(w->f, "\tfunction [%u:0] lut_%u_%u;\n\t\tinput [%u:0] ix;\n\t\tbegin\n"
-	        "\t\t\tcase (ix)\n", R - 1, tid, R, W ? W - 1 : 0);
+	fprintf(w->f, "\tfunction [%u:0] ", R - 1);
+	lut_name(w, tid, R, X);
+	fprintf(w->f, ";\n\t\tinput [%u:0] ix;\n\t\tbegin\n\t\t\tcase (ix)\n", X ? X - 1 : 0);
 	for (size_t i = 0; i < t->n; i++) {
-		fprintf(w->f, "\t\t\t%u'h%zx: lut_%u_%u = ", W ? W : 1, i, tid, R);
+		fprintf(w->f, "\t\t\t%u'h%zx: ", X ? X : 1, i);
+		lut_name(w, tid, R, X);
+		fputs(" = ", w->f);
 		vw_lit(w, R, (uint64_t)(int64_t)t->codes[i]);
 		fputs(";\n", w->f);
 	}
-	fprintf(w->f, "\t\t\tdefault: lut_%u_%u = %u'h0;\n\t\t\tendcase\n\t\tend\n"
-	        "\tendfunction\n", tid, R, R);
+	fputs("\t\t\tdefault: ", w->f);
+	lut_name(w, tid, R, X);
+	if (t->n == (size_t)1 << X)
+		fprintf(w->f, " = %u'h0", R);
+	else {
+		fputs(" = ", w->f);
+		vw_lit(w, R, (uint64_t)(int64_t)t->codes[t->n - 1]);
+	}
+	fputs(";\n\t\t\tendcase\n\t\tend\n\tendfunction\n", w->f);
 }
 
 void vw_lut_functions(VW *w, uint32_t k)
@@ -785,11 +807,13 @@ void vw_lut_functions(VW *w, uint32_t k)
 	for (uint32_t i = w->rstart[k]; i < w->rstart[k + 1]; i++) {
 		const Node *n = ir_get(w->m, w->byreg[i]);
 		if (n->op == OP_LUT)
-			keys[nk++] = (uint64_t)n->aux << 8 | n->width;
+			keys[nk++] = (uint64_t)n->aux << 16 | (uint64_t)n->width << 8
+			             | ir_get(w->m, ir_arg(w->m, n, 0))->width;
 	}
 	qsort(keys, nk, sizeof *keys, cmp_u64);
 	for (uint32_t i = 0; i < nk; i++)
 		if (i == 0 || keys[i] != keys[i - 1])
-			lut_function(w, (uint32_t)(keys[i] >> 8), (unsigned)(keys[i] & 0xff));
+			lut_function(w, (uint32_t)(keys[i] >> 16), (unsigned)(keys[i] >> 8 & 0xff),
+			             (unsigned)(keys[i] & 0xff));
 	free(keys);
 }

@@ -292,9 +292,9 @@ static int verify_lut(Ver *v, Ref r, const Node *n, const Node *idx)
 		return -1;
 	if (idx->width > 20)
 		return bad(v, r, "index width %u exceeds 20", idx->width);
-	if (ir_tget(v->m, n->aux)->n != (size_t)1 << idx->width)
-		return bad(v, r, "@%u has %zu elements, not 2^%u", n->aux, ir_tget(v->m, n->aux)->n,
-		           idx->width);
+	size_t rows = ir_tget(v->m, n->aux)->n;
+	if (rows == 0 || rows > (size_t)1 << idx->width)
+		return bad(v, r, "@%u has %zu elements, not 1 to 2^%u", n->aux, rows, idx->width);
 	return 0;
 }
 

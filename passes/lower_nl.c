@@ -20,6 +20,9 @@
  *    mantissa, and the same stage conditions shift the numerator back.
  *    The numerator is bounded (|d| <= sqrt(S), e <= sum e), so the shifted
  *    numerator never overflows.
+ * Every table is short where it can be (docs/fixed-point.md, "Short
+ * tables"): only the rows an index reaches, without the rows at the end that
+ * repeat the last one (a lut reads its last row past the end).
  * LayerNorm works on d = g*x - sum(x) (exact, no division by g), softmax on
  * x - max with a causal mask, attention builds q.k and p.v as `mul` over
  * lanes ordered (t, h, s, d) made of extract / concat (and a matvec by ones
@@ -55,18 +58,23 @@ static int64_t clamp_code(double v, int w)
 	return (int64_t)(v > hi ? hi : v < lo ? lo : v);
 }
 
+/* A lut of codes[0 .. n-1] by idx.  The rows at the end that repeat the
+ * last one are left out: an index past a table's end reads its last row
+ * (docs/ir.md), so the lut's value is the same for every index. */
 static Ref table(Lower *L, const char *what, const int64_t *codes, uint32_t n, int w, Ref idx,
                  uint32_t len)
 {
+	while (n > 1 && codes[n - 2] == codes[n - 1])
+		n--;
 	uint32_t t = lw_itensor(L, what, n, 1, codes);
 	return lw_op(L, OP_LUT, TY_S, w, len, &idx, 1, 0, t);
 }
 
-/* y = T0[idx] + roundshr(D[idx] * frac, fb): T0 has 2^K + 1 entries. */
-static LVal interp(Lower *L, const char *what, const int64_t *t0, int K, Ref idx, Ref frac,
-                   int fb, int F, uint32_t len)
+/* y = T0[idx] + roundshr(D[idx] * frac, fb) for idx < n <= 2^K (the rows an
+ * index can reach): t0 has n + 1 entries. */
+static LVal interp(Lower *L, const char *what, const int64_t *t0, uint32_t n, Ref idx,
+                   Ref frac, int fb, int F, uint32_t len)
 {
-	uint32_t n = 1u << K;
 	int64_t *d = xmalloc(n * sizeof *d), big = 0, dbig = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		d[i] = t0[i + 1] - t0[i];
@@ -120,7 +128,9 @@ static LVal table_fn(Lower *L, const char *what, LVal x, RealFn f, double lo, do
 		t0[i] = clamp_code(ldexp(f(ldexp((double)loc + ldexp((double)i, s), -x.F), 0), Fy), wy);
 	Ref idx = lw_op(L, OP_SLICE, TY_U, K, x.len, &u, 1, s, 0);
 	Ref frac = fb ? lw_op(L, OP_SLICE, TY_U, fb, x.len, &u, 1, s - fb, 0) : NOREF;
-	LVal y = interp(L, what, t0, K, idx, frac, fb, Fy, x.len);
+	/* u <= hic - loc: the rows past its segment are never read */
+	uint32_t rows = (uint32_t)((hic - loc) >> s) + 1;
+	LVal y = interp(L, what, t0, rows < n ? rows : n, idx, frac, fb, Fy, x.len);
 	free(t0);
 	return lw_requant(L, y, Fy, wy);
 }
@@ -197,7 +207,10 @@ static Ref unshift(Lower *L, Ref y, const Norm *nm, int num, int w, uint32_t len
 	return y;
 }
 
-/* f(u, a) * 2^Rb for u = v / 2^N in [umin, 1), from the top bits of v. */
+/* f(u, a) * 2^Rb for u = v / 2^N in [umin, 1), from the top bits of v.  For
+ * 1/x (umin = 1/2) v's top bit is one -- its callers give v >= 1 (positive(),
+ * softmax's sum >= 2^Fe), which the normalisation shifts to [2^(N-1), 2^N)
+ * -- so the index leaves it out and the table the rows below 2^(K-1). */
 static LVal norm_table(Lower *L, const char *what, const Norm *nm, uint32_t len, RealFn f,
                        double a, double umin, int Rb)
 {
@@ -208,9 +221,10 @@ static LVal norm_table(Lower *L, const char *what, const Norm *nm, uint32_t len,
 	for (uint32_t i = 0; i <= n; i++)
 		t0[i] = (int64_t)round(ldexp(f(fmax(ldexp((double)i, -K), umin), a), Rb));
 	Ref v = nm->v;
-	Ref idx = lw_op(L, OP_SLICE, TY_U, K, len, &v, 1, N - K, 0);
+	int top = umin >= 0.5 && K >= 2;
+	Ref idx = lw_op(L, OP_SLICE, TY_U, K - top, len, &v, 1, N - K, 0);
 	Ref frac = fb ? lw_op(L, OP_SLICE, TY_U, fb, len, &v, 1, N - K - fb, 0) : NOREF;
-	LVal r = interp(L, what, t0, K, idx, frac, fb, Rb, len);
+	LVal r = interp(L, what, t0 + (top ? n / 2 : 0), top ? n / 2 : n, idx, frac, fb, Rb, len);
 	free(t0);
 	return r;
 }
