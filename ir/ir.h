@@ -225,7 +225,8 @@ uint32_t ir_order(const Module *m, Ref *order);
  * right after loading): the same, except that the depth-first search always
  * runs (an operands-first order is not kept) and starts at the output
  * ports, so each output's cone comes together right before it (in a
- * shuffled many-port module, port k's logic then sits near port k). */
+ * shuffled many-port module, port k's logic then sits near port k); a node
+ * no output reaches goes right after the last place of its operands. */
 void ir_reorder(Module *m);
 /* 1 if every live node's operands come before it (one sequential scan).
  * The driver compacts a module read out of order, so that passes and

@@ -18,7 +18,8 @@
  * work that cse shared.  A tree is rebuilt only if that makes it
  * shallower, which is decided first on the depths alone (the same Huffman
  * pairing without nodes), so rejected trees allocate nothing.  Linear in
- * nodes plus n log n per tree.
+ * nodes plus a sort of each tree's leaves by depth (linear when their
+ * depths span little).
  *
  * Requires: a compacted, valid module.  Preserves: semantics, ports.
  */
@@ -45,7 +46,7 @@ typedef struct Ctx {
 	uint8_t *claimed; /* old nodes already inside some tree */
 	Ref *inners;      /* scratch: inner nodes of the current tree */
 	uint32_t ninners;
-	Term *deep;       /* scratch: rebuilt_depth's heap */
+	Term *deep;       /* scratch: huffman's two queues */
 	uint32_t capdeep;
 } Ctx;
 
@@ -105,39 +106,52 @@ static int term_less(const Term *a, const Term *b)
 	return a->depth != b->depth ? a->depth < b->depth : a->order < b->order;
 }
 
-/* Binary min-heap of terms. */
-static void sift_down(Term *h, uint32_t n, uint32_t i)
+static int term_cmp(const void *x, const void *y)
 {
-	for (;;) {
-		uint32_t l = 2 * i + 1, s = i;
-		if (l < n && term_less(&h[l], &h[s]))
-			s = l;
-		if (l + 1 < n && term_less(&h[l + 1], &h[s]))
-			s = l + 1;
-		if (s == i)
+	return term_less(x, y) ? -1 : term_less(y, x);
+}
+
+/* Sorts the collected terms by (depth, order) into out[]: by insertion when
+ * few, by counting their depths when those span little, else qsort. */
+static void sort_terms(const Term *t, uint32_t n, Term *out)
+{
+	uint32_t lo = UINT32_MAX, hi = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		lo = t[i].depth < lo ? t[i].depth : lo;
+		hi = t[i].depth > hi ? t[i].depth : hi;
+	}
+	if (n <= 32 || hi - lo > 2 * n) {
+		memcpy(out, t, n * sizeof *out);
+		if (n > 32) {
+			qsort(out, n, sizeof *out, term_cmp);
 			return;
-		Term t = h[i];
-		h[i] = h[s];
-		h[s] = t;
-		i = s;
+		}
+		for (uint32_t i = 1; i < n; i++)
+			for (uint32_t j = i; j > 0 && term_less(&out[j], &out[j - 1]); j--) {
+				Term s = out[j];
+				out[j] = out[j - 1];
+				out[j - 1] = s;
+			}
+		return;
 	}
+	/* terms are in order already (order == index): a stable count by depth */
+	uint32_t *at = xcalloc((size_t)(hi - lo) + 2, sizeof *at);
+	for (uint32_t i = 0; i < n; i++)
+		at[t[i].depth - lo + 1]++;
+	for (uint32_t d = 1; d <= hi - lo; d++)
+		at[d] += at[d - 1];
+	for (uint32_t i = 0; i < n; i++)
+		out[at[t[i].depth - lo]++] = t[i];
+	free(at);
 }
 
-static void sift_up(Term *h, uint32_t i)
+/* The shallowest term at the heads of the two sorted queues. */
+static Term take(const Term *q1, uint32_t *i1, uint32_t n1, const Term *q2, uint32_t *i2,
+                 uint32_t n2)
 {
-	for (; i > 0 && term_less(&h[i], &h[(i - 1) / 2]); i = (i - 1) / 2) {
-		Term t = h[i];
-		h[i] = h[(i - 1) / 2];
-		h[(i - 1) / 2] = t;
-	}
-}
-
-static Term pop(Term *h, uint32_t *n)
-{
-	Term t = h[0];
-	h[0] = h[--*n];
-	sift_down(h, *n, 0);
-	return t;
+	if (*i1 < n1 && (*i2 == n2 || term_less(&q1[*i1], &q2[*i2])))
+		return q1[(*i1)++];
+	return q2[(*i2)++];
 }
 
 static Term combine(Ctx *c, const Node *root, Term a, Term b, uint32_t order)
@@ -155,26 +169,33 @@ static Term combine(Ctx *c, const Node *root, Term a, Term b, uint32_t order)
 	return (Term){r, d, a.neg && b.neg, order};
 }
 
-/* Depth of the Huffman rebuild of the collected terms, without building
- * it (the same pairing order as rebuild: equal depths pop in term order). */
-static uint32_t rebuilt_depth(Ctx *c)
+/*
+ * Huffman pairing of the collected terms: the two shallowest (ties by
+ * order; new terms take orders after every leaf) are combined until one is
+ * left, which is returned.  Builds the adders when root is given, else only
+ * counts depths (rebuild's test, allocating no node).  The leaves, sorted
+ * once, are one queue; the combined terms are another, which stays sorted
+ * by itself (each is deeper than both it combines, and terms are popped in
+ * rising depth), so the pair is always at the two heads: linear after the
+ * sort, where a heap of a 1M-term chain missed the cache on every level.
+ */
+static Term huffman(Ctx *c, const Node *root)
 {
 	uint32_t n = c->nterms;
-	if (n > c->capdeep) {
-		c->capdeep = n;
-		c->deep = xrealloc(c->deep, n * sizeof *c->deep);
+	if (2 * n > c->capdeep) {
+		c->capdeep = 2 * n;
+		c->deep = xrealloc(c->deep, c->capdeep * sizeof *c->deep);
 	}
-	Term *h = c->deep;
-	memcpy(h, c->terms, n * sizeof *h);
-	for (uint32_t i = n / 2; i-- > 0;)
-		sift_down(h, n, i);
-	uint32_t order = n;
-	while (n > 1) {
-		Term a = pop(h, &n), b = pop(h, &n);
-		h[n++] = (Term){0, (a.depth > b.depth ? a.depth : b.depth) + 1, 0, order++};
-		sift_up(h, n - 1);
+	Term *q1 = c->deep, *q2 = c->deep + n;
+	sort_terms(c->terms, n, q1);
+	uint32_t i1 = 0, i2 = 0, n2 = 0, order = n;
+	while ((n - i1) + (n2 - i2) > 1) {
+		Term a = take(q1, &i1, n, q2, &i2, n2);
+		Term b = take(q1, &i1, n, q2, &i2, n2);
+		q2[n2++] = root ? combine(c, root, a, b, order++)
+		                : (Term){0, (a.depth > b.depth ? a.depth : b.depth) + 1, 0, order++};
 	}
-	return h[0].depth;
+	return i1 < n ? q1[i1] : q2[i2];
 }
 
 /* Rebuilds the tree at root; returns the new root or NOREF if not worth it
@@ -186,18 +207,10 @@ static Ref rebuild(Ctx *c, Ref root)
 	uint32_t n = c->nterms, pos = 0;
 	for (uint32_t i = 0; i < n; i++)
 		pos += !c->terms[i].neg;
-	if (n < 3 || pos == 0 || rebuilt_depth(c) >= c->depth[root])
+	if (n < 3 || pos == 0 || huffman(c, NULL).depth >= c->depth[root])
 		return NOREF;
 	c->m->cur_region = rn.region;
-	for (uint32_t i = n / 2; i-- > 0;)
-		sift_down(c->terms, n, i);
-	uint32_t order = n;
-	while (n > 1) {
-		Term a = pop(c->terms, &n), b = pop(c->terms, &n);
-		c->terms[n++] = combine(c, &rn, a, b, order++);
-		sift_up(c->terms, n - 1);
-	}
-	return c->terms[0].ref;
+	return huffman(c, &rn).ref;
 }
 
 int pass_balance(Module *m, const PassOpts *o)

@@ -416,13 +416,14 @@ static Stamp stamp_now(void)
 	return (Stamp){clock_s(CLOCK_MONOTONIC), clock_s(CLOCK_PROCESS_CPUTIME_ID)};
 }
 
-/* --time-passes: "time: NAME  W s wall  C s cpu  N nodes" on stderr. */
+/* --time-passes: "time: NAME  W s wall  C s cpu  N nodes" on stderr (to 0.1
+ * ms: bench/scaling takes ratios of runs of a few ms). */
 static void time_report(const Options *o, const char *what, Stamp t0, const Module *m)
 {
 	if (!o->time_passes)
 		return;
 	Stamp t = stamp_now();
-	fprintf(stderr, "time: %-16s %9.3f s wall %9.3f s cpu %11u nodes\n", what,
+	fprintf(stderr, "time: %-16s %10.4f s wall %10.4f s cpu %11u nodes\n", what,
 	        t.wall - t0.wall, t.cpu - t0.cpu, m->nnodes);
 }
 
