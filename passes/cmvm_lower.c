@@ -131,8 +131,8 @@ static void lower_vcsum(Lower *L, const Tensor *t, uint32_t g)
 	uint8_t *done = xcalloc(nsol ? nsol : 1, 1);
 	for (uint32_t j = 0; j < groups; j++) {
 		uint32_t s = (uint32_t)(((size_t)j * g % t->n) / g);
-		if (!done[s]) {
-			cmvm_solve(&sol[s], t->codes + (size_t)s * g, 1, g, g, L->level);
+		if (!done[s]) {   /* listed by plan_matrices in this order */
+			cmvm_pool_take(L->pool, &sol[s], t->codes + (size_t)s * g, 1, g);
 			done[s] = 1;
 			if (cmvm_depth(&sol[s]) > L->depth)
 				L->depth = cmvm_depth(&sol[s]);
@@ -323,11 +323,32 @@ static int lower_kind(const Module *m, Ref r, const Ref *fuse, unsigned ops)
 	return kind & (int)ops ? kind : 0;
 }
 
-/* Lists the matrices lower_matvec / lower_bmatvec will take, in order. */
+/* Lists the 1 x g dot products lower_vcsum will take (sum node r), in
+ * order: each distinct code offset at its first group. */
+static void plan_vcsum(Lower *L, Ref r)
+{
+	const Node *n = ir_get(L->m, r);
+	const Tensor *t = ir_tget(L->m, ir_get(L->m, ir_arg(L->m, n, 0))->aux);
+	uint32_t g = (uint32_t)n->imm, nsol = (uint32_t)(t->n / g);
+	uint8_t *seen = xcalloc(nsol ? nsol : 1, 1);
+	for (uint32_t j = 0; j < n->len; j++) {
+		uint32_t s = (uint32_t)(((size_t)j * g % t->n) / g);
+		if (!seen[s])
+			cmvm_pool_add(L->pool, t->codes + (size_t)s * g, 1, g, g, L->level);
+		seen[s] = 1;
+	}
+	free(seen);
+}
+
+/* Lists the matrices lower_matvec / lower_bmatvec / lower_vcsum will take,
+ * in order (they are solved on both threads: the scales' dot products of
+ * the pusht predict-step alone are 40k solves, 11 s). */
 static void plan_matrices(Lower *L, const Ref *fuse, unsigned ops, uint32_t n0)
 {
 	for (Ref r = 0; r < n0; r++) {
 		int kind = lower_kind(L->m, r, fuse, ops);
+		if (kind == CMVM_K_VCSUM)
+			plan_vcsum(L, r);
 		if (kind != CMVM_K_MATVEC && kind != CMVM_K_BMATVEC)
 			continue;
 		const Tensor *t = ir_tget(L->m, ir_get(L->m, r)->aux);
