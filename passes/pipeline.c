@@ -212,7 +212,7 @@ static void report(const Module *m, const PassOpts *o, uint32_t over)
 		return;
 	fprintf(o->log, "pipeline: latency %u cycles, %u registers, %llu register bits, "
 	        "stage depth %d, at most %u adder levels per stage (~%u full-adder bit levels)\n",
-	        pi.latency, pi.regs, (unsigned long long)pi.reg_bits, o->stage_depth,
+	        pi.path_regs, pi.regs, (unsigned long long)pi.reg_bits, o->stage_depth,
 	        pi.max_levels, pi.fa_path);
 	if (over)
 		fprintf(o->log, "pipeline: %u nodes exceed the stage depth on their own\n", over);
