@@ -694,7 +694,18 @@ void cmvm_greedy(Cmvm *p, CmvmRow *rows, uint32_t nrows, int mode, const uint64_
 	if (g.mode == CMVM_TIE_WMC)
 		for (uint32_t v = 0; v < p->nin + p->nops; v++)
 			var_width(&g, v);
-	cmvm_map_init(&g.map, 1024);
+	/* sized for the pairs of the longest row (few of them repeat within a
+	 * row: the 1 x 64 dot products of the block scales have ~30k), up to
+	 * 2^19: growing it rehashes every pair counted so far */
+	uint64_t npairs = 0;
+	for (uint32_t r = 0; r < nrows; r++) {
+		uint64_t k = (uint64_t)rows[r].n * (rows[r].n - (rows[r].n > 0)) / 2;
+		npairs = k > npairs ? k : npairs;
+	}
+	uint32_t size = npairs < 1024 ? 1024 : npairs > (1u << 19) ? 1u << 19 : (uint32_t)npairs;
+	cmvm_map_init(&g.map, size);
+	g.cappat = size;
+	g.pat = xmalloc((size_t)size * sizeof *g.pat);
 	cmvm_map_init(&g.nmap, 256);
 	g.caphead = 64;
 	g.head = xmalloc(g.caphead * sizeof *g.head);
