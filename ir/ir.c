@@ -428,10 +428,16 @@ out:
 static uint32_t index_order(const Module *m, Ref *order)
 {
 	const Node *nodes = m->nodes;
-	/* one bit per node (a cache-friendly copy of NF_DEAD) */
+	/* one bit per node (a cache-friendly copy of NF_DEAD), and the live
+	 * input ports counted, so that the second sweep both checks the
+	 * operands and writes the order (two sweeps of 12 M nodes, not three) */
 	uint64_t *dead = xcalloc(m->nnodes / 64 + 1, sizeof *dead);
-	for (Ref r = 0; r < m->nnodes; r++)
+	uint32_t nin = 0;
+	for (Ref r = 0; r < m->nnodes; r++) {
 		dead[r / 64] |= (uint64_t)(nodes[r].flags & NF_DEAD) << (r % 64);
+		nin += !(nodes[r].flags & NF_DEAD) && nodes[r].op == OP_INPUT;
+	}
+	uint32_t in = 0, rest = nin;
 	for (Ref r = 0; r < m->nnodes; r++) {
 		if (nodes[r].flags & NF_DEAD)
 			continue;
@@ -441,14 +447,10 @@ static uint32_t index_order(const Module *m, Ref *order)
 				free(dead);
 				return UINT32_MAX;
 			}
+		order[nodes[r].op == OP_INPUT ? in++ : rest++] = r;
 	}
 	free(dead);
-	uint32_t k = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (Ref r = 0; r < m->nnodes; r++)
-			if (!(nodes[r].flags & NF_DEAD) && (nodes[r].op == OP_INPUT) == (pass == 0))
-				order[k++] = r;
-	return k;
+	return rest;
 }
 
 int64_t ir_topo(const Module *m, Ref *order)
