@@ -256,7 +256,10 @@ static uint64_t bus_bits(const Node *n)
 
 static void decl(VW *w, const char *kind, Ref r)
 {
-	fprintf(w->f, "\t%s [%llu:0] n%u;\n", kind, (unsigned long long)bus_bits(ir_get(w->m, r)) - 1, r);
+	fputc('\t', w->f);
+	fputs(kind, w->f);
+	vw_su(w->f, " [", bus_bits(ir_get(w->m, r)) - 1, ":0] n");
+	vw_su(w->f, "", r, ";\n");
 }
 
 static void port_item(VW *w, int *first, const char *dir, const char *kind, uint64_t bits,

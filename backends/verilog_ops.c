@@ -29,6 +29,28 @@
 
 #include "verilog.h"
 
+void vw_su(FILE *f, const char *s, uint64_t v, const char *t)
+{
+	char buf[96];
+	size_t n = 0;
+	while (*s && n < 40)
+		buf[n++] = *s++;
+	if (*s)   /* a long prefix: written as it is */
+		fputs(s - n, f), n = 0;
+	char d[20];
+	int k = 0;
+	do
+		d[k++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (k > 0)
+		buf[n++] = d[--k];
+	while (*t && n < sizeof buf)
+		buf[n++] = *t++;
+	fwrite(buf, 1, n, f);
+	if (*t)
+		fputs(t, f);
+}
+
 VSrc vw_src(const Module *m, Ref ref, uint32_t lane)
 {
 	const Node *n = ir_get(m, ref);
@@ -40,7 +62,14 @@ void vw_lit(VW *w, unsigned R, uint64_t v)
 {
 	if (R < 64)
 		v &= ((uint64_t)1 << R) - 1;
-	fprintf(w->f, "%u'h%llx", R, (unsigned long long)v);
+	char h[17];
+	int k = 0;
+	do
+		h[k++] = "0123456789abcdef"[v & 15];
+	while ((v >>= 4) != 0);
+	vw_su(w->f, "", R, "'h");
+	while (k > 0)
+		fputc(h[--k], w->f);
 }
 
 /* The bit offset (within the node's bus) of bit `bit` of the lane. */
@@ -62,7 +91,7 @@ static void put_name(VW *w, Ref ref)
 	if (w->dwin && ref != w->dcur && w->dwin[ref] != UINT32_MAX)
 		fprintf(w->f, "n%u_w%u", ref, w->dwin[ref]);
 	else
-		fprintf(w->f, "n%u", ref);
+		vw_su(w->f, "n", ref, "");
 }
 
 /* Bits [lo, lo+n) of the lane. */
@@ -86,10 +115,12 @@ static void put_bits(VW *w, const VSrc *s, unsigned lo, unsigned n)
 	int whole = lo == 0 && n == s->width && (s->name || ir_get(w->m, s->ref)->len == 1);
 	if (whole)
 		return;
-	if (n == 1)
-		fprintf(w->f, "[%llu]", (unsigned long long)b);
-	else
-		fprintf(w->f, "[%llu:%llu]", (unsigned long long)(b + n - 1), (unsigned long long)b);
+	if (n == 1) {
+		vw_su(w->f, "[", b, "]");
+	} else {
+		vw_su(w->f, "[", b + n - 1, "");
+		vw_su(w->f, ":", b, "]");
+	}
 }
 
 void vw_ext(VW *w, const VSrc *s, unsigned lo, unsigned n, int sgn, unsigned R)
@@ -101,11 +132,11 @@ void vw_ext(VW *w, const VSrc *s, unsigned lo, unsigned n, int sgn, unsigned R)
 	unsigned k = R - n;
 	fputc('{', w->f);
 	if (!sgn) {
-		fprintf(w->f, "%u'h0", k);
+		vw_su(w->f, "", k, "'h0");
 	} else if (k == 1) {
 		put_bits(w, s, lo + n - 1, 1);
 	} else {
-		fprintf(w->f, "{%u{", k);
+		vw_su(w->f, "{", k, "{");
 		put_bits(w, s, lo + n - 1, 1);
 		fputs("}}", w->f);
 	}
@@ -310,7 +341,7 @@ static VSrc elem_src(const Module *m, Ref a, uint32_t L)
 static void open_lane(VW *w, const Node *n, Ref r)
 {
 	if (n->len == 1) {
-		fprintf(w->f, "\tassign n%u = ", r);
+		vw_su(w->f, "\tassign n", r, " = ");
 		return;
 	}
 	fprintf(w->f, "\tgenerate for (gi = 0; gi < %u; gi = gi + 1) begin : g_n%u\n", n->len, r);
@@ -725,9 +756,11 @@ static void assign_reg(VW *w, Ref r)
 	const Node *n = ir_get(w->m, r);
 	Ref x = ir_arg(w->m, n, 0);
 	int items = 0;
-	fprintf(w->f, "\talways @(posedge clk)%s n%u <= ", VW_IFCE(w), r);
+	fputs("\talways @(posedge clk)", w->f);
+	fputs(VW_IFCE(w), w->f);
+	vw_su(w->f, " n", r, " <= ");
 	if (ir_get(w->m, x)->width == n->width && ir_get(w->m, x)->len == n->len) {
-		fprintf(w->f, "n%u;\n", x);
+		vw_su(w->f, "n", x, ";\n");
 		return;
 	}
 	fputc('{', w->f);
