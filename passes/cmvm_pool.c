@@ -66,10 +66,18 @@ void cmvm_pool_add(CmvmPool *p, const int32_t *w, uint32_t rows, uint32_t cols,
 	p->job[p->n++] = (CmvmJob){w, rows, cols, stride, level};
 }
 
-static void solve_job(CmvmPool *p, uint32_t j)
+/* Claims the next job and solves it outside the lock (called and
+ * returning with mu held). */
+static void claim_and_solve(CmvmPool *p)
 {
+	uint32_t j = p->next++;
 	const CmvmJob *b = &p->job[j];
+	p->state[j] = 1;
+	pthread_mutex_unlock(&p->mu);
 	cmvm_solve(&p->sol[j], b->w, b->rows, b->cols, b->stride, b->level);
+	pthread_mutex_lock(&p->mu);
+	p->state[j] = 2;
+	pthread_cond_broadcast(&p->cv);
 }
 
 static void *pool_worker(void *arg)
@@ -81,13 +89,7 @@ static void *pool_worker(void *arg)
 			pthread_cond_wait(&p->cv, &p->mu);
 		if (p->next >= p->n)
 			break;
-		uint32_t j = p->next++;
-		p->state[j] = 1;
-		pthread_mutex_unlock(&p->mu);
-		solve_job(p, j);
-		pthread_mutex_lock(&p->mu);
-		p->state[j] = 2;
-		pthread_cond_broadcast(&p->cv);
+		claim_and_solve(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -113,15 +115,9 @@ void cmvm_pool_take(CmvmPool *p, Cmvm *out, const int32_t *w, uint32_t rows, uin
 	 * window here (job j itself when the helper has not claimed it);
 	 * wait only when every job of the window is claimed. */
 	while (p->state[j] != 2) {
-		if (p->next < p->n && p->next < p->taken + POOL_AHEAD) {
-			uint32_t k = p->next++;
-			p->state[k] = 1;
-			pthread_mutex_unlock(&p->mu);
-			solve_job(p, k);
-			pthread_mutex_lock(&p->mu);
-			p->state[k] = 2;
-			pthread_cond_broadcast(&p->cv);
-		} else
+		if (p->next < p->n && p->next < p->taken + POOL_AHEAD)
+			claim_and_solve(p);
+		else
 			pthread_cond_wait(&p->cv, &p->mu);
 	}
 	*out = p->sol[j];
