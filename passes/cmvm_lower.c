@@ -121,6 +121,13 @@ static Ref lower_cmul(Lower *L)
 	return out;
 }
 
+/* The 1 x g dot product group j of a fused vcmul + sum g uses: the codes
+ * at offset (j*g) % n of T, numbered by offset / g (n % g == 0). */
+static uint32_t vcsum_code(const Tensor *t, uint32_t g, uint32_t j)
+{
+	return (uint32_t)(((size_t)j * g % t->n) / g);
+}
+
 /* vcmul @T, x followed by sum g: lane j of the sum is the 1 x g constant
  * dot product of codes T[(j*g + b) % n] with lanes j*g + b of x; solved
  * once per distinct code offset (j*g) % n (n % g == 0) and instantiated. */
@@ -130,7 +137,7 @@ static void lower_vcsum(Lower *L, const Tensor *t, uint32_t g)
 	Cmvm *sol = xcalloc(nsol ? nsol : 1, sizeof *sol);
 	uint8_t *done = xcalloc(nsol ? nsol : 1, 1);
 	for (uint32_t j = 0; j < groups; j++) {
-		uint32_t s = (uint32_t)(((size_t)j * g % t->n) / g);
+		uint32_t s = vcsum_code(t, g, j);
 		if (!done[s]) {   /* listed by plan_matrices in this order */
 			cmvm_pool_take(L->pool, &sol[s], t->codes + (size_t)s * g, 1, g);
 			done[s] = 1;
@@ -332,7 +339,7 @@ static void plan_vcsum(Lower *L, Ref r)
 	uint32_t g = (uint32_t)n->imm, nsol = (uint32_t)(t->n / g);
 	uint8_t *seen = xcalloc(nsol ? nsol : 1, 1);
 	for (uint32_t j = 0; j < n->len; j++) {
-		uint32_t s = (uint32_t)(((size_t)j * g % t->n) / g);
+		uint32_t s = vcsum_code(t, g, j);
 		if (!seen[s])
 			cmvm_pool_add(L->pool, t->codes + (size_t)s * g, 1, g, g, L->level);
 		seen[s] = 1;
